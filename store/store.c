@@ -1,0 +1,226 @@
+/*
+ * The store object: creation with the initial nodes, connections, replay of
+ * mutation records, domain cleanup and statistics.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store-int.h"
+
+struct store *
+store_new(const struct store_cb *cb, void *cb_ctx, uint32_t priv_domid)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	struct store_perm priv = { priv_domid, STORE_PERM_NONE };
+	struct store_perm release[2] = {
+		{ priv_domid, STORE_PERM_NONE },
+		{ LXS_DOMID_ANY, STORE_PERM_READ },
+	};
+	struct node *tool;
+
+	if (cb)
+		s->cb = *cb;
+	s->cb_ctx = cb_ctx;
+	s->priv_domid = priv_domid;
+	hmap_init(&s->nodes);
+	hmap_init(&s->watches);
+	quota_init(s);
+	s->root = tree_node_new(s, "/", NULL, &priv, 1);
+	tool = tree_node_new(s, "/tool", s->root, &priv, 1);
+	tree_node_new(s, "/tool/xenstored", tool, &priv, 1);
+	tree_node_new(s, "@introduceDomain", NULL, &priv, 1);
+	/* Every domain may watch for releases (its own backends need it). */
+	tree_node_new(s, "@releaseDomain", NULL, release, 2);
+	return s;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns)
+		store_conn_free(s->conns);
+	tree_free_all(s);
+	hmap_free(&s->nodes);
+	hmap_free(&s->watches);
+	store_discard_pending(s);
+	free(s->pend);
+	evq_flush(s);
+	free(s->evq);
+	quota_free(s);
+	free(s);
+}
+
+static void
+conn_set_home(struct store_conn *c)
+{
+	free(c->home);
+	c->home = xasprintf("/local/domain/%u", c->caller.domid);
+	c->homelen = strlen(c->home);
+}
+
+struct store_conn *
+store_conn_new(struct store *s, const struct store_caller *caller,
+	       void *conn_ctx)
+{
+	struct store_conn *c = xcalloc(1, sizeof(*c));
+
+	c->s = s;
+	c->caller = *caller;
+	c->ctx = conn_ctx;
+	conn_set_home(c);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	return c;
+}
+
+void
+store_conn_free(struct store_conn *c)
+{
+	if (c == NULL)
+		return;
+	txn_drop_all(c);
+	watch_drop_conn(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->home);
+	free(c);
+}
+
+void
+store_conn_set_caller(struct store_conn *c, const struct store_caller *caller)
+{
+	c->caller = *caller;
+	conn_set_home(c);
+}
+
+const struct store_caller *
+store_conn_caller(const struct store_conn *c)
+{
+	return &c->caller;
+}
+
+uint32_t
+store_conn_ntransactions(const struct store_conn *c)
+{
+	return c->ntxns;
+}
+
+void
+store_reset_watches(struct store_conn *c)
+{
+	watch_drop_conn(c);
+	txn_drop_all(c);
+}
+
+int
+store_apply(struct store *s, const struct store_mutation *m)
+{
+	int rc = 0;
+
+	s->replaying = true;
+	for (uint32_t i = 0; i < m->nops && rc == 0; i++) {
+		const struct store_op *op = &m->ops[i];
+
+		if (op->kind == STORE_OP_PUT)
+			rc = tree_put(s, op->path, op->value, op->len,
+				      op->perms, op->nperms, true);
+		else if (op->kind == STORE_OP_DEL)
+			rc = tree_del(s, op->path, true);
+		else
+			rc = -EINVAL;
+	}
+	s->replaying = false;
+	return rc < 0 ? -EINVAL : 0;
+}
+
+/* Collects the topmost nodes owned by domid (their subtrees go with them). */
+static void
+gone_collect(struct node *n, uint32_t domid, bool keep, struct node ***v,
+	     uint32_t *nv, uint32_t *cap)
+{
+	bool owned = n->parent && n->perms[0].domid == domid;
+	bool acl = false;
+
+	for (uint32_t i = 1; i < n->nperms; i++)
+		acl |= n->perms[i].domid == domid;
+	if (owned || acl) {
+		if (*nv == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*v = xrealloc(*v, *cap * sizeof(**v));
+		}
+		(*v)[(*nv)++] = n;
+		if (owned && !keep)
+			return;
+	}
+	for (uint32_t i = 0; i < n->nkids; i++)
+		gone_collect(n->kids[i], domid, keep, v, nv, cap);
+}
+
+/* Rewrites n's perms without domid's ACL entries (and owner if keep). */
+static void
+gone_fix_perms(struct store *s, struct node *n, uint32_t domid)
+{
+	struct store_perm *p = xmalloc(n->nperms * sizeof(*p));
+	uint32_t np = 0;
+
+	p[np] = n->perms[0];
+	if (p[np].domid == domid)
+		p[np].domid = s->priv_domid;
+	np++;
+	for (uint32_t i = 1; i < n->nperms; i++)
+		if (n->perms[i].domid != domid)
+			p[np++] = n->perms[i];
+	tree_put(s, n->path, n->value ? n->value : "", n->len, p, np, true);
+	free(p);
+}
+
+void
+store_domain_gone(struct store *s, uint32_t domid, bool keep)
+{
+	struct node **v = NULL;
+	uint32_t nv = 0, cap = 0;
+	const char *specials[] = { "@introduceDomain", "@releaseDomain" };
+
+	if (domid == s->priv_domid)
+		return;
+	gone_collect(s->root, domid, keep, &v, &nv, &cap);
+	for (size_t i = 0; i < LXS_ARRAY_SIZE(specials); i++) {
+		struct node *n = tree_lookup(s, specials[i]);
+
+		for (uint32_t j = 1; n && j < n->nperms; j++)
+			if (n->perms[j].domid == domid) {
+				gone_collect(n, domid, true, &v, &nv, &cap);
+				break;
+			}
+	}
+	/* Deepest first, so removing a subtree never frees a later entry. */
+	for (uint32_t i = nv; i-- > 0;) {
+		struct node *n = v[i];
+
+		if (n->parent && n->perms[0].domid == domid && !keep)
+			tree_del(s, n->path, true);
+		else
+			gone_fix_perms(s, n, domid);
+	}
+	free(v);
+	store_emit(s, s->priv_domid);
+}
+
+void
+store_stats(const struct store *s, struct store_stats *out)
+{
+	out->nodes = s->nnodes;
+	out->bytes = s->value_bytes;
+	out->watches = s->nwatches;
+	out->transactions = s->ntxns;
+	out->generation = s->gen;
+}

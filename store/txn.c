@@ -1,0 +1,470 @@
+/*
+ * Transactions: a private view over the tree, a log of physical ops, and
+ * the generations the view depends on.
+ *
+ * The first access to a path copies the node's state (or its absence) into
+ * an entry and records the node's gen; DIRECTORY also records the cgen of
+ * the listed node; RM records gen and cgen of the whole removed subtree. A
+ * path with no entry is read from the tree unless an ancestor's entry hides
+ * it (removed, or created fresh inside the transaction).
+ *
+ * Commit: if any recorded gen/cgen differs from the tree's now, EAGAIN.
+ * Otherwise every node the ops touch is as the transaction saw it, so
+ * replaying the op log on the tree yields the transaction's view.
+ *
+ * Worked example: T reads /a (gen 5) and writes /a/b (absent: gen 0; parent
+ * /a read: gen 5). Meanwhile another client creates /a/c: /a's cgen moves,
+ * its gen does not, /a/b is still absent: T commits. Had the other client
+ * written /a's value, /a's gen would be 6: T gets EAGAIN.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-int.h"
+
+#define TE_GEN	1u	/* gen_seen must still hold at commit */
+#define TE_CGEN	2u	/* cgen_seen must still hold at commit */
+
+struct tent {
+	char *path;
+	uint32_t flags;
+	uint64_t gen_seen;
+	uint64_t cgen_seen;
+	bool exists;
+	bool fresh;		/* created inside the transaction */
+	char *value;
+	uint32_t len;
+	struct store_perm *perms;
+	uint32_t nperms;
+};
+
+struct txn {
+	uint32_t id;
+	struct store_conn *c;
+	struct txn *next;
+	struct hmap ents;
+	struct tent **all;	/* entries in order of first access */
+	uint32_t nall;
+	uint32_t capall;
+	struct store_op *ops;
+	uint32_t nops;
+	uint32_t capops;
+	bool hides;		/* some entry is removed or fresh */
+	int failed;		/* sticky error, e.g. -ENOSPC */
+	int32_t node_delta;	/* nodes gained by the caller's domain */
+};
+
+static void
+tent_set(struct tent *e, bool exists, const void *value, uint32_t len,
+	 const struct store_perm *perms, uint32_t nperms)
+{
+	/* value and perms may be e's own: copy before freeing. */
+	char *nvalue = exists ? xmemdup(value, len) : NULL;
+	struct store_perm *nperm = exists ? perms_dup(perms, nperms) : NULL;
+
+	free(e->value);
+	free(e->perms);
+	e->exists = exists;
+	e->value = nvalue;
+	e->len = exists ? len : 0;
+	e->perms = nperm;
+	e->nperms = exists ? nperms : 0;
+}
+
+static void
+tent_set_node(struct tent *e, const struct node *n)
+{
+	if (n)
+		tent_set(e, true, n->value, n->len, n->perms, n->nperms);
+	else
+		tent_set(e, false, NULL, 0, NULL, 0);
+}
+
+int
+txn_fail(struct txn *t)
+{
+	if (!t->failed)
+		t->failed = -ENOSPC;
+	return t->failed;
+}
+
+/* New entry for path, or NULL (and the transaction failed) over quota. */
+static struct tent *
+tent_new(struct txn *t, const char *path)
+{
+	struct store *s = t->c->s;
+	struct tent *e;
+
+	if (quota_over(s, &t->c->caller, STORE_QUOTA_TXN_NODES,
+		       (uint64_t)t->nall + 1)) {
+		txn_fail(t);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->path = xstrdup(path);
+	hmap_put(&t->ents, e->path, e);
+	if (t->nall == t->capall) {
+		t->capall = t->capall ? t->capall * 2 : 8;
+		t->all = xrealloc(t->all, t->capall * sizeof(*t->all));
+	}
+	t->all[t->nall++] = e;
+	return e;
+}
+
+/* True if an ancestor's entry hides the tree below it. */
+static bool
+txn_hidden(const struct txn *t, const char *path)
+{
+	char *p = xstrdup(path);
+	bool hidden = false;
+
+	while (strcmp(p, "/") != 0 && p[0] == '/') {
+		struct tent *e;
+
+		p[path_parent_len(p)] = '\0';
+		e = hmap_get(&t->ents, p);
+		if (e && (!e->exists || e->fresh)) {
+			hidden = true;
+			break;
+		}
+	}
+	free(p);
+	return hidden;
+}
+
+/* The entry for path, created from the tree on first access. */
+static struct tent *
+txn_entry(struct txn *t, const char *path)
+{
+	struct tent *e = hmap_get(&t->ents, path);
+	struct node *n;
+
+	if (e)
+		return e;
+	if (t->hides && path[0] == '/' && txn_hidden(t, path)) {
+		e = tent_new(t, path);
+		return e;
+	}
+	e = tent_new(t, path);
+	if (e == NULL)
+		return NULL;
+	n = tree_lookup(t->c->s, path);
+	e->flags |= TE_GEN;
+	e->gen_seen = n ? n->gen : 0;
+	tent_set_node(e, n);
+	return e;
+}
+
+int
+txn_get(struct txn *t, const char *path, struct nview *v)
+{
+	struct tent *e;
+
+	if (t->failed)
+		return t->failed;
+	e = txn_entry(t, path);
+	if (e == NULL)
+		return t->failed;
+	v->exists = e->exists;
+	v->value = e->value;
+	v->len = e->len;
+	v->perms = e->perms;
+	v->nperms = e->nperms;
+	return 0;
+}
+
+static void
+txn_log(struct txn *t, const struct store_op *op)
+{
+	if (t->nops == t->capops) {
+		t->capops = t->capops ? t->capops * 2 : 8;
+		t->ops = xrealloc(t->ops, t->capops * sizeof(*t->ops));
+	}
+	op_copy(&t->ops[t->nops++], op);
+}
+
+static int
+txn_owned(const struct txn *t, const struct tent *e)
+{
+	return e->exists && e->perms[0].domid == t->c->caller.domid;
+}
+
+int
+txn_put(struct txn *t, const char *path, const void *value, uint32_t len,
+	const struct store_perm *perms, uint32_t nperms, bool quiet)
+{
+	struct store_op op = {
+		.kind = STORE_OP_PUT, .path = path, .value = value,
+		.len = len, .perms = perms, .nperms = nperms, .quiet = quiet,
+	};
+	struct tent *e = txn_entry(t, path);
+
+	if (e == NULL)
+		return t->failed;
+	t->node_delta -= txn_owned(t, e);
+	if (!e->exists) {
+		e->fresh = true;
+		t->hides = true;
+	}
+	/* Log first: value and perms may be e's own buffers. */
+	txn_log(t, &op);
+	tent_set(e, true, value, len, perms, nperms);
+	t->node_delta += txn_owned(t, e);
+	return 0;
+}
+
+static void
+tent_remove(struct txn *t, struct tent *e)
+{
+	t->node_delta -= txn_owned(t, e);
+	tent_set(e, false, NULL, 0, NULL, 0);
+	e->fresh = false;
+}
+
+/* Records gen and cgen of n's subtree and removes it from the view. */
+static int
+txn_del_base(struct txn *t, const struct node *n)
+{
+	struct tent *e = hmap_get(&t->ents, n->path);
+
+	if (e == NULL) {
+		e = tent_new(t, n->path);
+		if (e == NULL)
+			return t->failed;
+		e->flags |= TE_GEN;
+		e->gen_seen = n->gen;
+		tent_set_node(e, n);
+	}
+	if (!(e->flags & TE_CGEN)) {
+		e->flags |= TE_CGEN;
+		e->cgen_seen = n->cgen;
+	}
+	for (uint32_t i = 0; i < n->nkids; i++)
+		if (txn_del_base(t, n->kids[i]) < 0)
+			return t->failed;
+	return 0;
+}
+
+int
+txn_del(struct txn *t, const char *path)
+{
+	struct store_op op = { .kind = STORE_OP_DEL, .path = path };
+	struct tent *e = txn_entry(t, path);
+
+	if (e == NULL)
+		return t->failed;
+	if (!e->fresh && !(t->hides && txn_hidden(t, path))) {
+		struct node *n = tree_lookup(t->c->s, path);
+
+		if (n && txn_del_base(t, n) < 0)
+			return t->failed;
+	}
+	for (uint32_t i = 0; i < t->nall; i++)
+		if (t->all[i]->exists && path_is_under(t->all[i]->path, path))
+			tent_remove(t, t->all[i]);
+	t->hides = true;
+	txn_log(t, &op);
+	return 0;
+}
+
+static bool
+path_is_child(const char *child, const char *parent, size_t plen)
+{
+	const char *rest;
+
+	if (plen == 1) {
+		rest = child + 1;
+	} else {
+		if (strncmp(child, parent, plen) != 0 || child[plen] != '/')
+			return false;
+		rest = child + plen + 1;
+	}
+	return child[0] == '/' && rest[0] != '\0' && strchr(rest, '/') == NULL;
+}
+
+int
+txn_children(struct txn *t, const char *path, struct buf *out, uint64_t *gen)
+{
+	struct tent *e = hmap_get(&t->ents, path);
+	size_t plen = strlen(path);
+	struct node *n = NULL;
+
+	if (e == NULL || !e->exists)
+		return -ENOENT;
+	*gen = 0;
+	if (!e->fresh)
+		n = tree_lookup(t->c->s, path);
+	if (n) {
+		if (!(e->flags & TE_CGEN)) {
+			e->flags |= TE_CGEN;
+			e->cgen_seen = n->cgen;
+		}
+		*gen = e->cgen_seen;
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			struct tent *k = hmap_get(&t->ents, n->kids[i]->path);
+
+			if (k == NULL || k->exists)
+				buf_add_str0(out, n->kids[i]->name);
+		}
+	}
+	for (uint32_t i = 0; i < t->nall; i++) {
+		struct tent *k = t->all[i];
+		struct node *kn;
+
+		if (!k->exists || !k->fresh || !path_is_child(k->path, path, plen))
+			continue;
+		kn = n ? tree_lookup(t->c->s, k->path) : NULL;
+		if (kn && kn->parent == n)
+			continue;
+		buf_add_str0(out, strrchr(k->path, '/') + 1);
+	}
+	return 0;
+}
+
+int32_t
+txn_node_delta(const struct txn *t)
+{
+	return t->node_delta;
+}
+
+struct txn *
+txn_find(struct store_conn *c, uint32_t id)
+{
+	for (struct txn *t = c->txns; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static void
+txn_free(struct txn *t)
+{
+	struct store_conn *c = t->c;
+	struct dom *d = dom_get(c->s, c->caller.domid, true);
+
+	for (uint32_t i = 0; i < t->nall; i++) {
+		free(t->all[i]->path);
+		free(t->all[i]->value);
+		free(t->all[i]->perms);
+		free(t->all[i]);
+	}
+	for (uint32_t i = 0; i < t->nops; i++)
+		op_release(&t->ops[i]);
+	free(t->all);
+	free(t->ops);
+	hmap_free(&t->ents);
+	d->use.transactions--;
+	c->ntxns--;
+	c->s->ntxns--;
+	free(t);
+}
+
+static void
+txn_unlink(struct txn *t)
+{
+	struct txn **pp;
+
+	for (pp = &t->c->txns; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+}
+
+void
+txn_drop_all(struct store_conn *c)
+{
+	while (c->txns) {
+		struct txn *t = c->txns;
+
+		c->txns = t->next;
+		txn_free(t);
+	}
+}
+
+int
+store_txn_start(struct store_conn *c, uint32_t *id)
+{
+	struct store *s = c->s;
+	struct dom *d = dom_get(s, c->caller.domid, true);
+	struct txn *t;
+
+	if (quota_over(s, &c->caller, STORE_QUOTA_TRANSACTIONS,
+		       (uint64_t)d->use.transactions + 1))
+		return -ENOSPC;
+	do {
+		c->next_txid++;
+	} while (c->next_txid == 0 || txn_find(c, c->next_txid));
+	t = xcalloc(1, sizeof(*t));
+	t->id = c->next_txid;
+	t->c = c;
+	hmap_init(&t->ents);
+	t->next = c->txns;
+	c->txns = t;
+	c->ntxns++;
+	s->ntxns++;
+	d->use.transactions++;
+	*id = t->id;
+	return 0;
+}
+
+static int
+txn_check(const struct txn *t)
+{
+	const struct store *s = t->c->s;
+
+	for (uint32_t i = 0; i < t->nall; i++) {
+		const struct tent *e = t->all[i];
+		const struct node *n;
+
+		if (!(e->flags & (TE_GEN | TE_CGEN)))
+			continue;
+		n = tree_lookup(s, e->path);
+		if ((e->flags & TE_GEN) && (n ? n->gen : 0) != e->gen_seen)
+			return -EAGAIN;
+		if ((e->flags & TE_CGEN) && (!n || n->cgen != e->cgen_seen))
+			return -EAGAIN;
+	}
+	if (t->node_delta > 0) {
+		struct store_usage u;
+
+		store_usage(s, t->c->caller.domid, &u);
+		if (quota_over(s, &t->c->caller, STORE_QUOTA_NODES,
+			       (uint64_t)u.nodes + (uint64_t)t->node_delta))
+			return -ENOSPC;
+	}
+	return 0;
+}
+
+int
+store_txn_end(struct store_conn *c, uint32_t id, bool commit)
+{
+	struct store *s = c->s;
+	struct txn *t = txn_find(c, id);
+	int rc = 0;
+
+	if (t == NULL)
+		return -ENOENT;
+	txn_unlink(t);
+	if (commit)
+		rc = t->failed ? t->failed : txn_check(t);
+	if (commit && rc == 0) {
+		for (uint32_t i = 0; i < t->nops && rc == 0; i++) {
+			const struct store_op *op = &t->ops[i];
+
+			if (op->kind == STORE_OP_PUT)
+				rc = tree_put(s, op->path, op->value, op->len,
+					      op->perms, op->nperms, op->quiet);
+			else
+				rc = tree_del(s, op->path, false);
+		}
+		/* The checks above make a failure here a broken invariant;
+		 * whatever was applied is still reported. */
+		store_emit(s, c->caller.domid);
+		if (rc < 0)
+			rc = -EIO;
+	}
+	txn_free(t);
+	return rc;
+}
