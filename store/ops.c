@@ -18,13 +18,17 @@ struct acc {
 	struct txn *t;
 };
 
+/*
+ * meta: the request relies on the node's existence and permissions only,
+ * so in a transaction a new value in that node is not a conflict.
+ */
 static int
-acc_get(struct acc *a, const char *path, struct nview *v)
+acc_get(struct acc *a, const char *path, struct nview *v, bool meta)
 {
 	struct node *n;
 
 	if (a->t)
-		return txn_get(a->t, path, v);
+		return txn_get(a->t, path, v, meta);
 	n = tree_lookup(a->s, path);
 	v->exists = n != NULL;
 	v->value = n ? n->value : NULL;
@@ -93,7 +97,7 @@ acc_missing(struct acc *a, const char *path, uint32_t want)
 		struct nview v;
 
 		p[path_parent_len(p)] = '\0';
-		rc = acc_get(a, p, &v);
+		rc = acc_get(a, p, &v, true);
 		if (rc < 0)
 			break;
 		if (v.exists) {
@@ -108,9 +112,10 @@ acc_missing(struct acc *a, const char *path, uint32_t want)
 
 /* Looks up an existing node the caller may access with want. */
 static int
-acc_get_chk(struct acc *a, const char *path, uint32_t want, struct nview *v)
+acc_get_chk(struct acc *a, const char *path, uint32_t want, bool meta,
+	    struct nview *v)
 {
-	int rc = acc_get(a, path, v);
+	int rc = acc_get(a, path, v, meta);
 
 	if (rc < 0)
 		return rc;
@@ -164,7 +169,7 @@ acc_create(struct acc *a, const char *path, const void *value, uint32_t len)
 	for (;;) {
 		cut = path_parent_len(p);
 		p[cut] = '\0';
-		rc = acc_get(a, p, &v);
+		rc = acc_get(a, p, &v, true);
 		if (rc < 0)
 			goto out;
 		if (v.exists)
@@ -221,7 +226,7 @@ store_read(struct store_conn *c, uint32_t tx, const char *path,
 
 	rc = acc_begin(c, tx, path, false, &a, &abs);
 	if (rc == 0)
-		rc = acc_get_chk(&a, abs, STORE_PERM_READ, &v);
+		rc = acc_get_chk(&a, abs, STORE_PERM_READ, false, &v);
 	if (rc == 0) {
 		*value = v.value ? (const void *)v.value : "";
 		*len = v.len;
@@ -241,7 +246,7 @@ store_write(struct store_conn *c, uint32_t tx, const char *path,
 
 	rc = acc_begin(c, tx, path, false, &a, &abs);
 	if (rc == 0)
-		rc = acc_get(&a, abs, &v);
+		rc = acc_get(&a, abs, &v, false);
 	if (rc == 0 && !v.exists) {
 		rc = acc_create(&a, abs, value, len);
 	} else if (rc == 0) {
@@ -273,7 +278,7 @@ store_mkdir(struct store_conn *c, uint32_t tx, const char *path)
 
 	rc = acc_begin(c, tx, path, false, &a, &abs);
 	if (rc == 0)
-		rc = acc_get(&a, abs, &v);
+		rc = acc_get(&a, abs, &v, true);
 	if (rc == 0 && v.exists)
 		rc = (acc_perm(&a, &v) & STORE_PERM_WRITE) ? 0 : -EACCES;
 	else if (rc == 0)
@@ -298,7 +303,7 @@ store_rm(struct store_conn *c, uint32_t tx, const char *path)
 	if (rc == 0 && strcmp(abs, "/") == 0)
 		rc = -EINVAL;
 	if (rc == 0)
-		rc = acc_get(&a, abs, &v);
+		rc = acc_get(&a, abs, &v, true);
 	if (rc == 0 && !v.exists) {
 		/* Absent with an existing parent is success (protocol text). */
 		rc = acc_missing(&a, abs, STORE_PERM_WRITE);
@@ -306,7 +311,7 @@ store_rm(struct store_conn *c, uint32_t tx, const char *path)
 			char *parent = xstrndup(abs, path_parent_len(abs));
 			struct nview pv;
 
-			rc = acc_get(&a, parent, &pv);
+			rc = acc_get(&a, parent, &pv, true);
 			if (rc == 0 && !pv.exists)
 				rc = -ENOENT;
 			free(parent);
@@ -337,7 +342,7 @@ acc_children(struct store_conn *c, uint32_t tx, const char *path,
 
 	rc = acc_begin(c, tx, path, false, &a, &abs);
 	if (rc == 0)
-		rc = acc_get_chk(&a, abs, STORE_PERM_READ, &v);
+		rc = acc_get_chk(&a, abs, STORE_PERM_READ, true, &v);
 	if (rc == 0 && a.t) {
 		rc = txn_children(a.t, abs, out, gen);
 	} else if (rc == 0) {
@@ -401,7 +406,7 @@ store_get_perms(struct store_conn *c, uint32_t tx, const char *path,
 
 	rc = acc_begin(c, tx, path, true, &a, &abs);
 	if (rc == 0)
-		rc = acc_get_chk(&a, abs, STORE_PERM_READ, &v);
+		rc = acc_get_chk(&a, abs, STORE_PERM_READ, true, &v);
 	for (uint32_t i = 0; rc == 0 && i < v.nperms; i++) {
 		store_perm_format(&v.perms[i], out);
 		buf_add(out, "", 1);
@@ -424,7 +429,7 @@ store_set_perms(struct store_conn *c, uint32_t tx, const char *path,
 		return -EINVAL;
 	rc = acc_begin(c, tx, path, true, &a, &abs);
 	if (rc == 0)
-		rc = acc_get(&a, abs, &v);
+		rc = acc_get(&a, abs, &v, false);
 	if (rc == 0 && !v.exists)
 		rc = acc_missing(&a, abs, STORE_PERM_WRITE);
 	else if (rc == 0 && !(acc_perm(&a, &v) & PERM_OWNER))

@@ -98,6 +98,16 @@ fail:
 	return -EINVAL;
 }
 
+bool
+path_valid_abs(const char *path)
+{
+	if (path[0] == '@')
+		return path[1] != '\0' && path_chars_valid(path) &&
+		       strlen(path) <= STORE_ABS_PATH_MAX;
+	return path_chars_valid(path) && path_shape_valid(path) &&
+	       strlen(path) <= STORE_ABS_PATH_MAX;
+}
+
 size_t
 path_parent_len(const char *path)
 {

@@ -164,6 +164,26 @@ store_quota_get(const struct store *s, uint32_t domid, enum store_quota q,
 }
 
 int
+store_quota_get_own(const struct store *s, uint32_t domid, enum store_quota q,
+		    bool soft, uint32_t *value)
+{
+	const struct dom *d;
+
+	if ((unsigned int)q >= STORE_QUOTA_COUNT ||
+	    (soft && q != STORE_QUOTA_MEMORY))
+		return -EINVAL;
+	if (domid == STORE_DOMID_GLOBAL) {
+		*value = soft ? s->soft_memory : s->quota[q];
+		return 0;
+	}
+	d = dom_find(s, domid);
+	if (d == NULL || !(soft ? d->has_soft_memory : d->has_quota[q]))
+		return -ENOENT;
+	*value = soft ? d->soft_memory : d->quota[q];
+	return 0;
+}
+
+int
 store_quota_set(struct store *s, uint32_t domid, enum store_quota q,
 		bool soft, uint32_t value)
 {

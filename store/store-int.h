@@ -6,11 +6,14 @@
  * insertion order in the parent's kids array.
  *
  * Generations: s->gen is a global counter. A node's gen changes when it is
- * created or its value or permissions change; its cgen changes when it is
- * created or its list of children changes. A transaction records the gen
- * (0 = absent) of every node it read or wrote, and the cgen of every child
- * list it listed or deleted; a commit conflicts (EAGAIN) only if one of
- * those changed, so unrelated writes and new siblings never abort it.
+ * created or its value or permissions change; its pgen when it is created
+ * or its permissions change; its cgen when it is created or its list of
+ * children changes. A transaction records the gen (0 = absent) of every
+ * node whose value it read or wrote, the pgen of every node whose existence
+ * or permissions it relied on (the ancestors of what it creates), and the
+ * cgen of every child list it listed or deleted; a commit conflicts
+ * (EAGAIN) only if one of those changed, so unrelated writes, new siblings
+ * and a new value in a parent never abort it.
  *
  * All changes to the tree go through tree_put/tree_del. Outside replay they
  * append a physical op to s->pend and queue watch events on s->evq; the
@@ -56,6 +59,7 @@ struct node {
 	uint32_t nperms;
 	struct store_perm *perms;
 	uint64_t gen;
+	uint64_t pgen;
 	uint64_t cgen;
 };
 
@@ -159,8 +163,8 @@ void store_pend_op(struct store *s, const struct store_op *op);
 /* Delivers the pending mutation record, then the queued events. */
 void store_emit(struct store *s, uint32_t domid);
 void store_discard_pending(struct store *s);
-void op_copy(struct store_op *dst, const struct store_op *src);
-void op_release(struct store_op *op);
+void tree_op_copy(struct store_op *dst, const struct store_op *src);
+void tree_op_release(struct store_op *op);
 
 /* perms.c */
 /* Bits caller has on a node with these perms; OWNER when it may set perms. */
@@ -170,6 +174,8 @@ uint32_t perm_for(const struct store_caller *who, const struct store_perm *p,
 struct store_perm *perms_dup(const struct store_perm *p, uint32_t n);
 
 /* path.c */
+/* A canonical absolute path, or an "@" name, within the length limit. */
+bool path_valid_abs(const char *path);
 /* Length of the parent part of an absolute path ("/a/b" -> 2, "/a" -> 1). */
 size_t path_parent_len(const char *path);
 /* Number of components: "/" -> 0, "/a/b" -> 2. */
@@ -207,7 +213,8 @@ void evq_flush(struct store *s);
 /* txn.c */
 struct txn *txn_find(struct store_conn *c, uint32_t id);
 void txn_drop_all(struct store_conn *c);
-int txn_get(struct txn *t, const char *path, struct nview *v);
+/* meta: the caller uses only existence and permissions, not the value. */
+int txn_get(struct txn *t, const char *path, struct nview *v, bool meta);
 int txn_put(struct txn *t, const char *path, const void *value, uint32_t len,
 	    const struct store_perm *perms, uint32_t nperms, bool quiet);
 int txn_del(struct txn *t, const char *path);

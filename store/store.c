@@ -130,7 +130,9 @@ store_apply(struct store *s, const struct store_mutation *m)
 	for (uint32_t i = 0; i < m->nops && rc == 0; i++) {
 		const struct store_op *op = &m->ops[i];
 
-		if (op->kind == STORE_OP_PUT)
+		if (op->path == NULL || !path_valid_abs(op->path))
+			rc = -EINVAL;
+		else if (op->kind == STORE_OP_PUT)
 			rc = tree_put(s, op->path, op->value, op->len,
 				      op->perms, op->nperms, true);
 		else if (op->kind == STORE_OP_DEL)
@@ -223,4 +225,30 @@ store_stats(const struct store *s, struct store_stats *out)
 	out->watches = s->nwatches;
 	out->transactions = s->ntxns;
 	out->generation = s->gen;
+}
+
+static int
+walk_node(const struct node *n, store_walk_fn fn, void *arg)
+{
+	int rc = fn(arg, n->path, n->value ? n->value : "", n->len, n->perms,
+		    n->nperms);
+
+	for (uint32_t i = 0; rc == 0 && i < n->nkids; i++)
+		rc = walk_node(n->kids[i], fn, arg);
+	return rc;
+}
+
+int
+store_walk(const struct store *s, store_walk_fn fn, void *arg)
+{
+	const char *specials[] = { "@introduceDomain", "@releaseDomain" };
+	int rc = walk_node(s->root, fn, arg);
+
+	for (size_t i = 0; rc == 0 && i < LXS_ARRAY_SIZE(specials); i++) {
+		const struct node *n = tree_lookup(s, specials[i]);
+
+		if (n)
+			rc = walk_node(n, fn, arg);
+	}
+	return rc;
 }

@@ -57,7 +57,7 @@ enum store_quota {
 	STORE_QUOTA_WATCHES,		/* watches of a domain */
 	STORE_QUOTA_TRANSACTIONS,	/* open transactions of a domain */
 	STORE_QUOTA_TXN_NODES,		/* nodes touched by one transaction */
-	STORE_QUOTA_NODE_SIZE,		/* value + perms + child names, bytes */
+	STORE_QUOTA_NODE_SIZE,		/* value + 8 per perm entry, bytes */
 	STORE_QUOTA_NODE_PERMS,		/* permission entries of one node */
 	STORE_QUOTA_PATH_MAX,		/* path length below the domain's home */
 	STORE_QUOTA_OUTSTANDING,	/* requests in flight (enforced by server) */
@@ -215,6 +215,23 @@ void store_usage(const struct store *s, uint32_t domid,
 void store_foreach_domain(const struct store *s,
 			  void (*fn)(void *arg, uint32_t domid), void *arg);
 void store_stats(const struct store *s, struct store_stats *out);
+
+/*
+ * Walks every node in pre-order (parents before children, children in
+ * their order), then the special nodes. Stops with fn's return when it is
+ * not 0. The arguments are borrowed for the call.
+ */
+typedef int (*store_walk_fn)(void *arg, const char *path, const void *value,
+			     uint32_t len, const struct store_perm *perms,
+			     uint32_t nperms);
+int store_walk(const struct store *s, store_walk_fn fn, void *arg);
+
+/*
+ * A quota value set for this domain (or globally with STORE_DOMID_GLOBAL)
+ * rather than inherited: 0 and *value, or -ENOENT when not set.
+ */
+int store_quota_get_own(const struct store *s, uint32_t domid,
+			enum store_quota q, bool soft, uint32_t *value);
 
 /*
  * Consistency check (CONTROL check): parent/child links, the path index and

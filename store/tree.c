@@ -64,7 +64,7 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 	n->perms = perms_dup(perms, nperms);
 	n->nperms = nperms;
 	n->value = NULL;
-	n->gen = n->cgen = ++s->gen;
+	n->gen = n->pgen = n->cgen = ++s->gen;
 	hmap_put(&s->nodes, n->path, n);
 	if (parent) {
 		node_kid_add(parent, n);
@@ -99,7 +99,7 @@ node_free_subtree(struct store *s, struct node *n)
 }
 
 void
-op_copy(struct store_op *dst, const struct store_op *src)
+tree_op_copy(struct store_op *dst, const struct store_op *src)
 {
 	dst->kind = src->kind;
 	dst->path = xstrdup(src->path);
@@ -113,7 +113,7 @@ op_copy(struct store_op *dst, const struct store_op *src)
 }
 
 void
-op_release(struct store_op *op)
+tree_op_release(struct store_op *op)
 {
 	free((void *)op->path);
 	free((void *)op->value);
@@ -128,14 +128,14 @@ store_pend_op(struct store *s, const struct store_op *op)
 		s->cappend = s->cappend ? s->cappend * 2 : 8;
 		s->pend = xrealloc(s->pend, s->cappend * sizeof(*s->pend));
 	}
-	op_copy(&s->pend[s->npend++], op);
+	tree_op_copy(&s->pend[s->npend++], op);
 }
 
 void
 store_discard_pending(struct store *s)
 {
 	for (uint32_t i = 0; i < s->npend; i++)
-		op_release(&s->pend[i]);
+		tree_op_release(&s->pend[i]);
 	s->npend = 0;
 }
 
@@ -197,6 +197,9 @@ tree_put(struct store *s, const char *path, const void *value, uint32_t len,
 		n->perms = perms_dup(perms, nperms);
 		n->nperms = nperms;
 		n->gen = ++s->gen;
+		if (nold != nperms ||
+		    memcmp(old, perms, nperms * sizeof(*perms)) != 0)
+			n->pgen = n->gen;
 		dom_charge(s, n->perms[0].domid, 1, (int64_t)node_cost_of(n));
 	} else {
 		n = tree_node_new(s, path, p, perms, nperms);

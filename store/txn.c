@@ -3,8 +3,11 @@
  * the generations the view depends on.
  *
  * The first access to a path copies the node's state (or its absence) into
- * an entry and records the node's gen; DIRECTORY also records the cgen of
- * the listed node; RM records gen and cgen of the whole removed subtree. A
+ * an entry with the node's gen and pgen at that moment. Reading or writing
+ * the value makes the gen binding, relying on existence or permissions
+ * only (a parent checked while creating a child) makes the pgen binding;
+ * DIRECTORY binds the cgen of the listed node; RM binds gen and cgen of the
+ * whole removed subtree. A
  * path with no entry is read from the tree unless an ancestor's entry hides
  * it (removed, or created fresh inside the transaction).
  *
@@ -12,10 +15,11 @@
  * Otherwise every node the ops touch is as the transaction saw it, so
  * replaying the op log on the tree yields the transaction's view.
  *
- * Worked example: T reads /a (gen 5) and writes /a/b (absent: gen 0; parent
- * /a read: gen 5). Meanwhile another client creates /a/c: /a's cgen moves,
- * its gen does not, /a/b is still absent: T commits. Had the other client
- * written /a's value, /a's gen would be 6: T gets EAGAIN.
+ * Worked example: T writes /a/b (absent: gen 0 binding; parent /a checked
+ * for write permission: pgen 5 binding). Meanwhile another client creates
+ * /a/c (/a's cgen moves) and writes a value into /a (/a's gen moves, its
+ * pgen does not): T commits. Had T read /a's value, or had the other
+ * client changed /a's permissions, T would get EAGAIN.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,12 +29,15 @@
 
 #define TE_GEN	1u	/* gen_seen must still hold at commit */
 #define TE_CGEN	2u	/* cgen_seen must still hold at commit */
+#define TE_PGEN	4u	/* pgen_seen must still hold at commit */
 
 struct tent {
 	char *path;
 	uint32_t flags;
-	uint64_t gen_seen;
+	uint64_t gen_seen;	/* when the view was taken, 0: absent */
+	uint64_t pgen_seen;
 	uint64_t cgen_seen;
+	bool seen;		/* gen_seen/pgen_seen come from the tree */
 	bool exists;
 	bool fresh;		/* created inside the transaction */
 	char *value;
@@ -150,14 +157,15 @@ txn_entry(struct txn *t, const char *path)
 	if (e == NULL)
 		return NULL;
 	n = tree_lookup(t->c->s, path);
-	e->flags |= TE_GEN;
+	e->seen = true;
 	e->gen_seen = n ? n->gen : 0;
+	e->pgen_seen = n ? n->pgen : 0;
 	tent_set_node(e, n);
 	return e;
 }
 
 int
-txn_get(struct txn *t, const char *path, struct nview *v)
+txn_get(struct txn *t, const char *path, struct nview *v, bool meta)
 {
 	struct tent *e;
 
@@ -166,6 +174,8 @@ txn_get(struct txn *t, const char *path, struct nview *v)
 	e = txn_entry(t, path);
 	if (e == NULL)
 		return t->failed;
+	if (e->seen)
+		e->flags |= meta ? TE_PGEN : TE_GEN;
 	v->exists = e->exists;
 	v->value = e->value;
 	v->len = e->len;
@@ -181,7 +191,7 @@ txn_log(struct txn *t, const struct store_op *op)
 		t->capops = t->capops ? t->capops * 2 : 8;
 		t->ops = xrealloc(t->ops, t->capops * sizeof(*t->ops));
 	}
-	op_copy(&t->ops[t->nops++], op);
+	tree_op_copy(&t->ops[t->nops++], op);
 }
 
 static int
@@ -202,6 +212,8 @@ txn_put(struct txn *t, const char *path, const void *value, uint32_t len,
 
 	if (e == NULL)
 		return t->failed;
+	if (e->seen)
+		e->flags |= TE_GEN;
 	t->node_delta -= txn_owned(t, e);
 	if (!e->exists) {
 		e->fresh = true;
@@ -232,10 +244,13 @@ txn_del_base(struct txn *t, const struct node *n)
 		e = tent_new(t, n->path);
 		if (e == NULL)
 			return t->failed;
-		e->flags |= TE_GEN;
+		e->seen = true;
 		e->gen_seen = n->gen;
+		e->pgen_seen = n->pgen;
 		tent_set_node(e, n);
 	}
+	if (e->seen)
+		e->flags |= TE_GEN;
 	if (!(e->flags & TE_CGEN)) {
 		e->flags |= TE_CGEN;
 		e->cgen_seen = n->cgen;
@@ -350,7 +365,7 @@ txn_free(struct txn *t)
 		free(t->all[i]);
 	}
 	for (uint32_t i = 0; i < t->nops; i++)
-		op_release(&t->ops[i]);
+		tree_op_release(&t->ops[i]);
 	free(t->all);
 	free(t->ops);
 	hmap_free(&t->ents);
@@ -418,10 +433,12 @@ txn_check(const struct txn *t)
 		const struct tent *e = t->all[i];
 		const struct node *n;
 
-		if (!(e->flags & (TE_GEN | TE_CGEN)))
+		if (!(e->flags & (TE_GEN | TE_PGEN | TE_CGEN)))
 			continue;
 		n = tree_lookup(s, e->path);
 		if ((e->flags & TE_GEN) && (n ? n->gen : 0) != e->gen_seen)
+			return -EAGAIN;
+		if ((e->flags & TE_PGEN) && (n ? n->pgen : 0) != e->pgen_seen)
 			return -EAGAIN;
 		if ((e->flags & TE_CGEN) && (!n || n->cgen != e->cgen_seen))
 			return -EAGAIN;

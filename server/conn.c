@@ -1,0 +1,281 @@
+/*
+ * conn: one client connection, independent of its transport.
+ *
+ * Owns the input framing state, the output queue and the store_conn of the
+ * client. Invariants:
+ *   - replies leave in request order: requests are handled one at a time
+ *     and every reply or event is appended to one FIFO;
+ *   - nothing is written from a handler: conn_flush runs from the
+ *     before-sleep hook, after the durability barrier;
+ *   - a dead connection gets no more input, output or events, and is freed
+ *     by the reaper, never while a store call may still reference it;
+ *   - memory per connection is bounded: the input side by one message
+ *     (struct frame_in), the output side by CONN_OUT_SOFT for replies and
+ *     CONN_OUT_HARD for watch events (see server-int.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server-int.h"
+
+/* Messages handled per input callback before yielding to other clients. */
+#define CONN_INPUT_BATCH 64
+
+struct conn *
+conn_new(struct server *srv, const struct conn_ops *ops, void *tp,
+	 unsigned int flags, const struct store_caller *caller)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->srv = srv;
+	c->ops = ops;
+	c->tp = tp;
+	c->flags = flags;
+	c->id = ++srv->next_conn_id;
+	frame_in_reset(&c->in);
+	STAILQ_INIT(&c->out);
+	c->sc = store_conn_new(srv->store, caller, c);
+	TAILQ_INSERT_TAIL(&srv->conns, c, link);
+	srv->nconns++;
+	c->want_rd = true;
+	return c;
+}
+
+static void
+conn_out_clear(struct conn *c)
+{
+	struct conn_out *o;
+
+	while ((o = STAILQ_FIRST(&c->out)) != NULL) {
+		STAILQ_REMOVE_HEAD(&c->out, link);
+		free(o);
+	}
+	c->out_bytes = 0;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	TAILQ_REMOVE(&c->srv->conns, c, link);
+	c->srv->nconns--;
+	store_conn_free(c->sc);
+	conn_out_clear(c);
+	free(c->txns);
+	c->ops->close(c);
+	free(c);
+}
+
+void
+conn_drop(struct conn *c, const char *reason)
+{
+	if (c->dead)
+		return;
+	if (reason)
+		log_info("conn %u: dropped: %s", c->id, reason);
+	c->dead = true;
+	conn_out_clear(c);
+	c->want_rd = c->want_wr = false;
+	c->ops->want(c, false, false);
+}
+
+bool
+conn_input_paused(const struct conn *c)
+{
+	return c->out_bytes > CONN_OUT_SOFT;
+}
+
+static void
+conn_update_want(struct conn *c)
+{
+	bool rd, wr;
+
+	if (c->dead)
+		return;
+	rd = !conn_input_paused(c);
+	wr = c->out_bytes > 0;
+	if (rd == c->want_rd && wr == c->want_wr)
+		return;
+	c->want_rd = rd;
+	c->want_wr = wr;
+	c->ops->want(c, rd, wr);
+}
+
+void
+conn_handle_input(struct conn *c)
+{
+	for (int handled = 0; handled < CONN_INPUT_BATCH;) {
+		enum frame_status st;
+		size_t want, got;
+		void *dst;
+		int rc;
+
+		if (c->dead || conn_input_paused(c) || !c->ops->can_read(c))
+			break;
+		dst = frame_in_space(&c->in, &want);
+		rc = c->ops->read(c, dst, want, &got);
+		if (rc == -EPIPE) {
+			conn_drop(c, NULL);
+			return;
+		}
+		if (rc < 0) {
+			conn_drop(c, strerror(-rc));
+			return;
+		}
+		if (got == 0)
+			break;
+		st = frame_in_commit(&c->in, got);
+		if (st == FRAME_TOO_BIG) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "message length %u > %u",
+				 c->in.hdr.len, XENSTORE_PAYLOAD_MAX);
+			conn_drop(c, why);
+			return;
+		}
+		if (st == FRAME_MORE)
+			continue;
+		dispatch_message(c, &c->in.hdr, c->in.payload);
+		frame_in_reset(&c->in);
+		handled++;
+	}
+	conn_update_want(c);
+}
+
+void
+conn_flush(struct conn *c)
+{
+	struct conn_out *o;
+
+	while (!c->dead && (o = STAILQ_FIRST(&c->out)) != NULL &&
+	       c->ops->can_write(c)) {
+		size_t done;
+		int rc;
+
+		rc = c->ops->write(c, o->data + o->off, o->len - o->off, &done);
+		if (rc < 0) {
+			conn_drop(c, rc == -EPIPE ? NULL : strerror(-rc));
+			return;
+		}
+		if (done == 0)
+			break;
+		o->off += (uint32_t)done;
+		c->out_bytes -= done;
+		if (o->off < o->len)
+			break;
+		STAILQ_REMOVE_HEAD(&c->out, link);
+		free(o);
+	}
+	conn_update_want(c);
+}
+
+static void
+conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+	   const void *p1, size_t l1, const void *p2, size_t l2)
+{
+	struct xsd_sockmsg hdr = {
+		.type = type, .req_id = req_id, .tx_id = tx_id,
+		.len = (uint32_t)(l1 + l2),
+	};
+	struct conn_out *o;
+
+	o = xmalloc(sizeof(*o) + LXS_HDR_SIZE + l1 + l2);
+	o->len = LXS_HDR_SIZE + (uint32_t)(l1 + l2);
+	o->off = 0;
+	memcpy(o->data, &hdr, LXS_HDR_SIZE);
+	if (l1)
+		memcpy(o->data + LXS_HDR_SIZE, p1, l1);
+	if (l2)
+		memcpy(o->data + LXS_HDR_SIZE + l1, p2, l2);
+	STAILQ_INSERT_TAIL(&c->out, o, link);
+	c->out_bytes += o->len;
+	if (log_access_enabled())
+		log_access_msg(c->id, "OUT", &hdr, o->data + LXS_HDR_SIZE);
+}
+
+void
+conn_error(struct conn *c, const struct xsd_sockmsg *req, int err)
+{
+	const char *name = wire_error_name(err);
+
+	if (c->dead)
+		return;
+	if (name == NULL)
+		name = "EINVAL";
+	conn_queue(c, XS_ERROR, req->req_id, req->tx_id, name,
+		   strlen(name) + 1, NULL, 0);
+}
+
+void
+conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
+	   const void *payload, size_t len)
+{
+	if (c->dead)
+		return;
+	if (len > XENSTORE_PAYLOAD_MAX) {
+		conn_error(c, req, E2BIG);
+		return;
+	}
+	conn_queue(c, type, req->req_id, req->tx_id, payload, len, NULL, 0);
+}
+
+void
+conn_event(struct conn *c, const char *path, const char *token)
+{
+	size_t lp = strlen(path) + 1, lt = strlen(token) + 1;
+
+	if (c->dead)
+		return;
+	/* Like cxenstored: an event that cannot be framed is not sent. */
+	if (lp + lt > XENSTORE_PAYLOAD_MAX) {
+		log_warn("conn %u: watch event for %.64s too long, dropped",
+			 c->id, path);
+		return;
+	}
+	if ((c->flags & CONN_DROP_ON_OVERFLOW) &&
+	    c->out_bytes + LXS_HDR_SIZE + lp + lt > CONN_OUT_HARD) {
+		conn_drop(c, "not reading: watch events queued beyond "
+			  "the hard limit");
+		return;
+	}
+	conn_queue(c, XS_WATCH_EVENT, 0, 0, path, lp, token, lt);
+}
+
+bool
+conn_txn_is_open(const struct conn *c, uint32_t id)
+{
+	for (uint32_t i = 0; i < c->ntxns; i++)
+		if (c->txns[i] == id)
+			return true;
+	return false;
+}
+
+void
+conn_txn_add(struct conn *c, uint32_t id)
+{
+	if (c->ntxns == c->txns_cap) {
+		c->txns_cap = c->txns_cap ? c->txns_cap * 2 : 4;
+		c->txns = xrealloc(c->txns, c->txns_cap * sizeof(*c->txns));
+	}
+	c->txns[c->ntxns++] = id;
+}
+
+void
+conn_txn_del(struct conn *c, uint32_t id)
+{
+	for (uint32_t i = 0; i < c->ntxns; i++) {
+		if (c->txns[i] == id) {
+			c->txns[i] = c->txns[--c->ntxns];
+			return;
+		}
+	}
+}
+
+void
+conn_txn_clear(struct conn *c)
+{
+	c->ntxns = 0;
+}

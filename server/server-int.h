@@ -1,0 +1,338 @@
+/*
+ * server-int: what the files of server/ share and nobody else sees.
+ *
+ * Layout of one loop iteration (loop.c drives it, server.c defines the hook):
+ *
+ *   epoll_wait -> fd callbacks: read whole messages, dispatch each one;
+ *                 handlers only QUEUE replies and watch events
+ *              -> due timers
+ *   before-sleep hook:
+ *      1. durability barrier: the mutations of this iteration are made
+ *         durable here (today only counted; the write-ahead log plugs in)
+ *      2. flush the output queues of every connection
+ *      3. free connections marked dead
+ *
+ * No byte leaves the daemon from a handler, so nothing a client observes
+ * can precede step 1.
+ */
+#ifndef LXS_SERVER_INT_H
+#define LXS_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "common/common.h"
+#include "store/store.h"
+#include "server/server.h"
+
+/* ---- loop.c: epoll, timers, before-sleep ------------------------------- */
+
+struct loop;
+
+#define LOOP_READ	1u
+#define LOOP_WRITE	2u
+
+/* mask: LOOP_READ/LOOP_WRITE that fired; hang-up and errors report both. */
+typedef void loop_fd_fn(struct loop *l, int fd, unsigned int mask, void *arg);
+typedef void loop_timer_fn(struct loop *l, uint64_t id, void *arg);
+typedef void loop_hook_fn(struct loop *l, void *arg);
+
+/* Caller frees with loop_free. Returns NULL (errno set) if epoll fails. */
+struct loop *loop_new(void);
+/* Does not close the registered fds. NULL is a no-op. */
+void loop_free(struct loop *l);
+/* Registers fd (not owned) with interest mask. Returns 0 or -errno. */
+int loop_add_fd(struct loop *l, int fd, unsigned int mask, loop_fd_fn *fn,
+		void *arg);
+/* Changes the interest of a registered fd. Returns 0 or -errno. */
+int loop_set_fd(struct loop *l, int fd, unsigned int mask);
+/* Unregisters fd; pending events of this iteration are not delivered. */
+void loop_del_fd(struct loop *l, int fd);
+/* One-shot timer after ms milliseconds; returns its id (never 0). */
+uint64_t loop_add_timer(struct loop *l, uint64_t ms, loop_timer_fn *fn,
+			void *arg);
+/* Cancels a timer; unknown or fired ids are ignored. */
+void loop_del_timer(struct loop *l, uint64_t id);
+/* Sets the hook run before every wait (NULL: none). */
+void loop_set_before_sleep(struct loop *l, loop_hook_fn *fn, void *arg);
+/*
+ * Runs the hook, waits at most max_ms (-1: until an event or a timer), and
+ * delivers what is ready. Returns 0, or -errno if epoll_wait failed.
+ */
+int loop_run_once(struct loop *l, int max_ms);
+
+/* ---- frame.c: incoming message framing -------------------------------- */
+
+/*
+ * Wire message: a 16-byte header in native byte order, then len payload
+ * bytes (len <= XENSTORE_PAYLOAD_MAX, 4096).
+ *
+ *   0        4        8        12       16
+ *   | type   | req_id | tx_id  | len    | payload ...
+ */
+_Static_assert(sizeof(struct xsd_sockmsg) == 16, "wire header is 16 bytes");
+
+enum frame_status {
+	FRAME_MORE,	/* need more bytes */
+	FRAME_DONE,	/* hdr and payload hold one whole message */
+	FRAME_TOO_BIG,	/* the header's len exceeds XENSTORE_PAYLOAD_MAX */
+};
+
+struct frame_in {
+	struct xsd_sockmsg hdr;
+	uint32_t got;		/* header + payload bytes received */
+	/* One spare byte so that the payload is always NUL-terminated. */
+	char payload[XENSTORE_PAYLOAD_MAX + 1];
+};
+
+void frame_in_reset(struct frame_in *f);
+/* Where the next bytes go and how many the current message still needs. */
+void *frame_in_space(struct frame_in *f, size_t *len);
+/* Accounts n bytes written at frame_in_space(). */
+enum frame_status frame_in_commit(struct frame_in *f, size_t n);
+/*
+ * Copies from data as far as the end of the current message; *used gets the
+ * bytes taken. After FRAME_DONE the caller consumes the message and resets.
+ */
+enum frame_status frame_in_feed(struct frame_in *f, const void *data,
+				size_t len, size_t *used);
+
+/* ---- conn.c: one client connection over some transport ---------------- */
+
+struct conn;
+struct server;
+
+/*
+ * A transport. Socket today (sock.c), shared-memory ring later; dispatch
+ * sees only struct conn.
+ *   read/write: move up to len bytes; *done = 0 means "not now". -errno on
+ *               failure; the peer closing is -EPIPE.
+ *   can_read/can_write: whether read/write may make progress now.
+ *   want: which directions the connection waits for (a socket updates its
+ *         epoll interest; a ring, polled every iteration, may ignore it).
+ *   close: release the transport; called once, from conn_free.
+ */
+struct conn_ops {
+	int (*read)(struct conn *c, void *buf, size_t len, size_t *done);
+	int (*write)(struct conn *c, const void *buf, size_t len, size_t *done);
+	bool (*can_read)(struct conn *c);
+	bool (*can_write)(struct conn *c);
+	void (*want)(struct conn *c, bool rd, bool wr);
+	void (*close)(struct conn *c);
+};
+
+/*
+ * Output bounds per connection. Soft: while more than this is queued, the
+ * connection's input is not read (a client must read its replies to send
+ * more requests), so replies alone never exceed soft + one reply. Hard: a
+ * socket client whose queue watch events push past this is dropped (it is
+ * not reading; without a bound a writer elsewhere makes us grow forever).
+ */
+#define CONN_OUT_SOFT	(64u * 1024)
+#define CONN_OUT_HARD	(4u * 1024 * 1024)
+
+#define CONN_READONLY	1u	/* mutations get EACCES */
+#define CONN_DROP_ON_OVERFLOW 2u /* drop at CONN_OUT_HARD (sockets) */
+
+/* Message queued for output: header and payload, contiguous. */
+struct conn_out {
+	STAILQ_ENTRY(conn_out) link;
+	uint32_t len;
+	uint32_t off;		/* bytes already written */
+	char data[];
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) link;
+	struct server *srv;
+	const struct conn_ops *ops;
+	void *tp;			/* transport state, owned by ops */
+	uint32_t id;			/* for logs */
+	unsigned int flags;		/* CONN_* */
+	bool dead;			/* freed at the end of the iteration */
+	bool want_rd, want_wr;		/* last interest given to ops->want */
+	struct store_conn *sc;
+	struct frame_in in;
+	STAILQ_HEAD(, conn_out) out;
+	size_t out_bytes;		/* sum of unwritten bytes in out */
+	/* Open transaction ids: a header tx_id must name one of them. */
+	uint32_t *txns;
+	uint32_t ntxns, txns_cap;
+};
+
+/*
+ * Creates a connection with the given caller identity and registers it with
+ * the server; tp is handed to ops (ops->close releases it). Freed by
+ * conn_free, normally through conn_drop and the before-sleep reaper.
+ */
+struct conn *conn_new(struct server *srv, const struct conn_ops *ops,
+		      void *tp, unsigned int flags,
+		      const struct store_caller *caller);
+/* Releases everything including the transport. NULL is a no-op. */
+void conn_free(struct conn *c);
+/*
+ * Marks c dead and discards its output; freed before the next wait. reason
+ * is logged; NULL for an orderly close by the peer.
+ */
+void conn_drop(struct conn *c, const char *reason);
+/* The transport has input: read and dispatch while allowed. */
+void conn_handle_input(struct conn *c);
+/* Writes queued output as far as the transport takes it; updates interest. */
+void conn_flush(struct conn *c);
+/* Whether input is paused because too much output is queued. */
+bool conn_input_paused(const struct conn *c);
+/*
+ * Queues a reply with the request's req_id and tx_id. A payload over
+ * XENSTORE_PAYLOAD_MAX is replaced by an E2BIG error.
+ */
+void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
+		const void *payload, size_t len);
+/* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
+void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
+/* Queues a WATCH_EVENT "path\0token\0"; enforces CONN_OUT_HARD. */
+void conn_event(struct conn *c, const char *path, const char *token);
+/* Transaction ids this connection holds open. */
+bool conn_txn_is_open(const struct conn *c, uint32_t id);
+void conn_txn_add(struct conn *c, uint32_t id);
+void conn_txn_del(struct conn *c, uint32_t id);
+void conn_txn_clear(struct conn *c);
+
+/* ---- sock.c: unix socket listeners and socket transport --------------- */
+
+struct sock_listener;
+
+/*
+ * Binds and listens on path (mode 0600, parent created), after removing a
+ * stale socket; -EADDRINUSE if a live daemon answers. Accepted connections
+ * are privileged dom0 clients, read-only if ro. Caller frees with
+ * sock_listener_free (which unlinks path).
+ */
+int sock_listen(struct server *srv, const char *path, bool ro,
+		struct sock_listener **out);
+void sock_listener_free(struct sock_listener *sl);
+
+/* ---- dispatch.c: request table --------------------------------------- */
+
+/* One request being handled; reply is the handler's scratch and answer. */
+struct op_req {
+	struct conn *c;
+	struct server *srv;
+	const struct xsd_sockmsg *hdr;
+	const char *payload;		/* NUL after the last byte */
+	uint32_t len;
+	struct buf reply;		/* sent as the reply on success */
+	bool replied;			/* handler queued its reply itself */
+};
+
+#define OP_PRIV		1u	/* privileged callers only (EACCES) */
+#define OP_MUTATES	2u	/* refused on the read-only socket (EACCES) */
+#define OP_ANY_TX	4u	/* header tx_id is not looked up */
+
+/* Returns 0 with the answer in r->reply (or r->replied), or -errno. */
+typedef int op_fn(struct op_req *r);
+
+struct op_entry {
+	const char *name;
+	op_fn *handler;
+	unsigned int flags;
+};
+
+/* Handles one whole message: checks, handler, then reply or error. */
+void dispatch_message(struct conn *c, const struct xsd_sockmsg *hdr,
+		      const char *payload);
+/* The entry for a type, or NULL if the type is unknown or client-illegal. */
+const struct op_entry *dispatch_lookup(uint32_t type);
+
+/*
+ * Argument rules. op_args: the payload is min..max NUL-terminated strings
+ * and nothing after the last NUL; argv (room for max) points into it.
+ * Returns the count or -EINVAL.
+ */
+int op_args(const struct op_req *r, unsigned int min, unsigned int max,
+	    const char **argv);
+/* Queues r->reply now (before e.g. a watch event). */
+void op_reply_now(struct op_req *r);
+void op_reply_str(struct op_req *r, const char *s);	/* s with its NUL */
+/* Strict decimal domid 0..65535, or -EINVAL. */
+int op_parse_domid(const char *s, uint32_t *out);
+/* Whether the store has usage or quota overrides for domid. */
+bool op_domain_known(struct server *srv, uint32_t domid);
+
+int op_read(struct op_req *r);
+int op_write(struct op_req *r);
+int op_mkdir(struct op_req *r);
+int op_rm(struct op_req *r);
+int op_directory(struct op_req *r);
+int op_directory_part(struct op_req *r);
+int op_get_perms(struct op_req *r);
+int op_set_perms(struct op_req *r);
+int op_watch(struct op_req *r);
+int op_unwatch(struct op_req *r);
+int op_reset_watches(struct op_req *r);
+int op_transaction_start(struct op_req *r);
+int op_transaction_end(struct op_req *r);
+int op_get_domain_path(struct op_req *r);
+int op_is_domain_introduced(struct op_req *r);
+int op_introduce(struct op_req *r);
+int op_release(struct op_req *r);
+int op_resume(struct op_req *r);
+int op_set_target(struct op_req *r);
+int op_get_feature(struct op_req *r);
+int op_set_feature(struct op_req *r);
+int op_get_quota(struct op_req *r);
+int op_set_quota(struct op_req *r);
+int op_control(struct op_req *r);
+
+/* Features of socket (dom0) connections: WATCHDEPTH | ERROR. */
+#define SERVER_SOCKET_FEATURES \
+	(XENSTORE_SERVER_FEATURE_WATCHDEPTH | XENSTORE_SERVER_FEATURE_ERROR)
+/* Every feature bit the server implements (SET_FEATURE accepts these). */
+#define SERVER_KNOWN_FEATURES SERVER_SOCKET_FEATURES
+
+/* ---- server.c: the daemon state ---------------------------------------- */
+
+struct server {
+	struct loop *loop;
+	struct store *store;
+	struct server_config cfg;	/* strings owned (copied) */
+	struct sock_listener *rw, *ro;
+	TAILQ_HEAD(, conn) conns;
+	uint32_t next_conn_id;
+	uint32_t nconns;
+	int sigfd;
+	bool quit;
+	/* Durability hook: committed changes since the last barrier. */
+	uint64_t mutations_pending;
+	uint64_t mutations_total;
+};
+
+/* ---- log.c: daemon log and access log --------------------------------- */
+
+/* Daemon messages: stderr if foreground, else syslog(LOG_DAEMON). */
+void log_open(const char *ident, bool foreground);
+void log_close(void);
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Access log: one line per message in or out, rotated when it grows past
+ * max_size (FILE -> FILE.1 -> ... -> FILE.keep). path NULL closes it. The
+ * path is copied. Returns 0 or -errno (logged).
+ */
+int log_access_open(const char *path, uint64_t max_size, unsigned int keep);
+/* Reopens the file (SIGHUP, after external rotation). */
+int log_access_reopen(void);
+void log_access_close(void);
+bool log_access_enabled(void);
+/* Current file name, or NULL. Borrowed. */
+const char *log_access_path(void);
+/* dir is "IN" or "OUT"; the payload is shown with NULs as spaces. */
+void log_access_msg(uint32_t conn_id, const char *dir,
+		    const struct xsd_sockmsg *hdr, const void *payload);
+void log_access_line(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+#endif

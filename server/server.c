@@ -1,0 +1,238 @@
+/*
+ * server: the daemon state and the end of each loop iteration.
+ *
+ * Owns the loop, the store, the two listeners and the connection list.
+ * The store reports to us through struct store_cb:
+ *   - watch_event: queued on the watcher's connection (conn_event);
+ *   - mutation:    one committed change. This is where the write-ahead log
+ *                  plugs in: today it is only counted, and the before-sleep
+ *                  hook "makes durable" the changes of the iteration (a
+ *                  no-op) before any output is flushed.
+ * Signals arrive through a signalfd: SIGTERM/SIGINT end server_run, SIGHUP
+ * reopens the access log.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "server/server-int.h"
+
+char *
+server_socket_path(const char *rundir)
+{
+	const char *env;
+
+	if (rundir)
+		return xasprintf("%s/socket", rundir);
+	env = getenv("XENSTORED_PATH");
+	if (env && *env)
+		return xstrdup(env);
+	env = getenv("XENSTORED_RUNDIR");
+	if (env && *env)
+		return xasprintf("%s/socket", env);
+	return xstrdup(SERVER_DEFAULT_RUNDIR "/socket");
+}
+
+static void
+server_on_watch_event(void *conn_ctx, const char *path, const char *token)
+{
+	conn_event(conn_ctx, path, token);
+}
+
+/* The write-ahead log's input. Must not fail and must not block. */
+static void
+server_on_mutation(void *ctx, const struct store_mutation *m)
+{
+	struct server *srv = ctx;
+
+	srv->mutations_pending++;
+	srv->mutations_total++;
+}
+
+/*
+ * Durability barrier: every mutation reported since the last call must be
+ * durable when this returns, because the next step releases the replies
+ * and events that depend on them. Nothing is persisted yet.
+ */
+static void
+server_make_durable(struct server *srv)
+{
+	srv->mutations_pending = 0;
+}
+
+static void
+server_before_sleep(struct loop *l, void *arg)
+{
+	struct server *srv = arg;
+	struct conn *c, *next;
+
+	server_make_durable(srv);
+	TAILQ_FOREACH(c, &srv->conns, link)
+		if (!c->dead && c->out_bytes)
+			conn_flush(c);
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->dead)
+			conn_free(c);
+	}
+}
+
+static void
+server_on_signal(struct loop *l, int fd, unsigned int mask, void *arg)
+{
+	struct server *srv = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %u: shutting down", si.ssi_signo);
+			srv->quit = true;
+			break;
+		case SIGHUP:
+			log_access_reopen();
+			break;
+		}
+	}
+}
+
+static int
+server_signals(struct server *srv)
+{
+	sigset_t set;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	srv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (srv->sigfd < 0) {
+		rc = -errno;
+		log_err("server: signalfd: %s", strerror(-rc));
+		return rc;
+	}
+	return loop_add_fd(srv->loop, srv->sigfd, LOOP_READ, server_on_signal,
+			   srv);
+}
+
+static int
+server_apply_quotas(struct server *srv, const struct server_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nquotas; i++) {
+		const struct server_quota_opt *q = &cfg->quotas[i];
+		int rc;
+
+		rc = store_quota_set(srv->store, STORE_DOMID_GLOBAL, q->quota,
+				     q->soft, q->value);
+		if (rc < 0) {
+			log_err("server: quota %s%s=%u: %s",
+				q->soft ? "soft-" : "",
+				store_quota_name(q->quota), q->value,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+server_new(const struct server_config *cfg, struct server **out)
+{
+	static const struct store_cb cb = {
+		.watch_event = server_on_watch_event,
+		.mutation = server_on_mutation,
+	};
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	char *ro_path;
+	int rc;
+
+	TAILQ_INIT(&srv->conns);
+	srv->sigfd = -1;
+	srv->cfg = *cfg;
+	srv->cfg.sock_path = xstrdup(cfg->sock_path);
+	srv->cfg.access_log = cfg->access_log ? xstrdup(cfg->access_log)
+					      : NULL;
+	srv->cfg.quotas = NULL;
+	srv->cfg.nquotas = 0;
+	srv->loop = loop_new();
+	if (srv->loop == NULL) {
+		rc = -errno;
+		log_err("server: epoll: %s", strerror(-rc));
+		goto fail;
+	}
+	loop_set_before_sleep(srv->loop, server_before_sleep, srv);
+	srv->store = store_new(&cb, srv, 0);
+	rc = server_apply_quotas(srv, cfg);
+	if (rc < 0)
+		goto fail;
+	if (srv->cfg.access_log) {
+		rc = log_access_open(srv->cfg.access_log,
+				     srv->cfg.access_log_size,
+				     srv->cfg.access_log_keep);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = server_signals(srv);
+	if (rc < 0)
+		goto fail;
+	rc = sock_listen(srv, srv->cfg.sock_path, false, &srv->rw);
+	if (rc < 0)
+		goto fail;
+	ro_path = xasprintf("%s%s", srv->cfg.sock_path, SERVER_RO_SUFFIX);
+	rc = sock_listen(srv, ro_path, true, &srv->ro);
+	free(ro_path);
+	if (rc < 0)
+		goto fail;
+	*out = srv;
+	return 0;
+fail:
+	server_free(srv);
+	return rc;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct conn *c;
+
+	if (srv == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_free(c);
+	sock_listener_free(srv->rw);
+	sock_listener_free(srv->ro);
+	if (srv->sigfd >= 0) {
+		loop_del_fd(srv->loop, srv->sigfd);
+		close(srv->sigfd);
+	}
+	if (srv->store)
+		store_free(srv->store);
+	loop_free(srv->loop);
+	log_access_close();
+	free((char *)srv->cfg.sock_path);
+	free((char *)srv->cfg.access_log);
+	free(srv);
+}
+
+int
+server_run(struct server *srv)
+{
+	while (!srv->quit) {
+		int rc = loop_run_once(srv->loop, -1);
+
+		if (rc < 0) {
+			log_err("server: epoll_wait: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	/* Replies already queued still go out. */
+	server_before_sleep(srv->loop, srv);
+	return 0;
+}
