@@ -95,4 +95,51 @@ void buf_add_str0(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * CRC32C of data; crc32c_update continues a checksum: crc32c_update(crc32c(a),
+ * b) == crc32c(a || b).
+ */
+uint32_t crc32c(const void *data, size_t len);
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+/* The table implementation crc32c falls back to without SSE4.2. */
+uint32_t crc32c_portable(uint32_t crc, const void *data, size_t len);
+
+/* Little-endian integers of the on-disk formats. */
+static inline void
+le32_put(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void
+le64_put(unsigned char *p, uint64_t v)
+{
+	le32_put(p, (uint32_t)v);
+	le32_put(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint32_t
+le32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+le64_get(const unsigned char *p)
+{
+	return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
+}
+
+/* fsync of a directory, after creating, renaming or removing in it. */
+int fsync_dir(const char *dir);
+
+/*
+ * Parses "<prefix><16 lowercase hex digits><suffix>", the naming of log
+ * segments and snapshots; false for any other name.
+ */
+bool parse_seq_name(const char *name, const char *prefix, const char *suffix,
+		    uint64_t *seq);
+
 #endif

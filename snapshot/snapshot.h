@@ -1,0 +1,71 @@
+/*
+ * snapshot: the whole store in one compressed, checksummed file.
+ *
+ * A snapshot covers the log up to a sequence number: loading it and then
+ * replaying the records after that number rebuilds the state. Files are
+ * written to a temporary name, synced, renamed to snap-<seq>.lxs and the
+ * directory synced, so a crash leaves either the old set or the new one.
+ * Layout in snapshot/write.c and docs/formats/snapshot.md.
+ *
+ * Errors are 0 or -errno; a file that is not a valid snapshot is -EINVAL
+ * with the reason in *why where the call has one.
+ */
+#ifndef LXS_SNAPSHOT_H
+#define LXS_SNAPSHOT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/common.h"
+#include "store/store.h"
+
+struct snap_info {
+	uint64_t seq;		/* last log record the snapshot includes */
+	uint64_t time_ns;	/* when it was taken */
+	uint64_t nodes;
+	uint64_t file_bytes;
+	uint64_t raw_bytes;	/* uncompressed stream */
+	char *path;		/* owned; snap_info_release frees */
+};
+
+void snap_info_release(struct snap_info *i);
+
+/*
+ * Writes a snapshot of s covering seq into dir and installs it atomically.
+ * *out (may be NULL) describes the installed file.
+ */
+int snap_write(const struct store *s, uint64_t seq, const char *dir,
+	       struct snap_info *out);
+
+/*
+ * Starts snap_write in a child process, which shares the store as it is
+ * now (copy-on-write) while the caller goes on changing it. *child is the
+ * pid to wait for: exit status 0 means the snapshot is installed.
+ */
+int snap_write_background(const struct store *s, uint64_t seq,
+			  const char *dir, pid_t *child);
+
+/*
+ * Checks magic, version and checksums, then loads every node and the quotas
+ * into s, which must be fresh from store_new. On failure s is half-built:
+ * the caller discards it. *why (may be NULL) gets a one-line reason, freed
+ * by the caller.
+ */
+int snap_load(const char *path, struct store *s, struct snap_info *out,
+	      char **why);
+
+/* Checks a snapshot completely without building a store. */
+int snap_verify(const char *path, struct snap_info *out, char **why);
+
+/* The snapshots of dir, newest first. Free with snap_list_free. */
+int snap_list(const char *dir, struct snap_info **out, uint32_t *n);
+void snap_list_free(struct snap_info *v, uint32_t n);
+
+/*
+ * Keeps the newest keep snapshots (and removes leftover temporary files);
+ * *oldest_kept gets the seq of the oldest kept one (0 if none), the point
+ * up to which the log is no longer needed.
+ */
+int snap_prune(const char *dir, uint32_t keep, uint64_t *oldest_kept);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * Unit tests of wal/: framing, group writes, rotation, scanning, torn-tail
+ * and corruption handling, injected write failures, and the record codecs
+ * (a store rebuilt from its own mutation records equals the original).
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "store/store.h"
+#include "tests/tst-util.h"
+#include "wal/wal.h"
+
+static char tdir[64];
+
+static void
+wal_setup(void)
+{
+	tst_mkdtemp(tdir, "lxs-wal");
+}
+
+static void
+wal_teardown(void)
+{
+	tst_rmtree(tdir);
+}
+
+/* Records seen by a scan: seq and payload, checked against "rec-<seq>". */
+struct seen {
+	uint64_t n;
+	uint64_t seqs[4096];
+	bool payload_ok;
+};
+
+static int
+seen_frame(void *arg, const struct wal_frame *f)
+{
+	struct seen *s = arg;
+	char want[32];
+
+	snprintf(want, sizeof(want), "rec-%llu", (unsigned long long)f->seq);
+	if (f->len != strlen(want) || memcmp(f->payload, want, f->len) != 0 ||
+	    f->type != WAL_REC_MUTATION || f->time_ns == 0)
+		s->payload_ok = false;
+	if (s->n < 4096)
+		s->seqs[s->n] = f->seq;
+	s->n++;
+	return 0;
+}
+
+static void
+append_recs(struct wal *w, uint64_t count)
+{
+	for (uint64_t i = 0; i < count; i++) {
+		char p[32];
+		uint64_t seq = wal_next_seq(w);
+
+		snprintf(p, sizeof(p), "rec-%llu", (unsigned long long)seq);
+		ck_assert_uint_eq(wal_append(w, WAL_REC_MUTATION, p,
+					     (uint32_t)strlen(p)), seq);
+	}
+}
+
+static struct wal *
+open_wal(uint64_t seg_bytes, uint64_t next, const struct wal_io *io)
+{
+	struct wal_config cfg = { tdir, seg_bytes, io };
+	struct wal *w = NULL;
+
+	ck_assert_int_eq(wal_open(&cfg, next, &w), 0);
+	return w;
+}
+
+static unsigned int
+count_segments(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "wal-", 4) == 0;
+	closedir(d);
+	return n;
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_size;
+}
+
+START_TEST(test_wal_crc32c_known_vector)
+{
+	ck_assert_uint_eq(crc32c("123456789", 9), 0xE3069283u);
+	ck_assert_uint_eq(crc32c_update(crc32c("1234", 4), "56789", 5),
+			  0xE3069283u);
+	ck_assert_uint_eq(crc32c("", 0), 0);
+}
+END_TEST
+
+/* Bit by bit, straight from the definition. */
+static uint32_t
+crc32c_reference(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ ((c & 1) ? 0x82F63B78u : 0);
+	}
+	return ~c;
+}
+
+START_TEST(test_wal_crc32c_paths_agree)
+{
+	unsigned char buf[1031];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 131 + 7);
+	/* Every alignment and length class of both implementations. */
+	for (size_t off = 0; off < 9; off++)
+		for (size_t len = 0; len + off <= sizeof(buf); len += 37) {
+			uint32_t want = crc32c_reference(buf + off, len);
+
+			ck_assert_uint_eq(crc32c(buf + off, len), want);
+			ck_assert_uint_eq(crc32c_portable(0, buf + off, len), want);
+		}
+}
+END_TEST
+
+START_TEST(test_wal_roundtrip_in_order)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+
+	append_recs(w, 10);
+	ck_assert(wal_has_pending(w));
+	ck_assert_int_eq(wal_write(w), 0);
+	ck_assert(!wal_has_pending(w));
+	ck_assert_uint_eq(wal_written_seq(w), 10);
+	append_recs(w, 5);
+	ck_assert_int_eq(wal_write(w), 0);
+	ck_assert_int_eq(wal_sync(w), 0);
+	wal_close(w);
+
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 15);
+	ck_assert(s.payload_ok);
+	for (uint64_t i = 0; i < 15; i++)
+		ck_assert_uint_eq(s.seqs[i], i + 1);
+	ck_assert_uint_eq(sc.first_seq, 1);
+	ck_assert_uint_eq(sc.last_seq, 15);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+START_TEST(test_wal_unwritten_records_are_not_in_the_file)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+
+	append_recs(w, 3);
+	ck_assert_int_eq(wal_write(w), 0);
+	append_recs(w, 2);	/* buffered only: a crash now loses them */
+	wal_close(w);
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+START_TEST(test_wal_rotation_and_after_seq)
+{
+	struct wal *w = open_wal(200, 1, NULL);
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+
+	for (int i = 0; i < 40; i++) {
+		append_recs(w, 1);
+		ck_assert_int_eq(wal_write(w), 0);
+	}
+	wal_close(w);
+	ck_assert_uint_gt(count_segments(tdir), 3);
+	ck_assert_int_eq(wal_scan(tdir, 25, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 15);
+	ck_assert_uint_eq(s.seqs[0], 26);
+	ck_assert_uint_eq(sc.last_seq, 40);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+START_TEST(test_wal_replay_truncates_torn_tail)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	struct wal_recovery r;
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	char *seg;
+	off_t size;
+
+	append_recs(w, 5);
+	ck_assert_int_eq(wal_write(w), 0);
+	seg = xstrdup(wal_segment_path(w));
+	wal_close(w);
+	size = file_size(seg);
+	ck_assert_int_eq(truncate(seg, size - 7), 0);	/* half a frame */
+
+	ck_assert_int_eq(wal_recover(tdir, 0, seen_frame, &s, &r), 0);
+	ck_assert_int_eq(r.scan.damage, WAL_TORN_TAIL);
+	ck_assert(r.truncated);
+	ck_assert_uint_eq(r.scan.last_seq, 4);
+	ck_assert_uint_eq(s.n, 4);
+	ck_assert_int_lt(file_size(seg), size - 7);
+	wal_recovery_release(&r);
+
+	/* The log goes on after the last good record. */
+	w = open_wal(0, 5, NULL);
+	append_recs(w, 2);
+	ck_assert_int_eq(wal_write(w), 0);
+	wal_close(w);
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 6);
+	ck_assert_uint_eq(sc.last_seq, 6);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+	free(seg);
+}
+END_TEST
+
+START_TEST(test_wal_corrupt_middle_moves_damage_aside)
+{
+	struct wal *w = open_wal(150, 1, NULL);
+	struct wal_recovery r;
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	char *first;
+	unsigned int before;
+
+	first = NULL;
+	for (int i = 0; i < 30; i++) {
+		append_recs(w, 1);
+		ck_assert_int_eq(wal_write(w), 0);
+		if (i == 0)
+			first = xstrdup(wal_segment_path(w));
+	}
+	wal_close(w);
+	before = count_segments(tdir);
+	ck_assert_uint_gt(before, 2);
+	/* Damage the payload of the second frame of the first segment. */
+	tst_flip_byte(first, 32 + 24 + 5 + 4 + 24 + 1, 0x5a);
+
+	ck_assert_int_eq(wal_recover(tdir, 0, seen_frame, &s, &r), 0);
+	ck_assert_int_eq(r.scan.damage, WAL_CORRUPT);
+	ck_assert_str_eq(r.scan.bad_file, first);
+	ck_assert_uint_eq(r.scan.last_seq, 1);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_ptr_nonnull(r.moved_to);
+	/* The damaged segment's copy and every later segment are kept. */
+	ck_assert_uint_eq(count_segments(r.moved_to), before);
+	ck_assert_uint_eq(count_segments(tdir), 1);
+	wal_recovery_release(&r);
+
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 1);
+	wal_scan_release(&sc);
+	free(first);
+}
+END_TEST
+
+START_TEST(test_wal_corrupt_last_segment_with_valid_data_after)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	char *seg;
+
+	append_recs(w, 6);
+	ck_assert_int_eq(wal_write(w), 0);
+	seg = xstrdup(wal_segment_path(w));
+	wal_close(w);
+	tst_flip_byte(seg, 32 + 24 + 2, 0x5a);	/* first frame's payload */
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CORRUPT);
+	ck_assert_uint_eq(sc.bad_offset, 32);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_ptr_nonnull(sc.why);
+	wal_scan_release(&sc);
+	free(seg);
+}
+END_TEST
+
+START_TEST(test_wal_missing_records_are_corruption)
+{
+	struct wal *w = open_wal(0, 10, NULL);
+	struct wal_scan sc;
+
+	append_recs(w, 2);
+	ck_assert_int_eq(wal_write(w), 0);
+	wal_close(w);
+	/* Nothing covers 1..9: a snapshot at 0 cannot be completed. */
+	ck_assert_int_eq(wal_scan(tdir, 0, NULL, NULL, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CORRUPT);
+	wal_scan_release(&sc);
+	/* A snapshot at 9 can. */
+	ck_assert_int_eq(wal_scan(tdir, 9, NULL, NULL, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(sc.records, 2);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+/* Failure injection: the Nth write is cut short, then fails. */
+static int fail_countdown;
+static int fail_errno;
+
+static ssize_t
+flaky_write(int fd, const void *buf, size_t len)
+{
+	if (fail_countdown > 0 && --fail_countdown == 0) {
+		if (len > 10 && write(fd, buf, 10) != 10)
+			return -1;
+		errno = fail_errno;
+		return -1;
+	}
+	return write(fd, buf, len);
+}
+
+static const struct wal_io flaky_io = {
+	.write = flaky_write,
+	.fdatasync = fdatasync,
+	.ftruncate = ftruncate,
+};
+
+START_TEST(test_wal_failed_write_keeps_records_and_file_clean)
+{
+	struct wal *w;
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	uint64_t size;
+
+	fail_countdown = 0;
+	w = open_wal(0, 1, &flaky_io);
+	append_recs(w, 3);
+	ck_assert_int_eq(wal_write(w), 0);
+	size = wal_segment_size(w);
+	append_recs(w, 4);
+	fail_errno = ENOSPC;
+	fail_countdown = 1;
+	ck_assert_int_eq(wal_write(w), -ENOSPC);
+	ck_assert(wal_has_pending(w));
+	ck_assert_uint_eq(wal_written_seq(w), 3);
+	ck_assert_int_eq(file_size(wal_segment_path(w)), (off_t)size);
+	/* The disk has room again: the same records go out once. */
+	ck_assert_int_eq(wal_write(w), 0);
+	ck_assert_uint_eq(wal_written_seq(w), 7);
+	wal_close(w);
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 7);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+START_TEST(test_wal_remove_covered_keeps_uncovered)
+{
+	struct wal *w = open_wal(150, 1, NULL);
+	struct wal_scan sc;
+
+	for (int i = 0; i < 20; i++) {
+		append_recs(w, 1);
+		ck_assert_int_eq(wal_write(w), 0);
+	}
+	ck_assert_int_eq(wal_remove_covered(tdir, 12, w), 0);
+	wal_close(w);
+	ck_assert_int_eq(wal_scan(tdir, 12, NULL, NULL, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(sc.records, 8);
+	ck_assert_uint_le(sc.first_seq, 13);
+	wal_scan_release(&sc);
+	/* Nothing before 12 is needed, and it is gone. */
+	ck_assert_int_eq(wal_scan(tdir, 0, NULL, NULL, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CORRUPT);
+	wal_scan_release(&sc);
+}
+END_TEST
+
+/* Codec: every mutation of store A, encoded and applied to store B. */
+static struct store *replica;
+
+static void
+to_replica(void *ctx, const struct store_mutation *m)
+{
+	struct buf b = { 0 };
+
+	wal_encode_mutation(m, &b);
+	ck_assert_int_eq(wal_apply_mutation(replica, b.data, (uint32_t)b.len),
+			 0);
+	buf_free(&b);
+}
+
+START_TEST(test_wal_mutation_codec_rebuilds_store)
+{
+	struct store_cb cb = { .mutation = to_replica };
+	struct store *a = store_new(&cb, NULL, 0);
+	struct store_caller priv = { 0, LXS_DOMID_INVALID, true };
+	struct store_caller g = { 3, LXS_DOMID_INVALID, false };
+	struct store_conn *c, *gc;
+	struct store_perm perms[2] = { { 3, 0 }, { 0, STORE_PERM_READ } };
+	struct buf db = { 0 };
+	uint32_t tx;
+
+	replica = store_new(NULL, NULL, 0);
+	c = store_conn_new(a, &priv, NULL);
+	gc = store_conn_new(a, &g, NULL);
+	ck_assert_int_eq(store_write(c, 0, "/local/domain/3/x", "1", 1), 0);
+	ck_assert_int_eq(store_set_perms(c, 0, "/local/domain/3", perms, 2), 0);
+	ck_assert_int_eq(store_write(gc, 0, "data/bin", "a\0b", 3), 0);
+	ck_assert_int_eq(store_mkdir(c, 0, "/vm/u1/d"), 0);
+	ck_assert_int_eq(store_txn_start(c, &tx), 0);
+	ck_assert_int_eq(store_write(c, tx, "/vm/u1/name", "guest", 5), 0);
+	ck_assert_int_eq(store_rm(c, tx, "/vm/u1/d"), 0);
+	ck_assert_int_eq(store_txn_end(c, tx, true), 0);
+	ck_assert_int_eq(store_rm(c, 0, "/local/domain/3/x"), 0);
+	ck_assert(tst_tree_equal(a, replica));
+	tst_tree_dump(replica, &db);
+	ck_assert_ptr_nonnull(memmem(db.data, db.len, "bin=a\0b|n3,", 11));
+	ck_assert_ptr_nonnull(memmem(db.data, db.len, "/vm/u1/name=guest", 17));
+	ck_assert_ptr_null(memmem(db.data, db.len, "/vm/u1/d=", 9));
+	store_conn_free(gc);
+	store_conn_free(c);
+	store_free(a);
+	store_free(replica);
+	buf_free(&db);
+}
+END_TEST
+
+START_TEST(test_wal_mutation_decode_rejects_garbage)
+{
+	struct store *s = store_new(NULL, NULL, 0);
+	static const unsigned char junk[] = { 0x0a, 0xff, 0xff, 0x01, 0x00 };
+	struct store_mutation m = { 0 };
+	struct store_op op = { .kind = STORE_OP_PUT, .path = "/a//b",
+			       .value = "", .len = 0 };
+	struct store_perm p = { 0, 0 };
+	struct buf b = { 0 };
+
+	ck_assert_int_eq(wal_apply_mutation(s, junk, sizeof(junk)), -EINVAL);
+	/* Well-formed protobuf, but a path no client could have written. */
+	op.perms = &p;
+	op.nperms = 1;
+	m.nops = 1;
+	m.ops = &op;
+	wal_encode_mutation(&m, &b);
+	ck_assert_int_eq(wal_apply_mutation(s, b.data, (uint32_t)b.len),
+			 -EINVAL);
+	buf_free(&b);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(test_wal_quota_codec)
+{
+	struct store *s = store_new(NULL, NULL, 0);
+	struct wal_quota q = { .global = false, .domid = 4, .name = "nodes",
+			       .value = 77 };
+	struct buf b = { 0 };
+	uint32_t v;
+
+	wal_encode_quota(&q, &b);
+	ck_assert_int_eq(wal_apply_quota(s, b.data, (uint32_t)b.len), 0);
+	ck_assert_int_eq(store_quota_get(s, 4, STORE_QUOTA_NODES, false, &v), 0);
+	ck_assert_uint_eq(v, 77);
+	ck_assert_int_eq(store_quota_get(s, STORE_DOMID_GLOBAL,
+					 STORE_QUOTA_NODES, false, &v), 0);
+	ck_assert_uint_eq(v, 1000);
+	buf_reset(&b);
+	q.name = "no-such-quota";
+	wal_encode_quota(&q, &b);
+	ck_assert_int_eq(wal_apply_quota(s, b.data, (uint32_t)b.len), -EINVAL);
+	buf_free(&b);
+	store_free(s);
+}
+END_TEST
+
+static Suite *
+wal_suite(void)
+{
+	Suite *s = suite_create("wal");
+	TCase *core = tcase_create("core");
+	TCase *crash = tcase_create("crash");
+	TCase *codec = tcase_create("codec");
+
+	tcase_add_checked_fixture(core, wal_setup, wal_teardown);
+	tcase_add_checked_fixture(crash, wal_setup, wal_teardown);
+	tcase_add_test(core, test_wal_crc32c_known_vector);
+	tcase_add_test(core, test_wal_crc32c_paths_agree);
+	tcase_add_test(core, test_wal_roundtrip_in_order);
+	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
+	tcase_add_test(core, test_wal_rotation_and_after_seq);
+	tcase_add_test(core, test_wal_remove_covered_keeps_uncovered);
+	tcase_add_test(crash, test_wal_replay_truncates_torn_tail);
+	tcase_add_test(crash, test_wal_corrupt_middle_moves_damage_aside);
+	tcase_add_test(crash, test_wal_corrupt_last_segment_with_valid_data_after);
+	tcase_add_test(crash, test_wal_missing_records_are_corruption);
+	tcase_add_test(crash, test_wal_failed_write_keeps_records_and_file_clean);
+	tcase_add_test(codec, test_wal_mutation_codec_rebuilds_store);
+	tcase_add_test(codec, test_wal_mutation_decode_rejects_garbage);
+	tcase_add_test(codec, test_wal_quota_codec);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, crash);
+	suite_add_tcase(s, codec);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(wal_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

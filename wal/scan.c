@@ -1,0 +1,193 @@
+/*
+ * Reading the log back. Stops at the first record that is incomplete, fails
+ * its checksum, or breaks sequence continuity. That bad record is a torn
+ * tail when it is in the newest segment and no valid frame follows it in
+ * that segment; anything else is corruption: valid data may lie beyond it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wal/wal-int.h"
+
+/* Reads the whole file; segments are bounded by the rotation size. */
+static int
+wal_read_file(const char *path, unsigned char **data, size_t *size)
+{
+	struct stat st;
+	unsigned char *p;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	p = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*data = p;
+	*size = got;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Checks the frame at off; returns its total size, or 0 if it is bad. */
+static size_t
+wal_frame_check(const unsigned char *d, size_t size, size_t off,
+		uint32_t salt)
+{
+	uint32_t len;
+
+	if (size - off < WAL_FRAME_HDR + WAL_FRAME_TRAILER)
+		return 0;
+	len = le32_get(d + off);
+	if (len > WAL_REC_MAX ||
+	    size - off - WAL_FRAME_HDR - WAL_FRAME_TRAILER < len)
+		return 0;
+	if (le32_get(d + off + WAL_FRAME_HDR + len) !=
+	    wal_frame_crc(salt, d + off, len))
+		return 0;
+	return WAL_FRAME_HDR + (size_t)len + WAL_FRAME_TRAILER;
+}
+
+/* Is there any valid frame after a bad one at off? */
+static bool
+wal_valid_after(const unsigned char *d, size_t size, size_t off,
+		uint32_t salt)
+{
+	for (size_t o = off + 1; o + WAL_FRAME_HDR + WAL_FRAME_TRAILER <= size;
+	     o++)
+		if (wal_frame_check(d, size, o, salt))
+			return true;
+	return false;
+}
+
+static void
+wal_scan_bad(struct wal_scan *out, enum wal_damage dmg, const char *file,
+	     uint64_t off, char *why)
+{
+	out->damage = dmg;
+	out->bad_file = xstrdup(file);
+	out->bad_offset = off;
+	out->why = why;
+}
+
+void
+wal_scan_release(struct wal_scan *s)
+{
+	free(s->bad_file);
+	free(s->why);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
+	 struct wal_scan *out)
+{
+	struct wal_seg *segs;
+	uint32_t nsegs;
+	uint64_t expect = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = wal_seg_list(dir, &segs, &nsegs);
+	if (rc < 0)
+		return rc;
+	out->segments = nsegs;
+	for (uint32_t i = 0; i < nsegs && out->damage == WAL_CLEAN; i++) {
+		bool last = i + 1 == nsegs;
+		struct wal_seg_hdr h;
+		unsigned char *d = NULL;
+		size_t size = 0, off = WAL_HDR_SIZE;
+
+		/* Segments wholly before after_seq need not be read. */
+		if (!last && segs[i + 1].first_seq <= after_seq + 1 &&
+		    expect == 0)
+			continue;
+		rc = wal_read_file(segs[i].path, &d, &size);
+		if (rc < 0)
+			break;
+		if (size < WAL_HDR_SIZE || wal_seg_hdr_decode(d, &h) < 0 ||
+		    h.first_seq != segs[i].first_seq) {
+			bool torn = last && size <= WAL_HDR_SIZE;
+
+			wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
+				     segs[i].path, 0,
+				     xstrdup("bad segment header"));
+			free(d);
+			break;
+		}
+		if (expect == 0 && h.first_seq > after_seq + 1) {
+			wal_scan_bad(out, WAL_CORRUPT, segs[i].path, 0,
+				     xasprintf("records %" PRIu64 "..%" PRIu64
+					       " are missing",
+					       after_seq + 1, h.first_seq - 1));
+			free(d);
+			break;
+		}
+		if (expect != 0 && h.first_seq != expect) {
+			wal_scan_bad(out, WAL_CORRUPT, segs[i].path, 0,
+				     xasprintf("segment starts at %" PRIu64
+					       ", expected %" PRIu64,
+					       h.first_seq, expect));
+			free(d);
+			break;
+		}
+		expect = h.first_seq;
+		while (off < size) {
+			size_t fl = wal_frame_check(d, size, off, h.salt);
+			struct wal_frame f;
+
+			if (fl && le64_get(d + off + 8) != expect)
+				fl = 0;
+			if (fl == 0) {
+				bool torn = last &&
+					    !wal_valid_after(d, size, off, h.salt);
+
+				wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
+					     segs[i].path, off,
+					     xasprintf("bad record after seq %" PRIu64,
+						       expect - 1));
+				break;
+			}
+			f.len = le32_get(d + off);
+			f.type = (uint16_t)(d[off + 4] | (d[off + 5] << 8));
+			f.seq = expect;
+			f.time_ns = le64_get(d + off + 16);
+			f.payload = d + off + WAL_FRAME_HDR;
+			if (f.seq > after_seq) {
+				rc = fn ? fn(arg, &f) : 0;
+				if (rc < 0) {
+					free(d);
+					goto out;
+				}
+				if (out->first_seq == 0)
+					out->first_seq = f.seq;
+				out->records++;
+			}
+			out->last_seq = f.seq;
+			expect++;
+			off += fl;
+		}
+		free(d);
+	}
+out:
+	wal_seg_list_free(segs, nsegs);
+	return rc;
+}

@@ -1,0 +1,240 @@
+/*
+ * The log writer. Invariants:
+ *   - w->size is the end of the last complete frame in the current segment;
+ *     a failed write is cut back to it, so a segment never keeps a partial
+ *     frame from a running daemon;
+ *   - records are buffered in w->pend in sequence order and leave it only
+ *     when wal_write handed all of them to the kernel.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wal/wal-int.h"
+
+struct wal {
+	char *dir;
+	const struct wal_io *io;
+	uint64_t segment_bytes;
+	int fd;
+	char *path;
+	uint32_t salt;
+	uint64_t size;
+	uint64_t next_seq;
+	uint64_t written_seq;
+	struct buf pend;
+};
+
+static ssize_t
+wal_libc_write(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len);
+}
+
+const struct wal_io wal_io_libc = {
+	.write = wal_libc_write,
+	.fdatasync = fdatasync,
+	.ftruncate = ftruncate,
+};
+
+static uint32_t
+wal_random_salt(void)
+{
+	uint32_t salt;
+
+	if (getrandom(&salt, sizeof(salt), 0) != sizeof(salt)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		salt = (uint32_t)ts.tv_nsec ^ (uint32_t)getpid();
+	}
+	return salt;
+}
+
+static int
+wal_write_all(const struct wal_io *io, int fd, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len) {
+		ssize_t n = io->write(fd, c, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates the segment starting at w->next_seq and makes it current. */
+static int
+wal_segment_new(struct wal *w)
+{
+	struct wal_seg_hdr h = { WAL_VERSION, wal_random_salt(), w->next_seq };
+	unsigned char hdr[WAL_HDR_SIZE];
+	char *name = wal_seg_name(w->next_seq);
+	char *path = xasprintf("%s/%s", w->dir, name);
+	int fd, rc;
+
+	free(name);
+	/* A file of this name can only hold no valid record: recovery would
+	 * otherwise have moved next_seq past it. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	wal_seg_hdr_encode(&h, hdr);
+	rc = wal_write_all(w->io, fd, hdr, sizeof(hdr));
+	if (rc == 0 && w->io->fdatasync(fd) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(w->dir);
+	if (rc < 0) {
+		close(fd);
+		unlink(path);
+		goto fail;
+	}
+	/* Reserve the blocks so appends do not meet a full disk mid-frame;
+	 * where the file system cannot, appends simply allocate as they go. */
+	(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes);
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->path);
+	w->fd = fd;
+	w->path = path;
+	w->salt = h.salt;
+	w->size = WAL_HDR_SIZE;
+	return 0;
+fail:
+	free(path);
+	return rc;
+}
+
+int
+wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
+{
+	struct wal *w = xcalloc(1, sizeof(*w));
+	int rc;
+
+	w->dir = xstrdup(cfg->dir);
+	w->io = cfg->io ? cfg->io : &wal_io_libc;
+	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
+	w->fd = -1;
+	w->next_seq = next_seq ? next_seq : 1;
+	w->written_seq = w->next_seq - 1;
+	rc = wal_segment_new(w);
+	if (rc < 0) {
+		wal_close(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+void
+wal_close(struct wal *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	buf_free(&w->pend);
+	free(w->path);
+	free(w->dir);
+	free(w);
+}
+
+uint64_t
+wal_append(struct wal *w, uint16_t type, const void *payload, uint32_t len)
+{
+	unsigned char *f;
+	struct timespec ts;
+	uint64_t seq = w->next_seq++;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f = (unsigned char *)buf_reserve(&w->pend, WAL_FRAME_HDR + (size_t)len +
+						   WAL_FRAME_TRAILER);
+	wal_frame_hdr_encode(f, len, type, seq,
+			     (uint64_t)ts.tv_sec * 1000000000u +
+				     (uint64_t)ts.tv_nsec);
+	if (len)
+		memcpy(f + WAL_FRAME_HDR, payload, len);
+	le32_put(f + WAL_FRAME_HDR + len, wal_frame_crc(w->salt, f, len));
+	w->pend.len += WAL_FRAME_HDR + (size_t)len + WAL_FRAME_TRAILER;
+	return seq;
+}
+
+bool
+wal_has_pending(const struct wal *w)
+{
+	return w->pend.len != 0;
+}
+
+uint64_t
+wal_written_seq(const struct wal *w)
+{
+	return w->written_seq;
+}
+
+uint64_t
+wal_next_seq(const struct wal *w)
+{
+	return w->next_seq;
+}
+
+uint64_t
+wal_segment_size(const struct wal *w)
+{
+	return w->size;
+}
+
+const char *
+wal_segment_path(const struct wal *w)
+{
+	return w->path;
+}
+
+int
+wal_write(struct wal *w)
+{
+	int rc;
+
+	if (w->pend.len == 0)
+		return 0;
+	rc = wal_write_all(w->io, w->fd, w->pend.data, w->pend.len);
+	if (rc < 0) {
+		/* Cut off what part of the group reached the file: the frames
+		 * stay buffered and go out whole on the next attempt. */
+		if (w->io->ftruncate(w->fd, (off_t)w->size) < 0)
+			rc = rc == -ENOSPC ? rc : -errno;
+		return rc;
+	}
+	w->size += w->pend.len;
+	w->written_seq = w->next_seq - 1;
+	buf_reset(&w->pend);
+	/* Rotate only with nothing pending: frames are sealed with the salt
+	 * of the segment they were appended for. A failed rotation keeps
+	 * appending to the current segment. */
+	if (w->size >= w->segment_bytes)
+		(void)wal_segment_new(w);
+	return 0;
+}
+
+int
+wal_sync(struct wal *w)
+{
+	if (w->io->fdatasync(w->fd) < 0)
+		return -errno;
+	return 0;
+}
