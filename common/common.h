@@ -132,8 +132,18 @@ le64_get(const unsigned char *p)
 	return (uint64_t)le32_get(p) | (uint64_t)le32_get(p + 4) << 32;
 }
 
+/* CLOCK_MONOTONIC (durations) and CLOCK_REALTIME (timestamps), in ns. */
+uint64_t mono_ns(void);
+uint64_t real_ns(void);
+
 /* fsync of a directory, after creating, renaming or removing in it. */
 int fsync_dir(const char *dir);
+
+/*
+ * Creates <dir>/damaged-<UTC time>[-N]/, where damaged files are moved
+ * (never deleted) for inspection; returns its path, which the caller frees.
+ */
+char *make_damaged_dir(const char *dir);
 
 /*
  * Parses "<prefix><16 lowercase hex digits><suffix>", the naming of log

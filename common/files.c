@@ -3,7 +3,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -44,4 +47,23 @@ parse_seq_name(const char *name, const char *prefix, const char *suffix,
 	}
 	*seq = v;
 	return true;
+}
+
+char *
+make_damaged_dir(const char *dir)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (int i = 0;; i++) {
+		char *p = i ? xasprintf("%s/damaged-%s-%d", dir, stamp, i)
+			    : xasprintf("%s/damaged-%s", dir, stamp);
+
+		if (mkdir(p, 0700) == 0 || errno != EEXIST)
+			return p;
+		free(p);
+	}
 }

@@ -6,7 +6,8 @@
  *   - replies leave in request order: requests are handled one at a time
  *     and every reply or event is appended to one FIFO;
  *   - nothing is written from a handler: conn_flush runs from the
- *     before-sleep hook, after the durability barrier;
+ *     before-sleep hook, after the durability barrier, and sends a message
+ *     only once the log records it may depend on are durable;
  *   - a dead connection gets no more input, output or events, and is freed
  *     by the reaper, never while a store call may still reference it;
  *   - memory per connection is bounded: the input side by one message
@@ -96,7 +97,10 @@ conn_update_want(struct conn *c)
 	if (c->dead)
 		return;
 	rd = !conn_input_paused(c);
-	wr = c->out_bytes > 0;
+	/* Output waiting for the log is not writable yet: asking for
+	 * EPOLLOUT then would only spin; the log's progress wakes us. */
+	wr = !STAILQ_EMPTY(&c->out) &&
+	     STAILQ_FIRST(&c->out)->seq <= durable_done(c->srv->dur);
 	if (rd == c->want_rd && wr == c->want_wr)
 		return;
 	c->want_rd = rd;
@@ -150,20 +154,22 @@ conn_flush(struct conn *c)
 {
 	struct conn_out *o;
 
+	uint64_t done = durable_done(c->srv->dur);
+
 	while (!c->dead && (o = STAILQ_FIRST(&c->out)) != NULL &&
-	       c->ops->can_write(c)) {
-		size_t done;
+	       o->seq <= done && c->ops->can_write(c)) {
+		size_t n;
 		int rc;
 
-		rc = c->ops->write(c, o->data + o->off, o->len - o->off, &done);
+		rc = c->ops->write(c, o->data + o->off, o->len - o->off, &n);
 		if (rc < 0) {
 			conn_drop(c, rc == -EPIPE ? NULL : strerror(-rc));
 			return;
 		}
-		if (done == 0)
+		if (n == 0)
 			break;
-		o->off += (uint32_t)done;
-		c->out_bytes -= done;
+		o->off += (uint32_t)n;
+		c->out_bytes -= n;
 		if (o->off < o->len)
 			break;
 		STAILQ_REMOVE_HEAD(&c->out, link);
@@ -185,6 +191,7 @@ conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	o = xmalloc(sizeof(*o) + LXS_HDR_SIZE + l1 + l2);
 	o->len = LXS_HDR_SIZE + (uint32_t)(l1 + l2);
 	o->off = 0;
+	o->seq = durable_tail(c->srv->dur);
 	memcpy(o->data, &hdr, LXS_HDR_SIZE);
 	if (l1)
 		memcpy(o->data + LXS_HDR_SIZE, p1, l1);

@@ -26,10 +26,10 @@ static const struct op_entry op_table[LXS_TYPE_COUNT] = {
 	OP(XS_INTRODUCE, op_introduce, OP_PRIV | OP_MUTATES),
 	OP(XS_RELEASE, op_release, OP_PRIV | OP_MUTATES),
 	OP(XS_GET_DOMAIN_PATH, op_get_domain_path, 0),
-	OP(XS_WRITE, op_write, OP_MUTATES),
-	OP(XS_MKDIR, op_mkdir, OP_MUTATES),
-	OP(XS_RM, op_rm, OP_MUTATES),
-	OP(XS_SET_PERMS, op_set_perms, OP_MUTATES),
+	OP(XS_WRITE, op_write, OP_MUTATES | OP_LOGGED),
+	OP(XS_MKDIR, op_mkdir, OP_MUTATES | OP_LOGGED),
+	OP(XS_RM, op_rm, OP_MUTATES | OP_LOGGED),
+	OP(XS_SET_PERMS, op_set_perms, OP_MUTATES | OP_LOGGED),
 	OP(XS_IS_DOMAIN_INTRODUCED, op_is_domain_introduced, OP_PRIV),
 	OP(XS_RESUME, op_resume, OP_PRIV | OP_MUTATES),
 	OP(XS_SET_TARGET, op_set_target, OP_PRIV | OP_MUTATES),
@@ -62,6 +62,10 @@ dispatch_check(const struct conn *c, const struct op_entry *op,
 	if (!(op->flags & OP_ANY_TX) && hdr->tx_id != 0 &&
 	    !conn_txn_is_open(c, hdr->tx_id))
 		return -ENOENT;
+	/* Outside a transaction the change is logged at once: refuse it
+	 * before it is made if the log cannot take it. */
+	if ((op->flags & OP_LOGGED) && hdr->tx_id == 0)
+		return durable_check(c->srv->dur);
 	return 0;
 }
 

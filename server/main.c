@@ -31,6 +31,13 @@ enum {
 	OPT_LOG_SIZE,
 	OPT_LOG_KEEP,
 	OPT_VERSION,
+	OPT_STATE_DIR,
+	OPT_SYNC,
+	OPT_SEGMENT,
+	OPT_SNAP_RECORDS,
+	OPT_SNAP_BYTES,
+	OPT_SNAP_SECONDS,
+	OPT_BOOT_ID,
 };
 
 static const struct option main_options[] = {
@@ -48,6 +55,13 @@ static const struct option main_options[] = {
 	{ "access-log", required_argument, NULL, 'T' },
 	{ "access-log-size", required_argument, NULL, OPT_LOG_SIZE },
 	{ "access-log-keep", required_argument, NULL, OPT_LOG_KEEP },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "log-segment-size", required_argument, NULL, OPT_SEGMENT },
+	{ "snapshot-records", required_argument, NULL, OPT_SNAP_RECORDS },
+	{ "snapshot-log-bytes", required_argument, NULL, OPT_SNAP_BYTES },
+	{ "snapshot-interval", required_argument, NULL, OPT_SNAP_SECONDS },
+	{ "boot-id-file", required_argument, NULL, OPT_BOOT_ID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -77,6 +91,18 @@ main_usage(FILE *f)
 "  -T, --access-log FILE     log every message in and out to FILE\n"
 "      --access-log-size N   rotate the access log beyond N bytes\n"
 "      --access-log-keep N   rotated files kept: FILE.1..FILE.N (default %d)\n"
+"      --state-dir DIR       log, snapshots and boot id (default\n"
+"                            " DURABLE_DEFAULT_STATE_DIR ")\n"
+"      --sync MODE           write: a change is in the kernel before anyone\n"
+"                            sees it, survives a daemon crash (default);\n"
+"                            always: also fdatasync'ed, survives a host\n"
+"                            crash; none: nothing kept (unsafe)\n"
+"      --log-segment-size N  start a new log file beyond N bytes\n"
+"      --snapshot-records N  snapshot after N logged changes (0: never)\n"
+"      --snapshot-log-bytes N  ... or N bytes of log (0: never)\n"
+"      --snapshot-interval S   ... or S seconds with changes (0: never)\n"
+"      --boot-id-file FILE   where the boot id is read (default\n"
+"                            " DURABLE_DEFAULT_BOOT_ID ")\n"
 "  -h, --help                show this help\n"
 "      --version             show the version\n",
 		MAIN_DEFAULT_LOG_KEEP);
@@ -217,7 +243,18 @@ main_write_pid(const char *path)
 int
 main(int argc, char **argv)
 {
-	struct server_config cfg = { .access_log_keep = MAIN_DEFAULT_LOG_KEEP };
+	struct server_config cfg = {
+		.access_log_keep = MAIN_DEFAULT_LOG_KEEP,
+		.durable = {
+			.state_dir = DURABLE_DEFAULT_STATE_DIR,
+			.sync = DURABLE_SYNC_WRITE,
+			.segment_bytes = DURABLE_DEFAULT_SEGMENT,
+			.snap_records = DURABLE_DEFAULT_SNAP_RECORDS,
+			.snap_bytes = DURABLE_DEFAULT_SNAP_BYTES,
+			.snap_seconds = DURABLE_DEFAULT_SNAP_SECONDS,
+			.boot_id_file = DURABLE_DEFAULT_BOOT_ID,
+		},
+	};
 	struct server_quota_opt *quotas = NULL;
 	unsigned int nquotas = 0;
 	const char *pid_file = NULL, *rundir = NULL;
@@ -283,6 +320,34 @@ main(int argc, char **argv)
 			if (parse_uint(optarg, 1000, &v) < 0)
 				main_bad_usage("invalid count", optarg);
 			cfg.access_log_keep = (unsigned int)v;
+			break;
+		case OPT_STATE_DIR:
+			cfg.durable.state_dir = optarg;
+			break;
+		case OPT_SYNC:
+			if (durable_sync_parse(optarg, &cfg.durable.sync) < 0)
+				main_bad_usage("invalid sync mode", optarg);
+			break;
+		case OPT_SEGMENT:
+			if (parse_uint(optarg, ULONG_MAX, &v) < 0 || v < 4096)
+				main_bad_usage("invalid size (at least 4096)",
+					       optarg);
+			cfg.durable.segment_bytes = v;
+			break;
+		case OPT_SNAP_RECORDS:
+		case OPT_SNAP_BYTES:
+		case OPT_SNAP_SECONDS:
+			if (parse_uint(optarg, ULONG_MAX, &v) < 0)
+				main_bad_usage("invalid number", optarg);
+			if (opt == OPT_SNAP_RECORDS)
+				cfg.durable.snap_records = v;
+			else if (opt == OPT_SNAP_BYTES)
+				cfg.durable.snap_bytes = v;
+			else
+				cfg.durable.snap_seconds = v;
+			break;
+		case OPT_BOOT_ID:
+			cfg.durable.boot_id_file = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);

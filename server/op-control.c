@@ -262,8 +262,8 @@ op_control_quota_common(struct op_req *r, int argc, const char **argv,
 		if (q < 0 || parse_uint(argv[2], UINT32_MAX - 1, &v) < 0 ||
 		    v == 0)
 			return -EINVAL;
-		rc = store_quota_set(r->srv->store, STORE_DOMID_GLOBAL, q,
-				     soft, (uint32_t)v);
+		rc = server_set_quota(r->srv, STORE_DOMID_GLOBAL, q, soft,
+				      (uint32_t)v);
 		if (rc < 0)
 			return rc;
 		op_reply_str(r, "OK");
@@ -286,6 +286,31 @@ op_control_quota_soft(struct op_req *r, int argc, const char **argv)
 	return op_control_quota_common(r, argc, argv, true);
 }
 
+/* The state directory: log, snapshots, last recovery and its damage. */
+static int
+op_control_status(struct op_req *r, int argc, const char **argv)
+{
+	if (argc != 0)
+		return -EINVAL;
+	durable_status(r->srv->dur, &r->reply);
+	buf_add(&r->reply, "", 1);
+	return 0;
+}
+
+/* Writes a snapshot now, in the background; "status" shows when it is in. */
+static int
+op_control_snapshot(struct op_req *r, int argc, const char **argv)
+{
+	int rc;
+
+	if (argc != 0)
+		return -EINVAL;
+	rc = durable_snapshot_now(r->srv->dur);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
+}
+
 static int op_control_help(struct op_req *r, int argc, const char **argv);
 
 static const struct op_control_cmd op_control_cmds[] = {
@@ -296,6 +321,8 @@ static const struct op_control_cmd op_control_cmds[] = {
 	{ "print", "<string>", op_control_print },
 	{ "quota", "[set <name> <val>|<domid>]", op_control_quota },
 	{ "quota-soft", "[set <name> <val>]", op_control_quota_soft },
+	{ "snapshot", "", op_control_snapshot },
+	{ "status", "", op_control_status },
 	{ "help", "", op_control_help },
 };
 

@@ -270,7 +270,7 @@ op_set_quota(struct op_req *r)
 	q = op_quota_name(argv[n - 2], &soft);
 	if (q < 0 || parse_uint(argv[n - 1], UINT32_MAX - 1, &v) < 0)
 		return -EINVAL;
-	rc = store_quota_set(r->srv->store, domid, q, soft, (uint32_t)v);
+	rc = server_set_quota(r->srv, domid, q, soft, (uint32_t)v);
 	if (rc == 0)
 		op_reply_str(r, "OK");
 	return rc;

@@ -39,6 +39,7 @@ int
 op_transaction_end(struct op_req *r)
 {
 	const char *arg;
+	uint32_t nops;
 	bool commit;
 	int rc;
 
@@ -52,7 +53,16 @@ op_transaction_end(struct op_req *r)
 		return -EINVAL;
 	if (r->hdr->tx_id == 0)
 		return -ENOENT;
-	rc = store_txn_end(r->c->sc, r->hdr->tx_id, commit);
+	/* A commit the log cannot take fails whole, and ends the
+	 * transaction like any failed commit. */
+	rc = 0;
+	if (commit && store_txn_changes(r->c->sc, r->hdr->tx_id, &nops) == 0 &&
+	    nops)
+		rc = durable_check(r->srv->dur);
+	if (rc < 0)
+		(void)store_txn_end(r->c->sc, r->hdr->tx_id, false);
+	else
+		rc = store_txn_end(r->c->sc, r->hdr->tx_id, commit);
 	conn_txn_del(r->c, r->hdr->tx_id);
 	if (rc == 0)
 		op_reply_str(r, "OK");

@@ -7,13 +7,14 @@
  *                 handlers only QUEUE replies and watch events
  *              -> due timers
  *   before-sleep hook:
- *      1. durability barrier: the mutations of this iteration are made
- *         durable here (today only counted; the write-ahead log plugs in)
- *      2. flush the output queues of every connection
+ *      1. durability barrier: the log records of this iteration are
+ *         written (durable.c)
+ *      2. flush the output queues of every connection, each message only
+ *         once the log records it may depend on are durable
  *      3. free connections marked dead
  *
- * No byte leaves the daemon from a handler, so nothing a client observes
- * can precede step 1.
+ * No byte leaves the daemon from a handler, and none before the records
+ * it depends on, so nothing a client observes can be lost by a crash.
  */
 #ifndef LXS_SERVER_INT_H
 #define LXS_SERVER_INT_H
@@ -139,6 +140,7 @@ struct conn_ops {
 /* Message queued for output: header and payload, contiguous. */
 struct conn_out {
 	STAILQ_ENTRY(conn_out) link;
+	uint64_t seq;		/* last log record it may depend on */
 	uint32_t len;
 	uint32_t off;		/* bytes already written */
 	char data[];
@@ -229,6 +231,7 @@ struct op_req {
 #define OP_PRIV		1u	/* privileged callers only (EACCES) */
 #define OP_MUTATES	2u	/* refused on the read-only socket (EACCES) */
 #define OP_ANY_TX	4u	/* header tx_id is not looked up */
+#define OP_LOGGED	8u	/* a change logged at once (durable_check) */
 
 /* Returns 0 with the answer in r->reply (or r->replied), or -errno. */
 typedef int op_fn(struct op_req *r);
@@ -291,6 +294,37 @@ int op_control(struct op_req *r);
 /* Every feature bit the server implements (SET_FEATURE accepts these). */
 #define SERVER_KNOWN_FEATURES SERVER_SOCKET_FEATURES
 
+/* ---- durable.c: state directory, log and snapshots --------------------- */
+
+struct durable;
+
+/*
+ * Locks the state directory, sets aside a previous boot's state, rebuilds
+ * the store (newest snapshot + log) and opens the log; with --sync=none
+ * only makes an empty store. Sets srv->dur (freed by durable_close even on
+ * failure). Logs every failure and every damage found.
+ */
+int durable_open(struct server *srv, const struct durable_config *cfg,
+		 struct store **out);
+void durable_close(struct durable *d);
+/* Appends one record (store callback / SET_QUOTA). Never fails. */
+void durable_mutation(struct durable *d, const struct store_mutation *m);
+void durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
+		   uint32_t value);
+/* 0 if a change may be made now, else -ENOSPC or -EIO (logged). */
+int durable_check(struct durable *d);
+/* Before-sleep: write this iteration's records; may start a snapshot. */
+void durable_commit(struct durable *d);
+/* Seq of the last record appended / made durable under the policy. */
+uint64_t durable_tail(const struct durable *d);
+uint64_t durable_done(const struct durable *d);
+/* CONTROL snapshot: starts one now (-EBUSY while one is written). */
+int durable_snapshot_now(struct durable *d);
+/* SIGCHLD: collects a snapshot child, prunes on success. */
+void durable_child_exited(struct durable *d);
+/* Appends "name: value" lines for CONTROL status. */
+void durable_status(const struct durable *d, struct buf *out);
+
 /* ---- server.c: the daemon state ---------------------------------------- */
 
 struct server {
@@ -303,10 +337,15 @@ struct server {
 	uint32_t nconns;
 	int sigfd;
 	bool quit;
-	/* Durability hook: committed changes since the last barrier. */
-	uint64_t mutations_pending;
+	struct durable *dur;
 	uint64_t mutations_total;
 };
+
+/* A new store reporting to srv (the recovery factory). */
+struct store *server_store_new(struct server *srv);
+/* Sets a quota and logs it. Returns 0 or -errno (-EINVAL, log refusal). */
+int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
+		     uint32_t value);
 
 /* ---- log.c: daemon log and access log --------------------------------- */
 

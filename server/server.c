@@ -4,10 +4,9 @@
  * Owns the loop, the store, the two listeners and the connection list.
  * The store reports to us through struct store_cb:
  *   - watch_event: queued on the watcher's connection (conn_event);
- *   - mutation:    one committed change. This is where the write-ahead log
- *                  plugs in: today it is only counted, and the before-sleep
- *                  hook "makes durable" the changes of the iteration (a
- *                  no-op) before any output is flushed.
+ *   - mutation:    one committed change, appended to the log (durable.c);
+ *                  the before-sleep hook writes the iteration's records
+ *                  before any output is flushed.
  * Signals arrive through a signalfd: SIGTERM/SIGINT end server_run, SIGHUP
  * reopens the access log.
  */
@@ -48,19 +47,38 @@ server_on_mutation(void *ctx, const struct store_mutation *m)
 {
 	struct server *srv = ctx;
 
-	srv->mutations_pending++;
 	srv->mutations_total++;
+	durable_mutation(srv->dur, m);
 }
 
-/*
- * Durability barrier: every mutation reported since the last call must be
- * durable when this returns, because the next step releases the replies
- * and events that depend on them. Nothing is persisted yet.
- */
-static void
-server_make_durable(struct server *srv)
+struct store *
+server_store_new(struct server *srv)
 {
-	srv->mutations_pending = 0;
+	static const struct store_cb cb = {
+		.watch_event = server_on_watch_event,
+		.mutation = server_on_mutation,
+	};
+
+	return store_new(&cb, srv, 0);
+}
+
+int
+server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
+		 uint32_t value)
+{
+	uint32_t old;
+	int rc;
+
+	if (store_quota_get_own(srv->store, domid, (enum store_quota)q, soft,
+				&old) == 0 && old == value)
+		return 0;
+	rc = durable_check(srv->dur);
+	if (rc == 0)
+		rc = store_quota_set(srv->store, domid, (enum store_quota)q,
+				     soft, value);
+	if (rc == 0)
+		durable_quota(srv->dur, domid, q, soft, value);
+	return rc;
 }
 
 static void
@@ -69,7 +87,7 @@ server_before_sleep(struct loop *l, void *arg)
 	struct server *srv = arg;
 	struct conn *c, *next;
 
-	server_make_durable(srv);
+	durable_commit(srv->dur);
 	TAILQ_FOREACH(c, &srv->conns, link)
 		if (!c->dead && c->out_bytes)
 			conn_flush(c);
@@ -96,6 +114,9 @@ server_on_signal(struct loop *l, int fd, unsigned int mask, void *arg)
 		case SIGHUP:
 			log_access_reopen();
 			break;
+		case SIGCHLD:
+			durable_child_exited(srv->dur);
+			break;
 		}
 	}
 }
@@ -111,6 +132,7 @@ server_signals(struct server *srv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	srv->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (srv->sigfd < 0) {
@@ -129,8 +151,8 @@ server_apply_quotas(struct server *srv, const struct server_config *cfg)
 		const struct server_quota_opt *q = &cfg->quotas[i];
 		int rc;
 
-		rc = store_quota_set(srv->store, STORE_DOMID_GLOBAL, q->quota,
-				     q->soft, q->value);
+		rc = server_set_quota(srv, STORE_DOMID_GLOBAL, q->quota,
+				      q->soft, q->value);
 		if (rc < 0) {
 			log_err("server: quota %s%s=%u: %s",
 				q->soft ? "soft-" : "",
@@ -145,10 +167,6 @@ server_apply_quotas(struct server *srv, const struct server_config *cfg)
 int
 server_new(const struct server_config *cfg, struct server **out)
 {
-	static const struct store_cb cb = {
-		.watch_event = server_on_watch_event,
-		.mutation = server_on_mutation,
-	};
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	char *ro_path;
 	int rc;
@@ -168,7 +186,26 @@ server_new(const struct server_config *cfg, struct server **out)
 		goto fail;
 	}
 	loop_set_before_sleep(srv->loop, server_before_sleep, srv);
-	srv->store = store_new(&cb, srv, 0);
+	/* Signals first: a snapshot child may exit at any time after this. */
+	rc = server_signals(srv);
+	if (rc < 0)
+		goto fail;
+	/*
+	 * The sockets before the state: a second daemon is refused before it
+	 * spends time on recovery, and clients that connect meanwhile simply
+	 * wait for their first reply.
+	 */
+	rc = sock_listen(srv, srv->cfg.sock_path, false, &srv->rw);
+	if (rc < 0)
+		goto fail;
+	ro_path = xasprintf("%s%s", srv->cfg.sock_path, SERVER_RO_SUFFIX);
+	rc = sock_listen(srv, ro_path, true, &srv->ro);
+	free(ro_path);
+	if (rc < 0)
+		goto fail;
+	rc = durable_open(srv, &cfg->durable, &srv->store);
+	if (rc < 0)
+		goto fail;
 	rc = server_apply_quotas(srv, cfg);
 	if (rc < 0)
 		goto fail;
@@ -179,17 +216,6 @@ server_new(const struct server_config *cfg, struct server **out)
 		if (rc < 0)
 			goto fail;
 	}
-	rc = server_signals(srv);
-	if (rc < 0)
-		goto fail;
-	rc = sock_listen(srv, srv->cfg.sock_path, false, &srv->rw);
-	if (rc < 0)
-		goto fail;
-	ro_path = xasprintf("%s%s", srv->cfg.sock_path, SERVER_RO_SUFFIX);
-	rc = sock_listen(srv, ro_path, true, &srv->ro);
-	free(ro_path);
-	if (rc < 0)
-		goto fail;
 	*out = srv;
 	return 0;
 fail:
@@ -212,6 +238,8 @@ server_free(struct server *srv)
 		loop_del_fd(srv->loop, srv->sigfd);
 		close(srv->sigfd);
 	}
+	/* Everything logged is written before the store goes. */
+	durable_close(srv->dur);
 	if (srv->store)
 		store_free(srv->store);
 	loop_free(srv->loop);

@@ -24,6 +24,34 @@ struct server_quota_opt {
 	uint32_t value;
 };
 
+/* How far a change is persisted before any client may observe it. */
+enum durable_sync {
+	DURABLE_SYNC_NONE,	/* nothing persisted: unsafe */
+	DURABLE_SYNC_WRITE,	/* write(2) to the log: survives the process */
+	DURABLE_SYNC_ALWAYS,	/* write(2) + fdatasync: survives the host */
+};
+
+struct durable_config {
+	const char *state_dir;		/* log, snapshots, boot id, lock */
+	enum durable_sync sync;
+	uint64_t segment_bytes;		/* log segment rotation size */
+	uint64_t snap_records;		/* snapshot after this many records */
+	uint64_t snap_bytes;		/* ... or this many log bytes */
+	uint64_t snap_seconds;		/* ... or this long with changes */
+	const char *boot_id_file;	/* /proc/sys/kernel/random/boot_id */
+};
+
+#define DURABLE_DEFAULT_STATE_DIR	"/var/lib/lxenstored"
+#define DURABLE_DEFAULT_BOOT_ID		"/proc/sys/kernel/random/boot_id"
+#define DURABLE_DEFAULT_SEGMENT		(64ull << 20)
+#define DURABLE_DEFAULT_SNAP_RECORDS	1000000ull
+#define DURABLE_DEFAULT_SNAP_BYTES	(256ull << 20)
+#define DURABLE_DEFAULT_SNAP_SECONDS	3600ull
+
+const char *durable_sync_name(enum durable_sync s);
+/* "none", "write" or "always"; -EINVAL otherwise. */
+int durable_sync_parse(const char *s, enum durable_sync *out);
+
 struct server_config {
 	const char *sock_path;		/* read-write socket; required */
 	bool foreground;		/* daemon log to stderr, not syslog */
@@ -32,6 +60,7 @@ struct server_config {
 	unsigned int access_log_keep;	/* rotated files kept: FILE.1..FILE.N */
 	const struct server_quota_opt *quotas;
 	unsigned int nquotas;
+	struct durable_config durable;
 };
 
 struct server;
@@ -44,7 +73,8 @@ struct server;
 char *server_socket_path(const char *rundir);
 
 /*
- * Creates the store, applies the quotas and binds both sockets. Refuses
+ * Rebuilds the store from the state directory, applies the quotas and
+ * binds both sockets. Refuses
  * (-EADDRINUSE) when a live daemon answers on the socket. Logs the reason
  * of any failure. The config's strings are copied. Caller frees with
  * server_free.

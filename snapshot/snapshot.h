@@ -18,6 +18,7 @@
 
 #include "common/common.h"
 #include "store/store.h"
+#include "wal/wal.h"
 
 struct snap_info {
 	uint64_t seq;		/* last log record the snapshot includes */
@@ -67,5 +68,36 @@ void snap_list_free(struct snap_info *v, uint32_t n);
  * up to which the log is no longer needed.
  */
 int snap_prune(const char *dir, uint32_t keep, uint64_t *oldest_kept);
+
+/* --- recovery: snapshot + log ------------------------------------------ */
+
+struct snap_recovery {
+	struct snap_info used;		/* path NULL: no snapshot was used */
+	uint32_t rejected;		/* snapshots that did not load */
+	char *rejected_why;		/* the newest one's reason */
+	char *moved_to;			/* where rejected snapshots went */
+	struct wal_recovery wal;
+	uint64_t last_seq;		/* last record in the rebuilt state */
+	uint64_t records;		/* log records replayed */
+	uint64_t duration_ns;
+};
+
+/* Makes a fresh store (with the caller's callbacks) for recovery. */
+typedef struct store *(*snap_store_fn)(void *arg);
+
+/*
+ * Rebuilds the state kept in dir: the newest snapshot that loads, then the
+ * log records after it, up to and including upto (UINT64_MAX: all). With
+ * repair (the daemon), a torn log tail is cut off and damaged log segments
+ * and rejected snapshots are moved into a damaged-<time>/ directory, so
+ * that the log can go on after last_seq; without it (inspection), nothing
+ * on disk changes. *out gets the store (caller frees). Returns 0 (damage is
+ * described in *r, never a refusal) or -errno for an I/O error, or an
+ * unknown record type (a newer daemon's log).
+ */
+int snap_recover(const char *dir, snap_store_fn new_store, void *arg,
+		 uint64_t upto, bool repair, struct store **out,
+		 struct snap_recovery *r);
+void snap_recovery_release(struct snap_recovery *r);
 
 #endif

@@ -24,6 +24,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -258,15 +260,6 @@ snapw_meta(struct snap_writer *w, const struct store *s)
 	free(qs.q);
 }
 
-static uint64_t
-snap_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int
 snap_write(const struct store *s, uint64_t seq, const char *dir,
 	   struct snap_info *out)
@@ -281,7 +274,7 @@ snap_write(const struct store *s, uint64_t seq, const char *dir,
 	int rc;
 
 	free(name);
-	h.time_ns = snap_now_ns();
+	h.time_ns = real_ns();
 	w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		rc = -errno;
@@ -355,12 +348,25 @@ int
 snap_write_background(const struct store *s, uint64_t seq, const char *dir,
 		      pid_t *child)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
+	if (pid == 0) {
+		/*
+		 * The child holds none of the parent's descriptors: a daemon
+		 * killed while the child writes must leave no listening socket
+		 * or state directory lock behind. It dies with its parent;
+		 * what it has not installed by then is a temporary file that
+		 * the next snap_prune removes.
+		 */
+		close_range(3, ~0u, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		_exit(snap_write(s, seq, dir, NULL) == 0 ? 0 : 1);
+	}
 	*child = pid;
 	return 0;
 }

@@ -169,6 +169,12 @@ int store_unwatch(struct store_conn *c, const char *wpath, const char *token);
 void store_reset_watches(struct store_conn *c);
 
 int store_txn_start(struct store_conn *c, uint32_t *id);
+/*
+ * Whether transaction id is open on c, and how many changes its commit
+ * would log (0: a read-only transaction). -ENOENT if it is not open.
+ */
+int store_txn_changes(const struct store_conn *c, uint32_t id,
+		      uint32_t *nops);
 int store_txn_end(struct store_conn *c, uint32_t id, bool commit);
 
 /*

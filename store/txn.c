@@ -424,6 +424,17 @@ store_txn_start(struct store_conn *c, uint32_t *id)
 	return 0;
 }
 
+int
+store_txn_changes(const struct store_conn *c, uint32_t id, uint32_t *nops)
+{
+	for (const struct txn *t = c->txns; t; t = t->next)
+		if (t->id == id) {
+			*nops = t->nops;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int
 txn_check(const struct txn *t)
 {

@@ -247,6 +247,52 @@ START_TEST(test_wal_replay_truncates_torn_tail)
 }
 END_TEST
 
+/*
+ * A host crash may keep any prefix of what was written after the last
+ * sync: cut the file at every byte of the last three frames and check that
+ * recovery keeps exactly the complete frames, then goes on after them.
+ */
+START_TEST(test_wal_every_torn_prefix_recovers)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	char *seg, *copy;
+	off_t full, start;
+	char *cmd;
+
+	append_recs(w, 8);
+	ck_assert_int_eq(wal_write(w), 0);
+	seg = xstrdup(wal_segment_path(w));
+	wal_close(w);
+	full = file_size(seg);
+	copy = xasprintf("%s.orig", seg);
+	cmd = xasprintf("cp %s %s", seg, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	/* Each frame here is 24 + len("rec-N") + 4 bytes: 33 for N < 10. */
+	start = full - 3 * 33;
+	for (off_t cut = start; cut <= full; cut++) {
+		struct wal_recovery r;
+		struct seen s = { .payload_ok = true };
+		uint64_t whole = 5 + (uint64_t)(cut - start) / 33;
+
+		cmd = xasprintf("cp %s %s && truncate -s %lld %s", copy, seg,
+				(long long)cut, seg);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+		ck_assert_int_eq(wal_recover(tdir, 0, seen_frame, &s, &r), 0);
+		ck_assert_uint_eq(s.n, whole);
+		ck_assert(s.payload_ok);
+		ck_assert_int_eq(r.scan.damage,
+				 (cut - start) % 33 ? WAL_TORN_TAIL : WAL_CLEAN);
+		ck_assert_int_eq(file_size(seg), start + (off_t)(whole - 5) * 33);
+		wal_recovery_release(&r);
+	}
+	unlink(copy);
+	free(copy);
+	free(seg);
+}
+END_TEST
+
 START_TEST(test_wal_corrupt_middle_moves_damage_aside)
 {
 	struct wal *w = open_wal(150, 1, NULL);
@@ -522,6 +568,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_rotation_and_after_seq);
 	tcase_add_test(core, test_wal_remove_covered_keeps_uncovered);
 	tcase_add_test(crash, test_wal_replay_truncates_torn_tail);
+	tcase_add_test(crash, test_wal_every_torn_prefix_recovers);
 	tcase_add_test(crash, test_wal_corrupt_middle_moves_damage_aside);
 	tcase_add_test(crash, test_wal_corrupt_last_segment_with_valid_data_after);
 	tcase_add_test(crash, test_wal_missing_records_are_corruption);

@@ -30,25 +30,6 @@ wal_cut_tail(const char *file, uint64_t off)
 	return rc;
 }
 
-static char *
-wal_damaged_dir(const char *dir)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	for (int i = 0;; i++) {
-		char *p = i ? xasprintf("%s/damaged-%s-%d", dir, stamp, i)
-			    : xasprintf("%s/damaged-%s", dir, stamp);
-
-		if (mkdir(p, 0700) == 0 || errno != EEXIST)
-			return p;
-		free(p);
-	}
-}
-
 static int
 wal_copy_file(const char *src, const char *dst)
 {
@@ -94,7 +75,7 @@ wal_move_aside(const char *dir, const char *bad, uint64_t bad_off,
 
 	if (rc < 0)
 		return rc;
-	to = wal_damaged_dir(dir);
+	to = make_damaged_dir(dir);
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		const char *base = strrchr(segs[i].path, '/') + 1;
 		bool first = !moving && strcmp(segs[i].path, bad) == 0;
@@ -122,6 +103,26 @@ wal_move_aside(const char *dir, const char *bad, uint64_t bad_off,
 	return rc;
 }
 
+/*
+ * A daemon that died left space reserved beyond the end of its segments:
+ * truncating a file to its own length gives it back.
+ */
+static void
+wal_release_reserve(const char *dir)
+{
+	struct wal_seg *segs;
+	uint32_t n;
+	struct stat st;
+
+	if (wal_seg_list(dir, &segs, &n) < 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		if (stat(segs[i].path, &st) == 0 &&
+		    (uint64_t)st.st_blocks * 512 > (uint64_t)st.st_size + 65536)
+			(void)truncate(segs[i].path, st.st_size);
+	wal_seg_list_free(segs, n);
+}
+
 int
 wal_recover(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 	    struct wal_recovery *out)
@@ -134,6 +135,7 @@ wal_recover(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 		return rc;
 	switch (out->scan.damage) {
 	case WAL_CLEAN:
+		wal_release_reserve(dir);
 		break;
 	case WAL_TORN_TAIL:
 		rc = wal_cut_tail(out->scan.bad_file, out->scan.bad_offset);

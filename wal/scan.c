@@ -173,6 +173,19 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 			f.payload = d + off + WAL_FRAME_HDR;
 			if (f.seq > after_seq) {
 				rc = fn ? fn(arg, &f) : 0;
+				if (rc == WAL_SCAN_STOP) {
+					rc = 0;
+					free(d);
+					goto out;
+				}
+				if (rc == -EBADMSG) {
+					rc = 0;
+					wal_scan_bad(out, WAL_CORRUPT, segs[i].path, off,
+						     xasprintf("record %" PRIu64
+							       " does not apply",
+							       f.seq));
+					break;
+				}
 				if (rc < 0) {
 					free(d);
 					goto out;

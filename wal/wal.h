@@ -63,8 +63,9 @@ void wal_close(struct wal *w);
  */
 uint64_t wal_append(struct wal *w, uint16_t type, const void *payload,
 		    uint32_t len);
-/* Records appended but not yet written. */
+/* Records appended but not yet written, and their size in bytes. */
 bool wal_has_pending(const struct wal *w);
+uint64_t wal_pending_bytes(const struct wal *w);
 /* Last sequence number handed to the kernel by a successful wal_write. */
 uint64_t wal_written_seq(const struct wal *w);
 /* Next sequence number wal_append will assign. */
@@ -79,6 +80,26 @@ uint64_t wal_next_seq(const struct wal *w);
 int wal_write(struct wal *w);
 /* fdatasync of the current segment. */
 int wal_sync(struct wal *w);
+/*
+ * A duplicate of the current segment's descriptor, for an fdatasync made
+ * by another thread; the caller closes it. Records written before the call
+ * are in that file or in an older segment, which rotation already synced.
+ */
+int wal_dup_fd(const struct wal *w);
+/*
+ * Makes sure the next bytes records can be written into space reserved on
+ * disk (fallocate), rotating to a new segment if the current one is full.
+ * -ENOSPC when the file system has no room: the caller refuses the
+ * mutation before it changes anything. File systems that cannot reserve
+ * space always succeed.
+ */
+int wal_reserve(struct wal *w, uint64_t bytes);
+/*
+ * Closes the current segment (after an fdatasync) and starts a new one at
+ * the next sequence number; nothing may be pending. A snapshot taken at
+ * wal_written_seq then covers whole segments.
+ */
+int wal_rotate(struct wal *w);
 /* Bytes in the current segment, and its file name (borrowed). */
 uint64_t wal_segment_size(const struct wal *w);
 const char *wal_segment_path(const struct wal *w);
@@ -93,8 +114,14 @@ struct wal_frame {
 	uint32_t len;
 };
 
-/* Return 0 to go on, or -errno to stop the scan with that error. */
+/*
+ * Return 0 to go on; WAL_SCAN_STOP to end the scan there (the record is
+ * not counted); -EBADMSG to treat the record as corrupt (it is valid on
+ * disk but cannot be applied); any other -errno stops the scan with that
+ * error.
+ */
 typedef int (*wal_frame_fn)(void *arg, const struct wal_frame *f);
+#define WAL_SCAN_STOP	1
 
 enum wal_damage {
 	WAL_CLEAN,		/* every record valid up to the end */

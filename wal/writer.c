@@ -24,6 +24,8 @@ struct wal {
 	char *path;
 	uint32_t salt;
 	uint64_t size;
+	uint64_t reserved;	/* bytes of the segment reserved on disk */
+	bool no_reserve;	/* the file system cannot reserve space */
 	uint64_t next_seq;
 	uint64_t written_seq;
 	struct buf pend;
@@ -75,6 +77,40 @@ wal_write_all(const struct wal_io *io, int fd, const void *p, size_t len)
 	return 0;
 }
 
+/*
+ * Closes the current segment: its records are synced, and the space
+ * reserved beyond them is given back (a closed segment never grows).
+ */
+static void
+wal_segment_close(struct wal *w)
+{
+	(void)w->io->ftruncate(w->fd, (off_t)w->size);
+	(void)w->io->fdatasync(w->fd);
+	close(w->fd);
+	w->fd = -1;
+}
+
+/* Reserves the current segment up to at least size + bytes. */
+static int
+wal_reserve_space(struct wal *w, uint64_t bytes)
+{
+	uint64_t want = w->size + bytes;
+
+	if (w->no_reserve || want <= w->reserved)
+		return 0;
+	if (want < w->segment_bytes)
+		want = w->segment_bytes;
+	if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)want) < 0) {
+		if (errno == EOPNOTSUPP || errno == ENOSYS) {
+			w->no_reserve = true;
+			return 0;
+		}
+		return -errno;
+	}
+	w->reserved = want;
+	return 0;
+}
+
 /* Creates the segment starting at w->next_seq and makes it current. */
 static int
 wal_segment_new(struct wal *w)
@@ -105,16 +141,20 @@ wal_segment_new(struct wal *w)
 		unlink(path);
 		goto fail;
 	}
-	/* Reserve the blocks so appends do not meet a full disk mid-frame;
-	 * where the file system cannot, appends simply allocate as they go. */
-	(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)w->segment_bytes);
+	/* The old segment's records must be durable before they stop being
+	 * the newest: an fdatasync by another thread targets only the new
+	 * file from now on. */
 	if (w->fd >= 0)
-		close(w->fd);
+		wal_segment_close(w);
 	free(w->path);
 	w->fd = fd;
 	w->path = path;
 	w->salt = h.salt;
 	w->size = WAL_HDR_SIZE;
+	w->reserved = WAL_HDR_SIZE;
+	/* Reserve the blocks so appends do not meet a full disk mid-frame;
+	 * a failure here is met again by wal_reserve. */
+	(void)wal_reserve_space(w, w->segment_bytes);
 	return 0;
 fail:
 	free(path);
@@ -148,7 +188,7 @@ wal_close(struct wal *w)
 	if (w == NULL)
 		return;
 	if (w->fd >= 0)
-		close(w->fd);
+		wal_segment_close(w);
 	buf_free(&w->pend);
 	free(w->path);
 	free(w->dir);
@@ -159,15 +199,11 @@ uint64_t
 wal_append(struct wal *w, uint16_t type, const void *payload, uint32_t len)
 {
 	unsigned char *f;
-	struct timespec ts;
 	uint64_t seq = w->next_seq++;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	f = (unsigned char *)buf_reserve(&w->pend, WAL_FRAME_HDR + (size_t)len +
 						   WAL_FRAME_TRAILER);
-	wal_frame_hdr_encode(f, len, type, seq,
-			     (uint64_t)ts.tv_sec * 1000000000u +
-				     (uint64_t)ts.tv_nsec);
+	wal_frame_hdr_encode(f, len, type, seq, real_ns());
 	if (len)
 		memcpy(f + WAL_FRAME_HDR, payload, len);
 	le32_put(f + WAL_FRAME_HDR + len, wal_frame_crc(w->salt, f, len));
@@ -179,6 +215,12 @@ bool
 wal_has_pending(const struct wal *w)
 {
 	return w->pend.len != 0;
+}
+
+uint64_t
+wal_pending_bytes(const struct wal *w)
+{
+	return w->pend.len;
 }
 
 uint64_t
@@ -229,6 +271,37 @@ wal_write(struct wal *w)
 	if (w->size >= w->segment_bytes)
 		(void)wal_segment_new(w);
 	return 0;
+}
+
+int
+wal_reserve(struct wal *w, uint64_t bytes)
+{
+	int rc;
+
+	bytes += w->pend.len;
+	if (w->size + bytes > w->segment_bytes && w->pend.len == 0 &&
+	    w->size > WAL_HDR_SIZE) {
+		rc = wal_segment_new(w);
+		if (rc < 0)
+			return rc;
+	}
+	return wal_reserve_space(w, bytes);
+}
+
+int
+wal_rotate(struct wal *w)
+{
+	if (w->pend.len)
+		return -EBUSY;
+	return wal_segment_new(w);
+}
+
+int
+wal_dup_fd(const struct wal *w)
+{
+	int fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
 }
 
 int

@@ -4,6 +4,7 @@
 . "$(dirname "$0")/server-lib.sh"
 lxs_start_own
 D=${LXS_DAEMON:-$top_builddir/lxenstored}
+# Every daemon started here gets its own state directory under LXS_TMP.
 
 # answers SOCKET: true once a daemon answers there (5 s at most).
 answers() {
@@ -25,7 +26,7 @@ gone() {
 }
 
 # --- a second daemon on a live socket ------------------------------------
-out=$(timeout 10 "$D" --foreground 2>&1)
+out=$(timeout 10 "$D" --foreground --state-dir "$LXS_TMP/st1" 2>&1)
 check_eq "second daemon on a live socket exits 1" 1 $?
 case $out in
 *"another xenstored is listening on $XENSTORED_PATH"*) ok "it says why" ;;
@@ -38,13 +39,13 @@ check_raw "the first daemon still answers" "GET_DOMAIN_PATH /local/domain/0\0" \
 
 # --- a stale socket (daemon killed with SIGKILL) is cleaned ------------------
 S2=$LXS_TMP/s2/socket
-XENSTORED_PATH=$S2 "$D" --foreground >"$LXS_TMP/s2.log" 2>&1 &
+XENSTORED_PATH=$S2 "$D" --foreground --state-dir "$LXS_TMP/st2" >"$LXS_TMP/s2.log" 2>&1 &
 p=$!
 answers "$S2" && ok "daemon on a new directory answers" || fail "no answer on $S2"
 kill -KILL $p
 wait $p 2>/dev/null
 [ -S "$S2" ] && ok "SIGKILL leaves a stale socket" || fail "no stale socket"
-XENSTORED_PATH=$S2 "$D" --foreground >"$LXS_TMP/s2b.log" 2>&1 &
+XENSTORED_PATH=$S2 "$D" --foreground --state-dir "$LXS_TMP/st2" >"$LXS_TMP/s2b.log" 2>&1 &
 p=$!
 answers "$S2" && ok "restart over a stale socket answers" ||
 	fail "restart over a stale socket: $(cat "$LXS_TMP/s2b.log")"
@@ -62,13 +63,13 @@ check_eq "exit status after SIGINT" 0 $?
 # --- something that is not a socket is left alone --------------------------------
 mkdir -p "$LXS_TMP/s3"
 echo keep >"$LXS_TMP/s3/socket"
-XENSTORED_PATH=$LXS_TMP/s3/socket timeout 10 "$D" --foreground >"$LXS_TMP/s3.log" 2>&1
+XENSTORED_PATH=$LXS_TMP/s3/socket timeout 10 "$D" --foreground --state-dir "$LXS_TMP/st3" >"$LXS_TMP/s3.log" 2>&1
 check_eq "a regular file at the socket path: exit 1" 1 $?
 check_eq "the file is untouched" keep "$(cat "$LXS_TMP/s3/socket")"
 
 # --- daemon mode, --rundir, pid file ----------------------------------------------
 R=$LXS_TMP/run4/sub
-(unset XENSTORED_PATH; timeout 10 "$D" --rundir "$R" --pid-file "$LXS_TMP/pid4" 2>"$LXS_TMP/d4.log")
+(unset XENSTORED_PATH; timeout 10 "$D" --rundir "$R" --pid-file "$LXS_TMP/pid4" --state-dir "$LXS_TMP/st4" 2>"$LXS_TMP/d4.log")
 check_eq "daemon mode returns 0 once ready" 0 $?
 [ -S "$R/socket" ] && [ -S "$R/socket_ro" ] && ok "--rundir DIR: DIR/socket and DIR/socket_ro" ||
 	fail "no socket in $R"
@@ -88,7 +89,7 @@ gone "$pid" && ok "SIGTERM stops the daemon" || fail "SIGTERM ignored"
 
 # XENSTORED_RUNDIR when XENSTORED_PATH is not set.
 R5=$LXS_TMP/run5
-(unset XENSTORED_PATH; XENSTORED_RUNDIR=$R5 exec "$D" -N) >"$LXS_TMP/d5.log" 2>&1 &
+(unset XENSTORED_PATH; XENSTORED_RUNDIR=$R5 exec "$D" -N --state-dir "$LXS_TMP/st5") >"$LXS_TMP/d5.log" 2>&1 &
 p=$!
 answers "$R5/socket" && ok "XENSTORED_RUNDIR/socket" || fail "XENSTORED_RUNDIR ignored"
 kill -TERM $p; wait $p
@@ -107,7 +108,7 @@ for _ in range(2):
 EOF
 	_py=$!
 	sleep 0.5
-	NOTIFY_SOCKET=$_addr XENSTORED_PATH=$LXS_TMP/s6/socket "$D" -N >"$LXS_TMP/s6.log" 2>&1 &
+	NOTIFY_SOCKET=$_addr XENSTORED_PATH=$LXS_TMP/s6/socket "$D" -N --state-dir "$LXS_TMP/st6" >"$LXS_TMP/s6.log" 2>&1 &
 	_p=$!
 	lxs_wait_lines "$LXS_TMP/notify.out" 1 10
 	answers "$LXS_TMP/s6/socket" || fail "$_name: daemon does not answer"

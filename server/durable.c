@@ -1,0 +1,822 @@
+/*
+ * durable: the daemon's state directory, its log and its snapshots.
+ *
+ * Contract with the rest of the server:
+ *   - every committed change reaches durable_mutation (store callback) or
+ *     durable_quota, and is appended to the log buffer with the next seq;
+ *   - every reply and event is tagged, when queued, with durable_tail():
+ *     the last record it may depend on. conn_flush holds it until
+ *     durable_done() has reached that seq. So no client observes a change
+ *     a crash could lose, whatever the sync mode;
+ *   - durable_commit runs in the before-sleep hook: all records of the
+ *     iteration go out with one write(2). With --sync=write (default) they
+ *     are then done; with --sync=always a thread runs one fdatasync for
+ *     whatever was written meanwhile (group commit) while the loop goes on
+ *     reading, and reports through an eventfd;
+ *   - durable_check is asked before a request may change anything: while
+ *     the log cannot take more (full disk, failing writes) the change is
+ *     refused with ENOSPC/EIO before it is applied, and reads go on.
+ *
+ * Start: lock the directory, set a previous boot's state aside, rebuild
+ * the store (snap_recover), open a new log segment after the last record.
+ * Snapshots are written by a forked child when the log has grown; the log
+ * is pruned once the older of the two kept snapshots covers it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/server-int.h"
+#include "snapshot/snapshot.h"
+#include "wal/wal.h"
+
+#define DURABLE_RETRY_MS	200
+/* How often, at most, a refused change is logged. */
+#define DURABLE_LOG_EVERY_NS	(10ull * 1000000000u)
+
+struct durable {
+	struct server *srv;
+	struct durable_config cfg;	/* strings owned */
+	int lock_fd;
+	struct wal *wal;		/* NULL with --sync=none */
+	uint64_t tail;			/* last seq appended */
+	uint64_t done;			/* last seq durable per the policy */
+	int failed;			/* last write error, 0 when healthy */
+	int sync_failed;		/* last fdatasync error, likewise */
+	uint64_t retry_timer;
+	uint64_t last_refusal_log;
+	struct buf enc;
+
+	/* --sync=always: the fdatasync thread. */
+	pthread_t thread;
+	bool thread_on;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int req_fd;			/* dup of the segment to sync, or -1 */
+	uint64_t req_seq;
+	uint64_t posted;		/* highest seq handed to the thread */
+	uint64_t synced;		/* highest seq the thread synced */
+	int sync_err;
+	bool quit;
+	int efd;
+
+	/* Snapshots. */
+	pid_t child;
+	uint64_t child_seq;
+	uint64_t child_start;
+	uint64_t snap_seq;		/* newest installed snapshot */
+	uint64_t snap_time;		/* CLOCK_REALTIME ns of it */
+	uint64_t snap_duration;
+	uint64_t snap_failures;
+	uint64_t snap_last_try;		/* CLOCK_MONOTONIC ns */
+	uint64_t log_bytes_at_snap;	/* bytes written when it was taken */
+	uint64_t bytes_written;
+
+	struct snap_recovery rec;
+	char *boot_moved_to;
+};
+
+const char *
+durable_sync_name(enum durable_sync s)
+{
+	switch (s) {
+	case DURABLE_SYNC_NONE:
+		return "none";
+	case DURABLE_SYNC_WRITE:
+		return "write";
+	case DURABLE_SYNC_ALWAYS:
+		return "always";
+	}
+	return "?";
+}
+
+int
+durable_sync_parse(const char *s, enum durable_sync *out)
+{
+	if (strcmp(s, "none") == 0)
+		*out = DURABLE_SYNC_NONE;
+	else if (strcmp(s, "write") == 0)
+		*out = DURABLE_SYNC_WRITE;
+	else if (strcmp(s, "always") == 0)
+		*out = DURABLE_SYNC_ALWAYS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- state directory: lock and boot id --------------------------------- */
+
+static int
+durable_mkdirs(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -errno;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+		rc = -errno;
+	free(p);
+	return rc;
+}
+
+static char *
+durable_read_line(const char *path)
+{
+	char buf[128];
+	FILE *f = fopen(path, "re");
+	char *nl;
+
+	if (f == NULL)
+		return NULL;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return xstrdup("");
+	}
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return xstrdup(buf);
+}
+
+/* Whether dir holds state (log segments or snapshots). */
+static bool
+durable_has_state(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+	uint64_t seq;
+
+	while (d && !found && (de = readdir(d)) != NULL)
+		found = parse_seq_name(de->d_name, "wal-", ".log", &seq) ||
+			parse_seq_name(de->d_name, "snap-", ".lxs", &seq);
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Moves everything but the lock into <dir>/prev-boot-<time>/. */
+static int
+durable_set_aside(struct durable *d, const char *why)
+{
+	const char *dir = d->cfg.state_dir;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct dirent *de;
+	DIR *dd;
+	char *to;
+	int rc = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	to = xasprintf("%s/prev-boot-%s", dir, stamp);
+	if (mkdir(to, 0700) < 0 && errno != EEXIST) {
+		rc = -errno;
+		log_err("durable: mkdir %s: %s", to, strerror(-rc));
+		free(to);
+		return rc;
+	}
+	dd = opendir(dir);
+	while (dd && (de = readdir(dd)) != NULL) {
+		char *src, *dst;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, "lock") == 0 ||
+		    strncmp(de->d_name, "prev-boot-", 10) == 0)
+			continue;
+		src = xasprintf("%s/%s", dir, de->d_name);
+		dst = xasprintf("%s/%s", to, de->d_name);
+		if (rename(src, dst) < 0 && rc == 0)
+			rc = -errno;
+		free(src);
+		free(dst);
+	}
+	if (dd)
+		closedir(dd);
+	fsync_dir(to);
+	fsync_dir(dir);
+	if (rc < 0) {
+		log_err("durable: setting aside the state in %s: %s", dir,
+			strerror(-rc));
+		free(to);
+		return rc;
+	}
+	log_warn("durable: %s: the store of that boot was moved to %s; "
+		 "starting with an empty store", why, to);
+	d->boot_moved_to = to;
+	return 0;
+}
+
+static int
+durable_write_boot_id(const char *dir, const char *id)
+{
+	char *tmp = xasprintf("%s/boot-id.tmp", dir);
+	char *path = xasprintf("%s/boot-id", dir);
+	int fd, rc = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", id) < 0 || fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(dir);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/*
+ * A reboot kills every guest, and domain ids are reused: a store from
+ * another boot describes domains that no longer exist. It is kept, not
+ * used.
+ */
+static int
+durable_check_boot(struct durable *d)
+{
+	const char *dir = d->cfg.state_dir;
+	char *path = xasprintf("%s/boot-id", dir);
+	char *now = durable_read_line(d->cfg.boot_id_file);
+	char *then = durable_read_line(path);
+	int rc = 0;
+
+	free(path);
+	if (now == NULL || now[0] == '\0') {
+		rc = -errno ? -errno : -EINVAL;
+		log_err("durable: cannot read the boot id from %s",
+			d->cfg.boot_id_file);
+		goto out;
+	}
+	if (then && strcmp(then, now) != 0) {
+		char *why = xasprintf("state of boot %s, this is boot %s",
+				      then, now);
+
+		rc = durable_set_aside(d, why);
+		free(why);
+	} else if (then == NULL && durable_has_state(dir)) {
+		rc = durable_set_aside(d, "state without a boot id");
+	}
+	if (rc == 0 && (then == NULL || strcmp(then, now) != 0))
+		rc = durable_write_boot_id(dir, now);
+out:
+	free(now);
+	free(then);
+	return rc;
+}
+
+static int
+durable_lock(struct durable *d)
+{
+	char *path = xasprintf("%s/lock", d->cfg.state_dir);
+	int rc = 0;
+
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		rc = -errno;
+	else if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (rc == -EBUSY)
+		log_err("durable: state directory %s is in use by another "
+			"lxenstored", d->cfg.state_dir);
+	else if (rc < 0)
+		log_err("durable: %s: %s", path, strerror(-rc));
+	free(path);
+	return rc;
+}
+
+static void durable_retry(struct loop *l, uint64_t id, void *arg);
+
+/* ---- the fdatasync thread (--sync=always) ------------------------------ */
+
+static void *
+durable_sync_main(void *arg)
+{
+	struct durable *d = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		int fd, rc;
+		uint64_t seq;
+
+		while (!d->quit && d->req_fd < 0)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->quit)
+			break;
+		fd = d->req_fd;
+		seq = d->req_seq;
+		d->req_fd = -1;
+		pthread_mutex_unlock(&d->mu);
+		rc = fdatasync(fd) < 0 ? -errno : 0;
+		close(fd);
+		pthread_mutex_lock(&d->mu);
+		if (rc == 0 && seq > d->synced)
+			d->synced = seq;
+		else if (rc < 0)
+			d->sync_err = rc;
+		if (write(d->efd, &one, sizeof(one)) < 0) {
+			/* The counter cannot overflow in practice; the loop
+			 * also polls on its retry timer. */
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+static void
+durable_on_synced(struct loop *l, int fd, unsigned int mask, void *arg)
+{
+	struct durable *d = arg;
+	uint64_t n;
+	int err;
+
+	if (read(fd, &n, sizeof(n)) < 0) {
+		/* Spurious wake-up: nothing to collect. */
+	}
+	pthread_mutex_lock(&d->mu);
+	if (d->synced > d->done)
+		d->done = d->synced;
+	err = d->sync_err;
+	d->sync_err = 0;
+	pthread_mutex_unlock(&d->mu);
+	if (err) {
+		/* The records are in the page cache but perhaps not on disk:
+		 * hold their replies, refuse changes, and sync again on the
+		 * next pass (durable_commit re-posts from d->done). */
+		if (d->sync_failed == 0)
+			log_err("durable: fdatasync: %s", strerror(-err));
+		d->sync_failed = err;
+		d->posted = d->done;
+		if (d->retry_timer == 0)
+			d->retry_timer = loop_add_timer(d->srv->loop,
+				DURABLE_RETRY_MS, durable_retry, d);
+	} else if (d->sync_failed && d->done == d->posted) {
+		log_info("durable: fdatasync succeeds again");
+		d->sync_failed = 0;
+	}
+}
+
+static void
+durable_post_sync(struct durable *d, uint64_t seq)
+{
+	int fd = wal_dup_fd(d->wal);
+
+	if (fd < 0) {
+		log_err("durable: dup: %s", strerror(-fd));
+		d->failed = fd;
+		return;
+	}
+	pthread_mutex_lock(&d->mu);
+	if (d->req_fd >= 0)
+		close(d->req_fd);
+	d->req_fd = fd;
+	d->req_seq = seq;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	d->posted = seq;
+}
+
+static int
+durable_start_thread(struct durable *d)
+{
+	int rc;
+
+	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->efd < 0)
+		return -errno;
+	rc = loop_add_fd(d->srv->loop, d->efd, LOOP_READ, durable_on_synced, d);
+	if (rc < 0)
+		return rc;
+	rc = -pthread_create(&d->thread, NULL, durable_sync_main, d);
+	if (rc == 0)
+		d->thread_on = true;
+	return rc;
+}
+
+/* ---- open and close ------------------------------------------------------ */
+
+static struct store *
+durable_new_store(void *arg)
+{
+	return server_store_new(arg);
+}
+
+static void
+durable_log_recovery(struct durable *d)
+{
+	const struct snap_recovery *r = &d->rec;
+	const struct wal_scan *sc = &r->wal.scan;
+
+	log_info("durable: recovered from %s (seq %" PRIu64 ") and %" PRIu64
+		 " log records, up to seq %" PRIu64 ", in %" PRIu64 " ms",
+		 r->used.path ? r->used.path : "no snapshot", r->used.seq,
+		 r->records, r->last_seq, r->duration_ns / 1000000);
+	if (r->rejected)
+		log_err("durable: %u snapshot(s) did not load (%s)%s%s",
+			r->rejected, r->rejected_why,
+			r->moved_to ? "; moved to " : "",
+			r->moved_to ? r->moved_to : "");
+	if (sc->damage == WAL_TORN_TAIL)
+		log_warn("durable: torn log tail cut off at %s offset %" PRIu64
+			 " (%s)", sc->bad_file, sc->bad_offset,
+			 sc->why ? sc->why : "");
+	if (sc->damage == WAL_CORRUPT)
+		log_err("durable: DAMAGED LOG at %s offset %" PRIu64
+			": %s; the store goes up to seq %" PRIu64
+			"; the damaged files were moved to %s", sc->bad_file,
+			sc->bad_offset, sc->why ? sc->why : "",
+			r->last_seq, r->wal.moved_to ? r->wal.moved_to : "?");
+}
+
+int
+durable_open(struct server *srv, const struct durable_config *cfg,
+	     struct store **out)
+{
+	struct durable *d = xcalloc(1, sizeof(*d));
+	struct wal_config wc = { 0 };
+	struct store *s = NULL;
+	int rc;
+
+	d->srv = srv;
+	d->cfg = *cfg;
+	d->cfg.state_dir = xstrdup(cfg->state_dir);
+	d->cfg.boot_id_file = xstrdup(cfg->boot_id_file);
+	d->lock_fd = -1;
+	d->req_fd = -1;
+	d->efd = -1;
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	srv->dur = d;
+	if (cfg->sync == DURABLE_SYNC_NONE) {
+		log_warn("durable: --sync=none: nothing is persisted, a crash "
+			 "loses the whole store");
+		*out = server_store_new(srv);
+		return 0;
+	}
+	rc = durable_mkdirs(d->cfg.state_dir);
+	if (rc < 0) {
+		log_err("durable: mkdir %s: %s", d->cfg.state_dir,
+			strerror(-rc));
+		return rc;
+	}
+	rc = durable_lock(d);
+	if (rc == 0)
+		rc = durable_check_boot(d);
+	if (rc < 0)
+		return rc;
+	rc = snap_recover(d->cfg.state_dir, durable_new_store, srv, UINT64_MAX,
+			  true, &s, &d->rec);
+	if (rc < 0) {
+		log_err("durable: recovery from %s failed: %s",
+			d->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	durable_log_recovery(d);
+	d->tail = d->done = d->posted = d->synced = d->rec.last_seq;
+	d->snap_seq = d->rec.used.seq;
+	d->snap_time = d->rec.used.time_ns;
+	wc.dir = d->cfg.state_dir;
+	wc.segment_bytes = d->cfg.segment_bytes;
+	rc = wal_open(&wc, d->rec.last_seq + 1, &d->wal);
+	if (rc < 0) {
+		log_err("durable: opening the log in %s: %s",
+			d->cfg.state_dir, strerror(-rc));
+		store_free(s);
+		return rc;
+	}
+	if (cfg->sync == DURABLE_SYNC_ALWAYS) {
+		rc = durable_start_thread(d);
+		if (rc < 0) {
+			log_err("durable: sync thread: %s", strerror(-rc));
+			store_free(s);
+			return rc;
+		}
+	}
+	d->snap_last_try = mono_ns();
+	*out = s;
+	return 0;
+}
+
+void
+durable_close(struct durable *d)
+{
+	if (d == NULL)
+		return;
+	if (d->thread_on) {
+		pthread_mutex_lock(&d->mu);
+		d->quit = true;
+		pthread_cond_signal(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+		pthread_join(d->thread, NULL);
+	}
+	if (d->req_fd >= 0)
+		close(d->req_fd);
+	if (d->efd >= 0) {
+		loop_del_fd(d->srv->loop, d->efd);
+		close(d->efd);
+	}
+	if (d->wal) {
+		/* A clean stop leaves everything on disk. */
+		(void)wal_write(d->wal);
+		(void)wal_sync(d->wal);
+		wal_close(d->wal);
+	}
+	if (d->child > 0)
+		waitpid(d->child, NULL, 0);
+	if (d->retry_timer)
+		loop_del_timer(d->srv->loop, d->retry_timer);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	snap_recovery_release(&d->rec);
+	buf_free(&d->enc);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	free(d->boot_moved_to);
+	free((char *)d->cfg.state_dir);
+	free((char *)d->cfg.boot_id_file);
+	d->srv->dur = NULL;
+	free(d);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void
+durable_append(struct durable *d, uint16_t type)
+{
+	if (d->wal == NULL) {
+		d->tail++;
+		d->done = d->tail;
+		return;
+	}
+	d->tail = wal_append(d->wal, type, d->enc.data, (uint32_t)d->enc.len);
+}
+
+void
+durable_mutation(struct durable *d, const struct store_mutation *m)
+{
+	buf_reset(&d->enc);
+	if (d->wal)
+		wal_encode_mutation(m, &d->enc);
+	durable_append(d, WAL_REC_MUTATION);
+}
+
+void
+durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
+	      uint32_t value)
+{
+	struct wal_quota wq = {
+		.global = domid == STORE_DOMID_GLOBAL,
+		.domid = domid,
+		.name = store_quota_name((enum store_quota)q),
+		.value = value,
+		.soft = soft,
+	};
+
+	buf_reset(&d->enc);
+	if (d->wal)
+		wal_encode_quota(&wq, &d->enc);
+	durable_append(d, WAL_REC_QUOTA);
+}
+
+uint64_t
+durable_tail(const struct durable *d)
+{
+	return d ? d->tail : 0;
+}
+
+uint64_t
+durable_done(const struct durable *d)
+{
+	return d ? d->done : 0;
+}
+
+int
+durable_check(struct durable *d)
+{
+	uint64_t reserve;
+	int rc;
+
+	if (d == NULL || d->wal == NULL)
+		return 0;
+	rc = d->failed ? d->failed : d->sync_failed;
+	if (rc == 0) {
+		reserve = d->cfg.segment_bytes / 4;
+		if (reserve > (1u << 20))
+			reserve = 1u << 20;
+		rc = wal_reserve(d->wal, reserve);
+	}
+	if (rc < 0 && mono_ns() - d->last_refusal_log > DURABLE_LOG_EVERY_NS) {
+		d->last_refusal_log = mono_ns();
+		log_err("durable: the log in %s cannot take changes (%s): "
+			"refusing them, reads go on", d->cfg.state_dir,
+			strerror(-rc));
+	}
+	if (rc == -ENOSPC || rc == -EDQUOT)
+		return -ENOSPC;
+	return rc < 0 ? -EIO : 0;
+}
+
+static void
+durable_retry(struct loop *l, uint64_t id, void *arg)
+{
+	struct durable *d = arg;
+
+	/* The before-sleep hook that follows retries the write. */
+	d->retry_timer = 0;
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+static int
+durable_snapshot_start(struct durable *d)
+{
+	uint64_t seq = wal_written_seq(d->wal);
+	int rc;
+
+	if (d->child > 0)
+		return -EBUSY;
+	if (wal_has_pending(d->wal))
+		return -EAGAIN;
+	d->snap_last_try = mono_ns();
+	/* Records after seq go to a new segment, so the snapshot covers
+	 * whole segments. */
+	rc = wal_rotate(d->wal);
+	if (rc == 0)
+		rc = snap_write_background(d->srv->store, seq,
+					   d->cfg.state_dir, &d->child);
+	if (rc < 0) {
+		log_err("durable: starting a snapshot: %s", strerror(-rc));
+		d->snap_failures++;
+		return rc;
+	}
+	d->child_seq = seq;
+	d->child_start = mono_ns();
+	d->log_bytes_at_snap = d->bytes_written;
+	return 0;
+}
+
+int
+durable_snapshot_now(struct durable *d)
+{
+	if (d == NULL || d->wal == NULL)
+		return -ENOSYS;
+	if (wal_has_pending(d->wal) && wal_write(d->wal) < 0)
+		return -EIO;
+	return durable_snapshot_start(d);
+}
+
+static void
+durable_maybe_snapshot(struct durable *d)
+{
+	uint64_t records = wal_written_seq(d->wal) - d->snap_seq;
+	uint64_t bytes = d->bytes_written - d->log_bytes_at_snap;
+	uint64_t now = mono_ns();
+	bool due;
+
+	if (d->child > 0 || records == 0)
+		return;
+	/* After a failure, wait a while before the next attempt. */
+	if (d->snap_failures &&
+	    now - d->snap_last_try < 10ull * 1000000000u)
+		return;
+	due = (d->cfg.snap_records && records >= d->cfg.snap_records) ||
+	      (d->cfg.snap_bytes && bytes >= d->cfg.snap_bytes) ||
+	      (d->cfg.snap_seconds &&
+	       now - d->snap_last_try >= d->cfg.snap_seconds * 1000000000u);
+	if (due)
+		(void)durable_snapshot_start(d);
+}
+
+void
+durable_child_exited(struct durable *d)
+{
+	uint64_t oldest;
+	int status, rc;
+
+	if (d == NULL || d->child <= 0)
+		return;
+	if (waitpid(d->child, &status, WNOHANG) != d->child)
+		return;
+	d->child = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		d->snap_failures++;
+		log_err("durable: snapshot at seq %" PRIu64 " failed (status "
+			"%d); the log is kept", d->child_seq, status);
+		return;
+	}
+	d->snap_failures = 0;
+	d->snap_seq = d->child_seq;
+	d->snap_time = real_ns();
+	d->snap_duration = mono_ns() - d->child_start;
+	log_info("durable: snapshot at seq %" PRIu64 " written in %" PRIu64
+		 " ms", d->snap_seq, d->snap_duration / 1000000);
+	/* Keep two snapshots; the log is needed from the older one on. */
+	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
+	if (rc == 0 && oldest)
+		rc = wal_remove_covered(d->cfg.state_dir, oldest, d->wal);
+	if (rc < 0)
+		log_warn("durable: pruning %s: %s", d->cfg.state_dir,
+			 strerror(-rc));
+}
+
+/* ---- the barrier ---------------------------------------------------------- */
+
+void
+durable_commit(struct durable *d)
+{
+	uint64_t pending;
+	int rc;
+
+	if (d == NULL || d->wal == NULL)
+		return;
+	if (wal_has_pending(d->wal)) {
+		pending = wal_pending_bytes(d->wal);
+		rc = wal_write(d->wal);
+		if (rc < 0) {
+			if (d->failed == 0)
+				log_err("durable: writing the log: %s; replies "
+					"are held until it succeeds",
+					strerror(-rc));
+			d->failed = rc;
+			if (d->retry_timer == 0)
+				d->retry_timer = loop_add_timer(d->srv->loop,
+					DURABLE_RETRY_MS, durable_retry, d);
+			return;
+		}
+		if (d->failed)
+			log_info("durable: the log takes records again");
+		d->failed = 0;
+		d->bytes_written += pending;
+	}
+	if (d->cfg.sync == DURABLE_SYNC_WRITE)
+		d->done = wal_written_seq(d->wal);
+	else if (wal_written_seq(d->wal) > d->posted)
+		durable_post_sync(d, wal_written_seq(d->wal));
+	durable_maybe_snapshot(d);
+}
+
+void
+durable_status(const struct durable *d, struct buf *out)
+{
+	const struct snap_recovery *r;
+
+	if (d == NULL)
+		return;
+	buf_printf(out, "sync: %s\n", durable_sync_name(d->cfg.sync));
+	if (d->wal == NULL)
+		return;
+	r = &d->rec;
+	buf_printf(out, "state-dir: %s\n", d->cfg.state_dir);
+	buf_printf(out, "log-seq: %" PRIu64 " appended, %" PRIu64
+		   " durable\n", d->tail, d->done);
+	buf_printf(out, "log-segment: %s (%" PRIu64 " bytes)\n",
+		   wal_segment_path(d->wal), wal_segment_size(d->wal));
+	buf_printf(out, "log-state: %s\n",
+		   d->failed ? strerror(-d->failed) :
+		   d->sync_failed ? strerror(-d->sync_failed) : "ok");
+	buf_printf(out, "snapshot: seq %" PRIu64 ", %" PRIu64 " ms, %s\n",
+		   d->snap_seq, d->snap_duration / 1000000,
+		   d->child > 0 ? "writing a new one" : "idle");
+	buf_printf(out, "recovery: snapshot seq %" PRIu64 " + %" PRIu64
+		   " records = seq %" PRIu64 " in %" PRIu64 " ms\n",
+		   r->used.seq, r->records, r->last_seq,
+		   r->duration_ns / 1000000);
+	if (r->wal.scan.damage == WAL_TORN_TAIL)
+		buf_printf(out, "recovery-damage: torn tail cut at %s:%" PRIu64
+			   "\n", r->wal.scan.bad_file, r->wal.scan.bad_offset);
+	if (r->wal.scan.damage == WAL_CORRUPT)
+		buf_printf(out, "recovery-damage: DAMAGED LOG at %s:%" PRIu64
+			   " (%s), moved to %s\n", r->wal.scan.bad_file,
+			   r->wal.scan.bad_offset,
+			   r->wal.scan.why ? r->wal.scan.why : "",
+			   r->wal.moved_to ? r->wal.moved_to : "?");
+	if (r->rejected)
+		buf_printf(out, "recovery-damage: %u snapshot(s) rejected (%s)%s%s\n",
+			   r->rejected, r->rejected_why,
+			   r->moved_to ? ", moved to " : "",
+			   r->moved_to ? r->moved_to : "");
+	if (d->boot_moved_to)
+		buf_printf(out, "previous-boot-state: %s\n", d->boot_moved_to);
+}

@@ -1,0 +1,135 @@
+/*
+ * Recovery: the one way state is rebuilt from the state directory, used by
+ * the daemon at start, by live update, and read-only by the inspect tool.
+ *
+ * The newest snapshot that loads is the base; a snapshot that does not is
+ * set aside and the previous one tried (its log segments are still there:
+ * the log is pruned only up to the older of the two kept snapshots). The
+ * log records after the base's seq are then replayed. A record that fails
+ * to apply is treated like a corrupt one: the state stops just before it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot/snapshot.h"
+
+struct replay {
+	struct store *s;
+	uint64_t upto;
+	int err;
+};
+
+static int
+replay_frame(void *arg, const struct wal_frame *f)
+{
+	struct replay *rp = arg;
+	int rc;
+
+	if (f->seq > rp->upto)
+		return WAL_SCAN_STOP;
+	switch (f->type) {
+	case WAL_REC_MUTATION:
+		rc = wal_apply_mutation(rp->s, f->payload, f->len);
+		break;
+	case WAL_REC_QUOTA:
+		rc = wal_apply_quota(rp->s, f->payload, f->len);
+		break;
+	default:
+		/* Written by a newer daemon: applying the rest without it
+		 * would be wrong, and skipping it loses data. */
+		rp->err = -EPROTO;
+		return -EPROTO;
+	}
+	return rc < 0 ? -EBADMSG : 0;
+}
+
+/* Moves a rejected snapshot aside (repair) so a later one cannot collide. */
+static void
+snap_set_aside(struct snap_recovery *r, const char *dir, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *dst;
+
+	if (r->moved_to == NULL)
+		r->moved_to = make_damaged_dir(dir);
+	dst = xasprintf("%s/%s", r->moved_to, base ? base + 1 : path);
+	if (rename(path, dst) == 0) {
+		fsync_dir(r->moved_to);
+		fsync_dir(dir);
+	}
+	free(dst);
+}
+
+int
+snap_recover(const char *dir, snap_store_fn new_store, void *arg,
+	     uint64_t upto, bool repair, struct store **out,
+	     struct snap_recovery *r)
+{
+	struct snap_info *snaps = NULL;
+	struct replay rp = { .upto = upto };
+	uint64_t t0 = mono_ns(), base = 0;
+	uint32_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = snap_list(dir, &snaps, &n);
+	if (rc < 0)
+		return rc;
+	rp.s = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		struct store *s;
+		char *why = NULL;
+
+		if (snaps[i].seq > upto)
+			continue;
+		s = new_store(arg);
+		if (snap_load(snaps[i].path, s, &r->used, &why) == 0) {
+			rp.s = s;
+			base = r->used.seq;
+			break;
+		}
+		store_free(s);
+		if (r->rejected++ == 0)
+			r->rejected_why = xasprintf("%s: %s", snaps[i].path,
+						    why ? why : "unreadable");
+		free(why);
+		if (repair)
+			snap_set_aside(r, dir, snaps[i].path);
+	}
+	snap_list_free(snaps, n);
+	if (rp.s == NULL)
+		rp.s = new_store(arg);
+	if (repair)
+		rc = wal_recover(dir, base, replay_frame, &rp, &r->wal);
+	else
+		rc = wal_scan(dir, base, replay_frame, &rp, &r->wal.scan);
+	if (rc == 0 && rp.err)
+		rc = rp.err;
+	if (rc < 0) {
+		store_free(rp.s);
+		snap_recovery_release(r);
+		return rc;
+	}
+	r->records = r->wal.scan.records;
+	r->last_seq = base;
+	if (r->wal.scan.records && r->wal.scan.last_seq > base)
+		r->last_seq = r->wal.scan.last_seq < upto ?
+				      r->wal.scan.last_seq : upto;
+	r->duration_ns = mono_ns() - t0;
+	*out = rp.s;
+	return 0;
+}
+
+void
+snap_recovery_release(struct snap_recovery *r)
+{
+	snap_info_release(&r->used);
+	free(r->rejected_why);
+	free(r->moved_to);
+	wal_recovery_release(&r->wal);
+	memset(r, 0, sizeof(*r));
+}
