@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "tests/tst-util.h"
 #include "wal/wal.h"
+#include "wal/wal.pb-c.h"
 
 static char tdir[64];
 
@@ -503,6 +504,81 @@ START_TEST(test_wal_mutation_codec_rebuilds_store)
 }
 END_TEST
 
+/* The reference: protobuf-c's own packer on the same mutation. */
+static void
+pack_reference(const struct store_mutation *m, struct buf *out)
+{
+	Lxs__Mutation msg = LXS__MUTATION__INIT;
+	Lxs__Op ops[8], *opp[8];
+	Lxs__Perm perms[32], *permp[32];
+	uint32_t k = 0;
+	size_t size;
+
+	msg.domid = m->domid;
+	msg.n_ops = m->nops;
+	msg.ops = opp;
+	for (uint32_t i = 0; i < m->nops; i++) {
+		const struct store_op *op = &m->ops[i];
+
+		lxs__op__init(&ops[i]);
+		opp[i] = &ops[i];
+		ops[i].kind = op->kind == STORE_OP_PUT ? LXS__OP__KIND__PUT
+						       : LXS__OP__KIND__DEL;
+		ops[i].path = (char *)op->path;
+		if (op->kind != STORE_OP_PUT)
+			continue;
+		ops[i].has_value = true;
+		ops[i].value.data = (uint8_t *)op->value;
+		ops[i].value.len = op->len;
+		ops[i].has_quiet = op->quiet;
+		ops[i].quiet = op->quiet;
+		ops[i].n_perms = op->nperms;
+		ops[i].perms = &permp[k];
+		for (uint32_t j = 0; j < op->nperms; j++, k++) {
+			lxs__perm__init(&perms[k]);
+			perms[k].domid = op->perms[j].domid;
+			perms[k].bits = op->perms[j].bits;
+			permp[k] = &perms[k];
+		}
+	}
+	size = lxs__mutation__get_packed_size(&msg);
+	lxs__mutation__pack(&msg, (uint8_t *)buf_reserve(out, size));
+	out->len += size;
+}
+
+START_TEST(test_wal_mutation_encoding_matches_protobuf_c)
+{
+	static char big[5000];
+	struct store_perm p1[] = { { 0, 0 } };
+	struct store_perm p3[] = { { 300, 3 }, { 0, 1 }, { 70000, 2 } };
+	struct store_op ops[] = {
+		{ .kind = STORE_OP_PUT, .path = "/a", .value = "", .len = 0,
+		  .perms = p1, .nperms = 1, .quiet = true },
+		{ .kind = STORE_OP_PUT, .path = "/a/b", .value = "x\0y",
+		  .len = 3, .perms = p3, .nperms = 3 },
+		{ .kind = STORE_OP_DEL, .path = "/gone/with/the/wind" },
+		{ .kind = STORE_OP_PUT, .path = "@releaseDomain", .value = big,
+		  .len = sizeof(big), .perms = p3, .nperms = 2 },
+	};
+	uint32_t domids[] = { 0, 127, 128, 32767, 65535, 4000000000u };
+
+	memset(big, 'q', sizeof(big));
+	for (size_t d = 0; d < LXS_ARRAY_SIZE(domids); d++)
+		for (uint32_t n = 0; n <= LXS_ARRAY_SIZE(ops); n++) {
+			struct store_mutation m = { domids[d], n, ops };
+			struct buf ours = { 0 }, ref = { 0 };
+
+			buf_add(&ours, "pre", 3);	/* appends, not overwrites */
+			wal_encode_mutation(&m, &ours);
+			pack_reference(&m, &ref);
+			ck_assert_uint_eq(ours.len, ref.len + 3);
+			ck_assert_int_eq(memcmp(ours.data + 3, ref.data, ref.len), 0);
+			buf_free(&ours);
+			buf_free(&ref);
+		}
+}
+END_TEST
+
 START_TEST(test_wal_mutation_decode_rejects_garbage)
 {
 	struct store *s = store_new(NULL, NULL, 0);
@@ -575,6 +651,7 @@ wal_suite(void)
 	tcase_add_test(crash, test_wal_failed_write_keeps_records_and_file_clean);
 	tcase_add_test(codec, test_wal_mutation_codec_rebuilds_store);
 	tcase_add_test(codec, test_wal_mutation_decode_rejects_garbage);
+	tcase_add_test(codec, test_wal_mutation_encoding_matches_protobuf_c);
 	tcase_add_test(codec, test_wal_quota_codec);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, crash);

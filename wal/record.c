@@ -8,56 +8,115 @@
 #include "wal/wal.h"
 #include "wal/wal.pb-c.h"
 
+/*
+ * Mutations are the hot path of every change, and protobuf-c's generic
+ * packer walks descriptors for each field. They are encoded here directly
+ * in the protobuf wire format of lxs.Mutation (wal/wal.proto), field by
+ * field in field-number order as protobuf-c itself emits them, so the
+ * bytes are the same (tests/check_wal.c compares them with
+ * lxs__mutation__pack) and protobuf-c decodes them.
+ *
+ *   Mutation: 1 domid varint (0x08), 2 ops message (0x12) repeated
+ *   Op:       1 kind varint (0x08), 2 path string (0x12), 3 value bytes
+ *             (0x1a), 4 perms message (0x22) repeated, 5 quiet varint (0x28)
+ *   Perm:     1 domid varint (0x08), 2 bits varint (0x10)
+ */
+static size_t
+pb_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static unsigned char *
+pb_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static size_t
+pb_perm_len(const struct store_perm *pm)
+{
+	return 1 + pb_varint_len(pm->domid) + 1 + pb_varint_len(pm->bits);
+}
+
+static size_t
+pb_op_len(const struct store_op *op)
+{
+	size_t plen = strlen(op->path);
+	size_t n = 1 + pb_varint_len(op->kind == STORE_OP_PUT ? 0 : 1) +
+		   1 + pb_varint_len(plen) + plen;
+
+	if (op->kind != STORE_OP_PUT)
+		return n;
+	n += 1 + pb_varint_len(op->len) + op->len;
+	for (uint32_t j = 0; j < op->nperms; j++) {
+		size_t pl = pb_perm_len(&op->perms[j]);
+
+		n += 1 + pb_varint_len(pl) + pl;
+	}
+	if (op->quiet)
+		n += 2;
+	return n;
+}
+
 void
 wal_encode_mutation(const struct store_mutation *m, struct buf *out)
 {
-	Lxs__Mutation msg = LXS__MUTATION__INIT;
-	Lxs__Op *ops = xcalloc(m->nops, sizeof(*ops));
-	Lxs__Op **opp = xcalloc(m->nops, sizeof(*opp));
-	uint32_t nperms = 0, k = 0;
-	Lxs__Perm *perms;
-	Lxs__Perm **permp;
-	size_t size;
+	size_t total = 1 + pb_varint_len(m->domid);
+	unsigned char *p, *start;
 
-	for (uint32_t i = 0; i < m->nops; i++)
-		nperms += m->ops[i].nperms;
-	perms = xcalloc(nperms, sizeof(*perms));
-	permp = xcalloc(nperms, sizeof(*permp));
-	msg.domid = m->domid;
-	msg.n_ops = m->nops;
-	msg.ops = opp;
+	for (uint32_t i = 0; i < m->nops; i++) {
+		size_t ol = pb_op_len(&m->ops[i]);
+
+		total += 1 + pb_varint_len(ol) + ol;
+	}
+	p = start = (unsigned char *)buf_reserve(out, total);
+	*p++ = 0x08;
+	p = pb_varint(p, m->domid);
 	for (uint32_t i = 0; i < m->nops; i++) {
 		const struct store_op *op = &m->ops[i];
-		Lxs__Op *o = &ops[i];
+		size_t plen = strlen(op->path);
 
-		lxs__op__init(o);
-		opp[i] = o;
-		o->kind = op->kind == STORE_OP_PUT ? LXS__OP__KIND__PUT
-						   : LXS__OP__KIND__DEL;
-		o->path = (char *)op->path;
+		*p++ = 0x12;
+		p = pb_varint(p, pb_op_len(op));
+		*p++ = 0x08;
+		p = pb_varint(p, op->kind == STORE_OP_PUT ? 0 : 1);
+		*p++ = 0x12;
+		p = pb_varint(p, plen);
+		memcpy(p, op->path, plen);
+		p += plen;
 		if (op->kind != STORE_OP_PUT)
 			continue;
-		o->has_value = true;
-		o->value.data = (uint8_t *)op->value;
-		o->value.len = op->len;
-		o->has_quiet = op->quiet;
-		o->quiet = op->quiet;
-		o->n_perms = op->nperms;
-		o->perms = &permp[k];
-		for (uint32_t j = 0; j < op->nperms; j++, k++) {
-			lxs__perm__init(&perms[k]);
-			perms[k].domid = op->perms[j].domid;
-			perms[k].bits = op->perms[j].bits;
-			permp[k] = &perms[k];
+		*p++ = 0x1a;
+		p = pb_varint(p, op->len);
+		if (op->len)
+			memcpy(p, op->value, op->len);
+		p += op->len;
+		for (uint32_t j = 0; j < op->nperms; j++) {
+			*p++ = 0x22;
+			p = pb_varint(p, pb_perm_len(&op->perms[j]));
+			*p++ = 0x08;
+			p = pb_varint(p, op->perms[j].domid);
+			*p++ = 0x10;
+			p = pb_varint(p, op->perms[j].bits);
+		}
+		if (op->quiet) {
+			*p++ = 0x28;
+			*p++ = 1;
 		}
 	}
-	size = lxs__mutation__get_packed_size(&msg);
-	lxs__mutation__pack(&msg, (uint8_t *)buf_reserve(out, size));
-	out->len += size;
-	free(permp);
-	free(perms);
-	free(opp);
-	free(ops);
+	out->len += (size_t)(p - start);
 }
 
 int
