@@ -20,7 +20,6 @@
 struct replay {
 	struct store *s;
 	uint64_t upto;
-	int err;
 };
 
 static int
@@ -40,9 +39,10 @@ replay_frame(void *arg, const struct wal_frame *f)
 		break;
 	default:
 		/* Written by a newer daemon: applying the rest without it
-		 * would be wrong, and skipping it loses data. */
-		rp->err = -EPROTO;
-		return -EPROTO;
+		 * would be wrong and skipping it would drop data silently.
+		 * It is handled like damage: the state stops before it, and
+		 * the rest of the log is kept aside, loudly. */
+		return -EBADMSG;
 	}
 	return rc < 0 ? -EBADMSG : 0;
 }
@@ -107,8 +107,6 @@ snap_recover(const char *dir, snap_store_fn new_store, void *arg,
 		rc = wal_recover(dir, base, replay_frame, &rp, &r->wal);
 	else
 		rc = wal_scan(dir, base, replay_frame, &rp, &r->wal.scan);
-	if (rc == 0 && rp.err)
-		rc = rp.err;
 	if (rc < 0) {
 		store_free(rp.s);
 		snap_recovery_release(r);

@@ -91,9 +91,9 @@ typedef struct store *(*snap_store_fn)(void *arg);
  * repair (the daemon), a torn log tail is cut off and damaged log segments
  * and rejected snapshots are moved into a damaged-<time>/ directory, so
  * that the log can go on after last_seq; without it (inspection), nothing
- * on disk changes. *out gets the store (caller frees). Returns 0 (damage is
- * described in *r, never a refusal) or -errno for an I/O error, or an
- * unknown record type (a newer daemon's log).
+ * on disk changes. *out gets the store (caller frees). Returns 0 (damage,
+ * including a record of a type this version does not know, is described in
+ * *r, never a refusal) or -errno for an I/O error.
  */
 int snap_recover(const char *dir, snap_store_fn new_store, void *arg,
 		 uint64_t upto, bool repair, struct store **out,
