@@ -152,4 +152,31 @@ char *make_damaged_dir(const char *dir);
 bool parse_seq_name(const char *name, const char *prefix, const char *suffix,
 		    uint64_t *seq);
 
+/*
+ * Protobuf wire format, for the hot paths (common/pbwire.c). A reader
+ * walks [p, end); every function returns 0 or -EINVAL for input that is
+ * not valid protobuf, and never reads outside the range.
+ */
+#define PB_VARINT	0u
+#define PB_FIXED64	1u
+#define PB_LEN		2u
+#define PB_FIXED32	5u
+
+struct pb_reader {
+	const uint8_t *p;
+	const uint8_t *end;
+};
+
+int pb_read_varint(struct pb_reader *r, uint64_t *v);
+int pb_read_tag(struct pb_reader *r, uint32_t *field, uint32_t *wt);
+/* A length-delimited field: *p points into the input (borrowed). */
+int pb_read_bytes(struct pb_reader *r, const uint8_t **p, size_t *len);
+/* A uint32 field of wire type wt (must be a varint). */
+int pb_read_u32(struct pb_reader *r, uint32_t wt, uint32_t *out);
+/* Skips a field of wire type wt. */
+int pb_skip(struct pb_reader *r, uint32_t wt);
+size_t pb_varint_len(uint64_t v);
+/* Writes v at p (room for pb_varint_len(v) bytes); returns the end. */
+uint8_t *pb_put_varint(uint8_t *p, uint64_t v);
+
 #endif

@@ -48,7 +48,7 @@ void hmap_put(struct hmap *m, const char *key, void *val);
 void *hmap_del(struct hmap *m, const char *key);
 
 struct node {
-	char *path;		/* owned; key in s->nodes */
+	char *path;		/* points to pathbuf; key in s->nodes */
 	const char *name;	/* last component, points into path */
 	struct node *parent;	/* NULL for "/" and the special nodes */
 	struct node **kids;
@@ -61,6 +61,7 @@ struct node {
 	uint64_t gen;
 	uint64_t pgen;
 	uint64_t cgen;
+	char pathbuf[];		/* one allocation with the node */
 };
 
 struct dom {
@@ -127,6 +128,7 @@ struct store {
 	struct store_conn *conns;
 
 	bool replaying;			/* store_apply: no ops, no events */
+	bool tearing_down;		/* store_free: skip per-node upkeep */
 	uint32_t pend_domid;
 	struct store_op *pend;
 	uint32_t npend;

@@ -42,6 +42,7 @@ store_free(struct store *s)
 		return;
 	while (s->conns)
 		store_conn_free(s->conns);
+	s->tearing_down = true;
 	tree_free_all(s);
 	hmap_free(&s->nodes);
 	hmap_free(&s->watches);

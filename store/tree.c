@@ -54,10 +54,12 @@ struct node *
 tree_node_new(struct store *s, const char *path, struct node *parent,
 	      const struct store_perm *perms, uint32_t nperms)
 {
-	struct node *n = xcalloc(1, sizeof(*n));
+	size_t plen = strlen(path) + 1;
+	struct node *n = xcalloc(1, sizeof(*n) + plen);
 	const char *slash;
 
-	n->path = xstrdup(path);
+	memcpy(n->pathbuf, path, plen);
+	n->path = n->pathbuf;
 	slash = strrchr(n->path, '/');
 	n->name = slash ? slash + 1 : n->path;
 	n->parent = parent;
@@ -78,14 +80,18 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 static void
 node_free_one(struct store *s, struct node *n)
 {
-	dom_charge(s, n->perms[0].domid, -1, -(int64_t)node_cost_of(n));
-	s->nnodes--;
-	s->value_bytes -= n->len;
-	hmap_del(&s->nodes, n->path);
+	/* Tearing down the whole store: the index and the accounting go
+	 * with it, so each node need not be taken out of them. */
+	if (!s->tearing_down) {
+		dom_charge(s, n->perms[0].domid, -1,
+			   -(int64_t)node_cost_of(n));
+		s->nnodes--;
+		s->value_bytes -= n->len;
+		hmap_del(&s->nodes, n->path);
+	}
 	free(n->kids);
 	free(n->value);
 	free(n->perms);
-	free(n->path);
 	free(n);
 }
 
@@ -169,13 +175,15 @@ tree_put(struct store *s, const char *path, const void *value, uint32_t len,
 	if (nperms == 0)
 		return -EINVAL;
 	if (n == NULL) {
-		char *ppath;
+		char ppath[STORE_ABS_PATH_MAX + 1];
+		size_t plen = path_parent_len(path);
 
-		if (path[0] != '/' || strcmp(path, "/") == 0)
+		if (path[0] != '/' || strcmp(path, "/") == 0 ||
+		    plen > STORE_ABS_PATH_MAX)
 			return -EINVAL;
-		ppath = xstrndup(path, path_parent_len(path));
+		memcpy(ppath, path, plen);
+		ppath[plen] = '\0';
 		p = tree_lookup(s, ppath);
-		free(ppath);
 		if (p == NULL)
 			return -ENOENT;
 	}
@@ -189,7 +197,7 @@ tree_put(struct store *s, const char *path, const void *value, uint32_t len,
 
 		store_pend_op(s, &op);
 	}
-	nvalue = xmemdup(value, len);
+	nvalue = len ? xmemdup(value, len) : NULL;
 	if (n) {
 		dom_charge(s, n->perms[0].domid, -1, -(int64_t)node_cost_of(n));
 		old = n->perms;

@@ -22,29 +22,6 @@
  *   Perm:     1 domid varint (0x08), 2 bits varint (0x10)
  */
 static size_t
-pb_varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static unsigned char *
-pb_varint(unsigned char *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
-static size_t
 pb_perm_len(const struct store_perm *pm)
 {
 	return 1 + pb_varint_len(pm->domid) + 1 + pb_varint_len(pm->bits);
@@ -74,42 +51,42 @@ void
 wal_encode_mutation(const struct store_mutation *m, struct buf *out)
 {
 	size_t total = 1 + pb_varint_len(m->domid);
-	unsigned char *p, *start;
+	uint8_t *p, *start;
 
 	for (uint32_t i = 0; i < m->nops; i++) {
 		size_t ol = pb_op_len(&m->ops[i]);
 
 		total += 1 + pb_varint_len(ol) + ol;
 	}
-	p = start = (unsigned char *)buf_reserve(out, total);
+	p = start = (uint8_t *)buf_reserve(out, total);
 	*p++ = 0x08;
-	p = pb_varint(p, m->domid);
+	p = pb_put_varint(p, m->domid);
 	for (uint32_t i = 0; i < m->nops; i++) {
 		const struct store_op *op = &m->ops[i];
 		size_t plen = strlen(op->path);
 
 		*p++ = 0x12;
-		p = pb_varint(p, pb_op_len(op));
+		p = pb_put_varint(p, pb_op_len(op));
 		*p++ = 0x08;
-		p = pb_varint(p, op->kind == STORE_OP_PUT ? 0 : 1);
+		p = pb_put_varint(p, op->kind == STORE_OP_PUT ? 0 : 1);
 		*p++ = 0x12;
-		p = pb_varint(p, plen);
+		p = pb_put_varint(p, plen);
 		memcpy(p, op->path, plen);
 		p += plen;
 		if (op->kind != STORE_OP_PUT)
 			continue;
 		*p++ = 0x1a;
-		p = pb_varint(p, op->len);
+		p = pb_put_varint(p, op->len);
 		if (op->len)
 			memcpy(p, op->value, op->len);
 		p += op->len;
 		for (uint32_t j = 0; j < op->nperms; j++) {
 			*p++ = 0x22;
-			p = pb_varint(p, pb_perm_len(&op->perms[j]));
+			p = pb_put_varint(p, pb_perm_len(&op->perms[j]));
 			*p++ = 0x08;
-			p = pb_varint(p, op->perms[j].domid);
+			p = pb_put_varint(p, op->perms[j].domid);
 			*p++ = 0x10;
-			p = pb_varint(p, op->perms[j].bits);
+			p = pb_put_varint(p, op->perms[j].bits);
 		}
 		if (op->quiet) {
 			*p++ = 0x28;
@@ -119,56 +96,197 @@ wal_encode_mutation(const struct store_mutation *m, struct buf *out)
 	out->len += (size_t)(p - start);
 }
 
+/*
+ * Decoding, the replay path: one pass over the payload without protobuf-c
+ * (which allocates every message). Paths are copied into one arena so
+ * they get their NUL; values and perms point into the payload or into one
+ * perms array. Accepts what protobuf accepts: fields in any order, unknown
+ * fields skipped, the last value of a repeated scalar winning.
+ */
+struct wal_dec {
+	struct store_op *ops;
+	uint32_t nops, capops;
+	struct store_perm *perms;
+	uint32_t nperms, capperms;
+	struct buf paths;
+};
+
+static int
+wal_dec_perm(struct wal_dec *d, const uint8_t *p, size_t len)
+{
+	struct pb_reader r = { p, p + len };
+	struct store_perm pm = { 0, 0 };
+	bool has_domid = false, has_bits = false;
+
+	while (r.p < r.end) {
+		uint32_t f, wt;
+
+		if (pb_read_tag(&r, &f, &wt) < 0)
+			return -EINVAL;
+		if (f == 1) {
+			if (pb_read_u32(&r, wt, &pm.domid) < 0)
+				return -EINVAL;
+			has_domid = true;
+		} else if (f == 2) {
+			if (pb_read_u32(&r, wt, &pm.bits) < 0)
+				return -EINVAL;
+			has_bits = true;
+		} else if (pb_skip(&r, wt) < 0) {
+			return -EINVAL;
+		}
+	}
+	if (!has_domid || !has_bits)
+		return -EINVAL;
+	pm.bits &= STORE_PERM_BOTH;
+	if (d->nperms == d->capperms) {
+		d->capperms = d->capperms ? d->capperms * 2 : 16;
+		d->perms = xrealloc(d->perms, d->capperms * sizeof(*d->perms));
+	}
+	d->perms[d->nperms++] = pm;
+	return 0;
+}
+
+/* Ops refer to their perms and paths by index until decoding ends. */
+static int
+wal_dec_op(struct wal_dec *d, const uint8_t *p, size_t len)
+{
+	struct pb_reader r = { p, p + len };
+	struct store_op op = { 0 };
+	bool has_kind = false, has_path = false;
+	uint32_t kind = 0, first_perm = d->nperms;
+	const uint8_t *s;
+	size_t n;
+
+	while (r.p < r.end) {
+		uint32_t f, wt, q;
+
+		if (pb_read_tag(&r, &f, &wt) < 0)
+			return -EINVAL;
+		switch (f) {
+		case 1:
+			if (pb_read_u32(&r, wt, &kind) < 0)
+				return -EINVAL;
+			has_kind = true;
+			break;
+		case 2:
+			if (wt != PB_LEN || pb_read_bytes(&r, &s, &n) < 0 ||
+			    memchr(s, '\0', n) != NULL)
+				return -EINVAL;
+			/* The offset of the path in the arena, for now. */
+			op.path = (const char *)(uintptr_t)d->paths.len;
+			buf_add(&d->paths, s, n);
+			buf_add(&d->paths, "", 1);
+			has_path = true;
+			break;
+		case 3:
+			if (wt != PB_LEN || pb_read_bytes(&r, &s, &n) < 0)
+				return -EINVAL;
+			op.value = s;
+			op.len = (uint32_t)n;
+			break;
+		case 4:
+			if (wt != PB_LEN || pb_read_bytes(&r, &s, &n) < 0 ||
+			    wal_dec_perm(d, s, n) < 0)
+				return -EINVAL;
+			break;
+		case 5:
+			if (pb_read_u32(&r, wt, &q) < 0)
+				return -EINVAL;
+			op.quiet = q != 0;
+			break;
+		default:
+			if (pb_skip(&r, wt) < 0)
+				return -EINVAL;
+		}
+	}
+	if (!has_kind || !has_path)
+		return -EINVAL;
+	if (kind == 1) {
+		op.kind = STORE_OP_DEL;
+		op.value = NULL;
+		op.len = 0;
+		d->nperms = first_perm;
+	} else if (kind == 0) {
+		op.kind = STORE_OP_PUT;
+		if (op.value == NULL)
+			op.value = "";
+		op.nperms = d->nperms - first_perm;
+		if (op.nperms == 0)
+			return -EINVAL;
+		op.perms = (const struct store_perm *)(uintptr_t)first_perm;
+	} else {
+		return -EINVAL;
+	}
+	if (d->nops == d->capops) {
+		d->capops = d->capops ? d->capops * 2 : 8;
+		d->ops = xrealloc(d->ops, d->capops * sizeof(*d->ops));
+	}
+	d->ops[d->nops++] = op;
+	return 0;
+}
+
+int
+wal_decode_mutation(const void *payload, uint32_t len,
+		    int (*fn)(void *arg, const struct store_mutation *m),
+		    void *arg)
+{
+	struct pb_reader r = { payload, (const uint8_t *)payload + len };
+	struct wal_dec d = { 0 };
+	struct store_mutation m = { 0 };
+	bool has_domid = false;
+	int rc = 0;
+
+	while (rc == 0 && r.p < r.end) {
+		uint32_t f, wt;
+		const uint8_t *s;
+		size_t n;
+
+		rc = pb_read_tag(&r, &f, &wt);
+		if (rc < 0)
+			break;
+		if (f == 1) {
+			rc = pb_read_u32(&r, wt, &m.domid);
+			has_domid = true;
+		} else if (f == 2) {
+			rc = wt == PB_LEN ? pb_read_bytes(&r, &s, &n) : -EINVAL;
+			if (rc == 0)
+				rc = wal_dec_op(&d, s, n);
+		} else {
+			rc = pb_skip(&r, wt);
+		}
+	}
+	if (rc == 0 && !has_domid)
+		rc = -EINVAL;
+	if (rc == 0) {
+		/* The arrays have stopped moving: turn indexes into pointers. */
+		for (uint32_t i = 0; i < d.nops; i++) {
+			d.ops[i].path = d.paths.data + (uintptr_t)d.ops[i].path;
+			if (d.ops[i].kind == STORE_OP_PUT)
+				d.ops[i].perms = d.perms +
+						 (uintptr_t)d.ops[i].perms;
+		}
+		m.nops = d.nops;
+		m.ops = d.ops;
+		rc = fn(arg, &m);
+	}
+	free(d.ops);
+	free(d.perms);
+	buf_free(&d.paths);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+wal_apply_decoded(void *arg, const struct store_mutation *m)
+{
+	return store_apply(arg, m);
+}
+
 int
 wal_apply_mutation(struct store *s, const void *payload, uint32_t len)
 {
-	Lxs__Mutation *msg = lxs__mutation__unpack(NULL, len, payload);
-	struct store_op *ops;
-	struct store_perm *perms;
-	uint32_t nperms = 0, k = 0;
-	struct store_mutation m;
-	int rc = 0;
+	int rc = wal_decode_mutation(payload, len, wal_apply_decoded, s);
 
-	if (msg == NULL)
-		return -EINVAL;
-	for (size_t i = 0; i < msg->n_ops; i++)
-		nperms += (uint32_t)msg->ops[i]->n_perms;
-	ops = xcalloc(msg->n_ops, sizeof(*ops));
-	perms = xcalloc(nperms, sizeof(*perms));
-	for (size_t i = 0; i < msg->n_ops && rc == 0; i++) {
-		const Lxs__Op *o = msg->ops[i];
-		struct store_op *op = &ops[i];
-
-		op->path = o->path;
-		if (o->kind == LXS__OP__KIND__DEL) {
-			op->kind = STORE_OP_DEL;
-			continue;
-		}
-		if (o->kind != LXS__OP__KIND__PUT || o->n_perms == 0) {
-			rc = -EINVAL;
-			break;
-		}
-		op->kind = STORE_OP_PUT;
-		op->value = o->has_value ? (const void *)o->value.data : "";
-		op->len = o->has_value ? (uint32_t)o->value.len : 0;
-		op->quiet = o->quiet;
-		op->perms = &perms[k];
-		op->nperms = (uint32_t)o->n_perms;
-		for (size_t j = 0; j < o->n_perms; j++, k++) {
-			perms[k].domid = o->perms[j]->domid;
-			perms[k].bits = o->perms[j]->bits & STORE_PERM_BOTH;
-		}
-	}
-	if (rc == 0) {
-		m.domid = msg->domid;
-		m.nops = (uint32_t)msg->n_ops;
-		m.ops = ops;
-		rc = store_apply(s, &m);
-	}
-	free(perms);
-	free(ops);
-	lxs__mutation__free_unpacked(msg, NULL);
-	return rc;
+	return rc < 0 ? -EINVAL : 0;
 }
 
 void

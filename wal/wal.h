@@ -179,6 +179,15 @@ int wal_remove_covered(const char *dir, uint64_t upto, const struct wal *w);
 void wal_encode_mutation(const struct store_mutation *m, struct buf *out);
 
 /*
+ * Decodes a WAL_REC_MUTATION payload and calls fn with it (borrowed for
+ * the call). Returns fn's result, or -EINVAL for a payload that is not a
+ * valid lxs.Mutation.
+ */
+int wal_decode_mutation(const void *payload, uint32_t len,
+			int (*fn)(void *arg, const struct store_mutation *m),
+			void *arg);
+
+/*
  * Decodes a WAL_REC_MUTATION payload and applies it to s. Returns 0, or
  * -EINVAL for a payload that does not decode or does not apply.
  */
