@@ -100,10 +100,11 @@ struct store_conn {
 	struct store_conn *next;
 };
 
+/* A queued event; path and token are offsets into s->evq_arena. */
 struct pend_event {
 	void *ctx;
-	char *path;
-	char *token;
+	size_t path;
+	size_t token;
 };
 
 struct store {
@@ -133,9 +134,12 @@ struct store {
 	struct store_op *pend;
 	uint32_t npend;
 	uint32_t cappend;
+	/* The pending ops' paths, values and perms, until store_emit. */
+	struct buf pend_arena;
 	struct pend_event *evq;
 	uint32_t nevq;
 	uint32_t capevq;
+	struct buf evq_arena;
 };
 
 /* A node's state as seen by a request (base tree or transaction view). */
@@ -160,7 +164,7 @@ int tree_put(struct store *s, const char *path, const void *value,
 int tree_del(struct store *s, const char *path, bool quiet);
 void tree_free_all(struct store *s);
 uint64_t node_cost(size_t pathlen, uint32_t len, uint32_t nperms);
-/* Deep-copies op into s->pend. */
+/* Copies op into s->pend (its strings into s->pend_arena). */
 void store_pend_op(struct store *s, const struct store_op *op);
 /* Delivers the pending mutation record, then the queued events. */
 void store_emit(struct store *s, uint32_t domid);
@@ -210,6 +214,8 @@ void watch_fire_change(struct store *s, const char *path,
 void watch_fire_removed(struct store *s, const char *path,
 			const struct perm_set *ps);
 void watch_drop_conn(struct store_conn *c);
+/* Delivers the queued events; may_repeat: drop repeated ones first. */
+void evq_flush_events(struct store *s, bool may_repeat);
 void evq_flush(struct store *s);
 
 /* txn.c */

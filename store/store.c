@@ -48,8 +48,10 @@ store_free(struct store *s)
 	hmap_free(&s->watches);
 	store_discard_pending(s);
 	free(s->pend);
+	buf_free(&s->pend_arena);
 	evq_flush(s);
 	free(s->evq);
+	buf_free(&s->evq_arena);
 	quota_free(s);
 	free(s);
 }

@@ -127,39 +127,78 @@ tree_op_release(struct store_op *op)
 	memset(op, 0, sizeof(*op));
 }
 
+/*
+ * The pending record lives in one arena reused from request to request: a
+ * change costs no allocation here. While ops are appended the arena may
+ * move, so ops hold offsets; store_emit turns them into pointers.
+ */
 void
 store_pend_op(struct store *s, const struct store_op *op)
 {
+	struct buf *a = &s->pend_arena;
+	struct store_op *d;
+
 	if (s->npend == s->cappend) {
 		s->cappend = s->cappend ? s->cappend * 2 : 8;
 		s->pend = xrealloc(s->pend, s->cappend * sizeof(*s->pend));
 	}
-	tree_op_copy(&s->pend[s->npend++], op);
+	d = &s->pend[s->npend++];
+	*d = *op;
+	d->path = (const char *)(uintptr_t)a->len;
+	buf_add_str0(a, op->path);
+	if (op->kind != STORE_OP_PUT) {
+		d->value = NULL;
+		d->perms = NULL;
+		d->len = d->nperms = 0;
+		return;
+	}
+	d->value = (const void *)(uintptr_t)a->len;
+	buf_add(a, op->value, op->len);
+	/* Perms are read as structs: align them. */
+	while (a->len % _Alignof(struct store_perm))
+		buf_add(a, "", 1);
+	d->perms = (const struct store_perm *)(uintptr_t)a->len;
+	buf_add(a, op->perms, op->nperms * sizeof(*op->perms));
 }
 
 void
 store_discard_pending(struct store *s)
 {
-	for (uint32_t i = 0; i < s->npend; i++)
-		tree_op_release(&s->pend[i]);
 	s->npend = 0;
+	buf_reset(&s->pend_arena);
 }
 
 void
 store_emit(struct store *s, uint32_t domid)
 {
+	uint32_t loud = 0;
+
+	/* Only ops that fire events can repeat one (quiet parents do not). */
+	for (uint32_t i = 0; i < s->npend && loud < 2; i++)
+		loud += !s->pend[i].quiet;
 	if (s->npend) {
+		char *base = s->pend_arena.data;
 		struct store_mutation m = {
 			.domid = domid,
 			.nops = s->npend,
 			.ops = s->pend,
 		};
 
+		for (uint32_t i = 0; i < s->npend; i++) {
+			struct store_op *op = &s->pend[i];
+
+			op->path = base + (uintptr_t)op->path;
+			if (op->kind != STORE_OP_PUT)
+				continue;
+			op->value = base + (uintptr_t)op->value;
+			op->perms = (const struct store_perm *)
+				(base + (uintptr_t)op->perms);
+		}
 		if (s->cb.mutation)
 			s->cb.mutation(s->cb_ctx, &m);
 		store_discard_pending(s);
 	}
-	evq_flush(s);
+	evq_flush_events(s, loud > 1);
 }
 
 int

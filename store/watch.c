@@ -45,39 +45,71 @@ evq_push(struct store *s, struct store_conn *c, const char *path,
 	}
 	e = &s->evq[s->nevq++];
 	e->ctx = c->ctx;
-	e->path = xstrdup(path);
-	e->token = xstrdup(token);
+	e->path = s->evq_arena.len;
+	buf_add_str0(&s->evq_arena, path);
+	e->token = s->evq_arena.len;
+	buf_add_str0(&s->evq_arena, token);
 }
 
-static bool
-evq_seen(const struct store *s, uint32_t upto, const struct pend_event *e)
+/*
+ * A request that changes one node fires each watch at most once. Only a
+ * record of several ops (a transaction changing a node twice) can queue
+ * the same (connection, path, token) twice: then duplicates are dropped
+ * through a set keyed by all three, in one pass.
+ */
+static void
+evq_mark_duplicates(struct store *s, bool *dup)
 {
-	for (uint32_t i = 0; i < upto; i++) {
-		const struct pend_event *o = &s->evq[i];
+	const char *a = s->evq_arena.data;
+	struct buf keys = { 0 };
+	struct hmap seen;
+	size_t *off = xmalloc(s->nevq * sizeof(*off));
 
-		if (o->ctx == e->ctx && strcmp(o->path, e->path) == 0 &&
-		    strcmp(o->token, e->token) == 0)
-			return true;
+	for (uint32_t i = 0; i < s->nevq; i++) {
+		const struct pend_event *e = &s->evq[i];
+
+		off[i] = keys.len;
+		buf_printf(&keys, "%p|%s|%s", e->ctx, a + e->path, a + e->token);
+		buf_add(&keys, "", 1);
 	}
-	return false;
+	hmap_init(&seen);
+	for (uint32_t i = 0; i < s->nevq; i++) {
+		const char *k = keys.data + off[i];
+
+		dup[i] = hmap_get(&seen, k) != NULL;
+		if (!dup[i])
+			hmap_put(&seen, k, (void *)k);
+	}
+	hmap_free(&seen);
+	buf_free(&keys);
+	free(off);
+}
+
+void
+evq_flush_events(struct store *s, bool may_repeat)
+{
+	const char *a = s->evq_arena.data;
+	bool *dup = NULL;
+
+	if (may_repeat && s->nevq > 1) {
+		dup = xcalloc(s->nevq, sizeof(*dup));
+		evq_mark_duplicates(s, dup);
+	}
+	for (uint32_t i = 0; i < s->nevq; i++) {
+		struct pend_event *e = &s->evq[i];
+
+		if (s->cb.watch_event && !(dup && dup[i]))
+			s->cb.watch_event(e->ctx, a + e->path, a + e->token);
+	}
+	free(dup);
+	s->nevq = 0;
+	buf_reset(&s->evq_arena);
 }
 
 void
 evq_flush(struct store *s)
 {
-	/* One request may change a node twice (a transaction): the watcher
-	 * gets one event per distinct (path, token). */
-	for (uint32_t i = 0; i < s->nevq; i++) {
-		struct pend_event *e = &s->evq[i];
-
-		if (s->cb.watch_event && !evq_seen(s, i, e))
-			s->cb.watch_event(e->ctx, e->path, e->token);
-	}
-	for (uint32_t i = 0; i < s->nevq; i++) {
-		free(s->evq[i].path);
-		free(s->evq[i].token);
-	}
-	s->nevq = 0;
+	evq_flush_events(s, false);
 }
 
 static const char *
