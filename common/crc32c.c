@@ -2,15 +2,17 @@
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of the
  * log and snapshot formats. Uses the SSE4.2 instruction when the CPU has it,
  * else a slicing-by-8 table. Both give the standard CRC32C: crc32c("123456789")
- * is 0xE3069283.
+ * is 0xE3069283. The tables are built once, by whichever thread comes
+ * first (inspect verifies snapshots in threads).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "common.h"
 
 static uint32_t crc32c_table[8][256];
 static bool crc32c_hw;
-static bool crc32c_ready;
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
 
 static void
 crc32c_init(void)
@@ -30,7 +32,6 @@ crc32c_init(void)
 	__builtin_cpu_init();
 	crc32c_hw = __builtin_cpu_supports("sse4.2");
 #endif
-	crc32c_ready = true;
 }
 
 static uint32_t
@@ -83,8 +84,7 @@ crc32c_update(uint32_t crc, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
-	if (!crc32c_ready)
-		crc32c_init();
+	pthread_once(&crc32c_once, crc32c_init);
 	crc = ~crc;
 #if defined(__x86_64__)
 	if (crc32c_hw)
@@ -96,8 +96,7 @@ crc32c_update(uint32_t crc, const void *data, size_t len)
 uint32_t
 crc32c_portable(uint32_t crc, const void *data, size_t len)
 {
-	if (!crc32c_ready)
-		crc32c_init();
+	pthread_once(&crc32c_once, crc32c_init);
 	return ~crc32c_sw(~crc, data, len);
 }
 

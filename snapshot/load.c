@@ -16,12 +16,17 @@
 
 #include "snapshot/snapshot-int.h"
 #include "snapshot/snapshot.pb-c.h"
+#include "wal/wal.h"
 
 struct snap_reader {
 	const unsigned char *data;
 	size_t size;
 	struct snap_hdr h;
 	struct store *s;		/* NULL: verify only */
+	struct store *meta;		/* quotas go here (the store, or NULL) */
+	store_walk_fn fn;		/* nodes go here instead of into s */
+	void *fn_arg;
+	int fn_rc;			/* fn's non-zero return */
 	uint64_t nodes;
 	bool ended;
 	char *why;
@@ -37,57 +42,132 @@ snapr_fail(struct snap_reader *r, int rc, char *why)
 	return rc;
 }
 
-static int
-snapr_nodes(struct snap_reader *r, const Lxs__SnapNodes *msg)
-{
-	struct store_op *ops = xcalloc(msg->n_nodes ? msg->n_nodes : 1,
-				       sizeof(*ops));
-	uint32_t nperms = 0, k = 0;
+/*
+ * A NODES record, decoded by hand: it is most of the work of loading a
+ * large store, and protobuf-c would allocate every node, string and perm
+ * of the batch. Paths are copied into an arena (they need a NUL); values
+ * point into the record.
+ */
+struct snapr_batch {
+	struct store_op *ops;
+	uint32_t nops, capops;
 	struct store_perm *perms;
+	uint32_t nperms, capperms;
+	struct buf paths;
+};
+
+static int
+snapr_node(struct snapr_batch *b, const uint8_t *p, size_t len)
+{
+	struct pb_reader r = { p, p + len };
+	struct store_op op = { .kind = STORE_OP_PUT, .value = "" };
+	uint32_t first = b->nperms;
+	bool has_path = false;
+
+	while (r.p < r.end) {
+		const uint8_t *v;
+		uint32_t f, wt;
+		size_t n;
+
+		if (pb_read_tag(&r, &f, &wt) < 0)
+			return -EINVAL;
+		if (f < 1 || f > 3) {
+			if (pb_skip(&r, wt) < 0)
+				return -EINVAL;
+			continue;
+		}
+		if (wt != PB_LEN || pb_read_bytes(&r, &v, &n) < 0)
+			return -EINVAL;
+		if (f == 1) {
+			if (memchr(v, '\0', n) != NULL)
+				return -EINVAL;
+			op.path = (const char *)(uintptr_t)b->paths.len;
+			buf_add(&b->paths, v, n);
+			buf_add(&b->paths, "", 1);
+			has_path = true;
+		} else if (f == 2) {
+			op.value = v;
+			op.len = (uint32_t)n;
+		} else {
+			if (b->nperms == b->capperms) {
+				b->capperms = b->capperms ? b->capperms * 2 : 64;
+				b->perms = xrealloc(b->perms, b->capperms *
+							      sizeof(*b->perms));
+			}
+			if (wal_decode_perm(v, n, &b->perms[b->nperms]) < 0)
+				return -EINVAL;
+			b->nperms++;
+		}
+	}
+	if (!has_path || b->nperms == first)
+		return -EINVAL;
+	op.perms = (const struct store_perm *)(uintptr_t)first;
+	op.nperms = b->nperms - first;
+	if (b->nops == b->capops) {
+		b->capops = b->capops ? b->capops * 2 : 64;
+		b->ops = xrealloc(b->ops, b->capops * sizeof(*b->ops));
+	}
+	b->ops[b->nops++] = op;
+	return 0;
+}
+
+static int
+snapr_nodes(struct snap_reader *r, const uint8_t *p, uint32_t len)
+{
+	struct pb_reader pr = { p, p + len };
+	struct snapr_batch b = { 0 };
 	struct store_mutation m = { 0 };
 	int rc = 0;
 
-	for (size_t i = 0; i < msg->n_nodes; i++)
-		nperms += (uint32_t)msg->nodes[i]->n_perms;
-	perms = xcalloc(nperms ? nperms : 1, sizeof(*perms));
-	for (size_t i = 0; i < msg->n_nodes; i++) {
-		const Lxs__SnapNode *n = msg->nodes[i];
+	while (rc == 0 && pr.p < pr.end) {
+		const uint8_t *v;
+		uint32_t f, wt;
+		size_t n;
 
-		if (n->n_perms == 0) {
-			rc = snapr_fail(r, -EINVAL,
-					xasprintf("node %s has no permissions",
-						  n->path));
-			break;
-		}
-		ops[i].kind = STORE_OP_PUT;
-		ops[i].path = n->path;
-		ops[i].value = n->has_value ? (const void *)n->value.data : "";
-		ops[i].len = n->has_value ? (uint32_t)n->value.len : 0;
-		ops[i].perms = &perms[k];
-		ops[i].nperms = (uint32_t)n->n_perms;
-		for (size_t j = 0; j < n->n_perms; j++, k++) {
-			perms[k].domid = n->perms[j]->domid;
-			perms[k].bits = n->perms[j]->bits & STORE_PERM_BOTH;
-		}
+		rc = pb_read_tag(&pr, &f, &wt);
+		if (rc == 0 && f == 1)
+			rc = wt == PB_LEN ? pb_read_bytes(&pr, &v, &n) : -EINVAL;
+		else if (rc == 0)
+			rc = pb_skip(&pr, wt);
+		if (rc == 0 && f == 1)
+			rc = snapr_node(&b, v, n);
 	}
-	r->nodes += msg->n_nodes;
-	if (rc == 0 && r->s) {
-		m.nops = (uint32_t)msg->n_nodes;
-		m.ops = ops;
+	if (rc < 0) {
+		rc = snapr_fail(r, -EINVAL, xstrdup("bad NODES record"));
+		goto out;
+	}
+	for (uint32_t i = 0; i < b.nops; i++) {
+		b.ops[i].path = b.paths.data + (uintptr_t)b.ops[i].path;
+		b.ops[i].perms = b.perms + (uintptr_t)b.ops[i].perms;
+	}
+	r->nodes += b.nops;
+	for (uint32_t i = 0; r->fn && i < b.nops && rc == 0; i++) {
+		const struct store_op *op = &b.ops[i];
+
+		r->fn_rc = r->fn(r->fn_arg, op->path, op->value, op->len,
+				 op->perms, op->nperms);
+		if (r->fn_rc != 0)
+			rc = r->fn_rc < 0 ? r->fn_rc : -ECANCELED;
+	}
+	if (r->s) {
+		m.nops = b.nops;
+		m.ops = b.ops;
 		if (store_apply(r->s, &m) < 0)
 			rc = snapr_fail(r, -EINVAL,
 					xstrdup("a node does not fit in the tree "
 						"(bad path or missing parent)"));
 	}
-	free(perms);
-	free(ops);
+out:
+	free(b.ops);
+	free(b.perms);
+	buf_free(&b.paths);
 	return rc;
 }
 
 static int
 snapr_meta(struct snap_reader *r, const Lxs__SnapMeta *msg)
 {
-	for (size_t i = 0; r->s && i < msg->n_quotas; i++) {
+	for (size_t i = 0; r->meta && i < msg->n_quotas; i++) {
 		const Lxs__QuotaChange *q = msg->quotas[i];
 		int idx = store_quota_lookup(q->name);
 
@@ -95,7 +175,7 @@ snapr_meta(struct snap_reader *r, const Lxs__SnapMeta *msg)
 		 * a newer writer may have added one. */
 		if (idx < 0)
 			continue;
-		if (store_quota_set(r->s, q->has_domid ? q->domid :
+		if (store_quota_set(r->meta, q->has_domid ? q->domid :
 							 STORE_DOMID_GLOBAL,
 				    (enum store_quota)idx, q->soft,
 				    q->value) < 0)
@@ -123,15 +203,9 @@ snapr_record(struct snap_reader *r, uint32_t type, const unsigned char *p,
 		lxs__snap_meta__free_unpacked(m, NULL);
 		break;
 	}
-	case SNAP_REC_NODES: {
-		Lxs__SnapNodes *m = lxs__snap_nodes__unpack(NULL, len, p);
-
-		if (m == NULL)
-			return snapr_fail(r, -EINVAL, xstrdup("bad NODES record"));
-		rc = snapr_nodes(r, m);
-		lxs__snap_nodes__free_unpacked(m, NULL);
+	case SNAP_REC_NODES:
+		rc = snapr_nodes(r, p, len);
 		break;
-	}
 	case SNAP_REC_END: {
 		Lxs__SnapEnd *m = lxs__snap_end__unpack(NULL, len, p);
 
@@ -218,10 +292,9 @@ snapr_stream(struct snap_reader *r)
 }
 
 static int
-snap_read(const char *path, struct store *s, struct snap_info *out,
+snap_read(struct snap_reader r, const char *path, struct snap_info *out,
 	  char **why)
 {
-	struct snap_reader r = { .s = s };
 	struct stat st;
 	void *map = MAP_FAILED;
 	int fd, rc = 0;
@@ -268,6 +341,13 @@ snap_read(const char *path, struct store *s, struct snap_info *out,
 		goto out;
 	}
 	rc = snapr_stream(&r);
+	if (r.fn_rc != 0) {
+		/* fn stopped the scan: not damage. */
+		free(r.why);
+		r.why = NULL;
+		rc = r.fn_rc;
+		goto out;
+	}
 	if (rc == 0 && out) {
 		out->seq = r.h.seq;
 		out->time_ns = r.h.time_ns;
@@ -292,13 +372,26 @@ int
 snap_load(const char *path, struct store *s, struct snap_info *out,
 	  char **why)
 {
-	return snap_read(path, s, out, why);
+	struct snap_reader r = { .s = s, .meta = s };
+
+	return snap_read(r, path, out, why);
+}
+
+int
+snap_scan(const char *path, store_walk_fn fn, void *arg, struct store *meta,
+	  struct snap_info *out, char **why)
+{
+	struct snap_reader r = { .meta = meta, .fn = fn, .fn_arg = arg };
+
+	return snap_read(r, path, out, why);
 }
 
 int
 snap_verify(const char *path, struct snap_info *out, char **why)
 {
-	return snap_read(path, NULL, out, why);
+	struct snap_reader r = { 0 };
+
+	return snap_read(r, path, out, why);
 }
 
 static int

@@ -111,8 +111,8 @@ struct wal_dec {
 	struct buf paths;
 };
 
-static int
-wal_dec_perm(struct wal_dec *d, const uint8_t *p, size_t len)
+int
+wal_decode_perm(const uint8_t *p, size_t len, struct store_perm *out)
 {
 	struct pb_reader r = { p, p + len };
 	struct store_perm pm = { 0, 0 };
@@ -138,6 +138,17 @@ wal_dec_perm(struct wal_dec *d, const uint8_t *p, size_t len)
 	if (!has_domid || !has_bits)
 		return -EINVAL;
 	pm.bits &= STORE_PERM_BOTH;
+	*out = pm;
+	return 0;
+}
+
+static int
+wal_dec_perm(struct wal_dec *d, const uint8_t *p, size_t len)
+{
+	struct store_perm pm;
+
+	if (wal_decode_perm(p, len, &pm) < 0)
+		return -EINVAL;
 	if (d->nperms == d->capperms) {
 		d->capperms = d->capperms ? d->capperms * 2 : 16;
 		d->perms = xrealloc(d->perms, d->capperms * sizeof(*d->perms));
@@ -307,18 +318,69 @@ wal_encode_quota(const struct wal_quota *q, struct buf *out)
 }
 
 int
+wal_decode_quota(const void *payload, uint32_t len, struct wal_quota *q,
+		 char *name, size_t name_size)
+{
+	struct pb_reader r = { payload, (const uint8_t *)payload + len };
+	bool has_name = false, has_value = false;
+	uint32_t soft = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->global = true;
+	while (r.p < r.end) {
+		const uint8_t *v;
+		uint32_t f, wt;
+		size_t n;
+
+		if (pb_read_tag(&r, &f, &wt) < 0)
+			return -EINVAL;
+		switch (f) {
+		case 1:
+			if (pb_read_u32(&r, wt, &q->domid) < 0)
+				return -EINVAL;
+			q->global = false;
+			break;
+		case 2:
+			if (wt != PB_LEN || pb_read_bytes(&r, &v, &n) < 0 ||
+			    n >= name_size || memchr(v, '\0', n) != NULL)
+				return -EINVAL;
+			memcpy(name, v, n);
+			name[n] = '\0';
+			has_name = true;
+			break;
+		case 3:
+			if (pb_read_u32(&r, wt, &q->value) < 0)
+				return -EINVAL;
+			has_value = true;
+			break;
+		case 4:
+			if (pb_read_u32(&r, wt, &soft) < 0)
+				return -EINVAL;
+			break;
+		default:
+			if (pb_skip(&r, wt) < 0)
+				return -EINVAL;
+		}
+	}
+	if (!has_name || !has_value)
+		return -EINVAL;
+	q->name = name;
+	q->soft = soft != 0;
+	return 0;
+}
+
+int
 wal_apply_quota(struct store *s, const void *payload, uint32_t len)
 {
-	Lxs__QuotaChange *msg = lxs__quota_change__unpack(NULL, len, payload);
-	int q, rc;
+	struct wal_quota q;
+	char name[64];
+	int idx;
 
-	if (msg == NULL)
+	if (wal_decode_quota(payload, len, &q, name, sizeof(name)) < 0)
 		return -EINVAL;
-	q = store_quota_lookup(msg->name);
-	rc = q < 0 ? q :
-		     store_quota_set(s, msg->has_domid ? msg->domid :
-							 STORE_DOMID_GLOBAL,
-				     (enum store_quota)q, msg->soft, msg->value);
-	lxs__quota_change__free_unpacked(msg, NULL);
-	return rc;
+	idx = store_quota_lookup(q.name);
+	if (idx < 0)
+		return -EINVAL;
+	return store_quota_set(s, q.global ? STORE_DOMID_GLOBAL : q.domid,
+			       (enum store_quota)idx, q.soft, q.value);
 }

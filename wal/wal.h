@@ -202,6 +202,15 @@ struct wal_quota {
 };
 
 void wal_encode_quota(const struct wal_quota *q, struct buf *out);
+/*
+ * Decodes a WAL_REC_QUOTA payload into *q; q->name points to name (room
+ * for name_size bytes). Returns 0 or -EINVAL.
+ */
+int wal_decode_quota(const void *payload, uint32_t len, struct wal_quota *q,
+		     char *name, size_t name_size);
+
+/* Decodes one lxs.Perm message (shared by the snapshot reader). */
+int wal_decode_perm(const uint8_t *p, size_t len, struct store_perm *out);
 /* Decodes and applies a WAL_REC_QUOTA payload. */
 int wal_apply_quota(struct store *s, const void *payload, uint32_t len);
 
