@@ -12,7 +12,11 @@
  *     by the reaper, never while a store call may still reference it;
  *   - memory per connection is bounded: the input side by one message
  *     (struct frame_in), the output side by CONN_OUT_SOFT for replies and
- *     CONN_OUT_HARD for watch events (see server-int.h).
+ *     CONN_OUT_HARD for watch events (see server-int.h);
+ *   - an unprivileged client (a guest ring) is not read while it has as
+ *     many requests unanswered as its domain's outstanding quota, or while
+ *     output queued for it brings its domain's store memory to the memory
+ *     quota. Its data is never dropped: it only waits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@ conn_new(struct server *srv, const struct conn_ops *ops, void *tp,
 	c->ops = ops;
 	c->tp = tp;
 	c->flags = flags;
+	c->features = SERVER_SOCKET_FEATURES;
 	c->id = ++srv->next_conn_id;
 	frame_in_reset(&c->in);
 	STAILQ_INIT(&c->out);
@@ -54,6 +59,7 @@ conn_out_clear(struct conn *c)
 		free(o);
 	}
 	c->out_bytes = 0;
+	c->nreplies = 0;
 }
 
 void
@@ -86,7 +92,29 @@ conn_drop(struct conn *c, const char *reason)
 bool
 conn_input_paused(const struct conn *c)
 {
-	return c->out_bytes > CONN_OUT_SOFT;
+	const struct store_caller *who;
+	struct store_usage use;
+	uint32_t q;
+
+	if (c->out_bytes > CONN_OUT_SOFT)
+		return true;
+	who = store_conn_caller(c->sc);
+	if (who->priv)
+		return false;
+	if (store_quota_get(c->srv->store, who->domid,
+			    STORE_QUOTA_OUTSTANDING, false, &q) == 0 &&
+	    q != 0 && c->nreplies >= q)
+		return true;
+	/* Only output pushes it over: a domain at its quota through its
+	 * nodes alone must still be read, or it could never remove any. */
+	if (c->out_bytes != 0 &&
+	    store_quota_get(c->srv->store, who->domid, STORE_QUOTA_MEMORY,
+			    false, &q) == 0 && q != 0) {
+		store_usage(c->srv->store, who->domid, &use);
+		if (use.memory + c->out_bytes >= q)
+			return true;
+	}
+	return false;
 }
 
 static void
@@ -173,6 +201,8 @@ conn_flush(struct conn *c)
 		if (o->off < o->len)
 			break;
 		STAILQ_REMOVE_HEAD(&c->out, link);
+		if (o->reply)
+			c->nreplies--;
 		free(o);
 	}
 	conn_update_want(c);
@@ -180,7 +210,7 @@ conn_flush(struct conn *c)
 
 static void
 conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-	   const void *p1, size_t l1, const void *p2, size_t l2)
+	   const void *p1, size_t l1, const void *p2, size_t l2, bool reply)
 {
 	struct xsd_sockmsg hdr = {
 		.type = type, .req_id = req_id, .tx_id = tx_id,
@@ -191,6 +221,8 @@ conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	o = xmalloc(sizeof(*o) + LXS_HDR_SIZE + l1 + l2);
 	o->len = LXS_HDR_SIZE + (uint32_t)(l1 + l2);
 	o->off = 0;
+	o->reply = reply;
+	c->nreplies += reply;
 	o->seq = durable_tail(c->srv->dur);
 	memcpy(o->data, &hdr, LXS_HDR_SIZE);
 	if (l1)
@@ -213,7 +245,7 @@ conn_error(struct conn *c, const struct xsd_sockmsg *req, int err)
 	if (name == NULL)
 		name = "EINVAL";
 	conn_queue(c, XS_ERROR, req->req_id, req->tx_id, name,
-		   strlen(name) + 1, NULL, 0);
+		   strlen(name) + 1, NULL, 0, true);
 }
 
 void
@@ -226,7 +258,8 @@ conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		conn_error(c, req, E2BIG);
 		return;
 	}
-	conn_queue(c, type, req->req_id, req->tx_id, payload, len, NULL, 0);
+	conn_queue(c, type, req->req_id, req->tx_id, payload, len, NULL, 0,
+		   true);
 }
 
 void
@@ -248,7 +281,7 @@ conn_event(struct conn *c, const char *path, const char *token)
 			  "the hard limit");
 		return;
 	}
-	conn_queue(c, XS_WATCH_EVENT, 0, 0, path, lp, token, lt);
+	conn_queue(c, XS_WATCH_EVENT, 0, 0, path, lp, token, lt, false);
 }
 
 bool

@@ -40,6 +40,7 @@ struct loop {
 	uint64_t next_timer_id;
 	loop_hook_fn *before_sleep;
 	void *before_sleep_arg;
+	bool woken;			/* the next wait does not block */
 };
 
 static uint64_t
@@ -176,6 +177,12 @@ loop_set_before_sleep(struct loop *l, loop_hook_fn *fn, void *arg)
 	l->before_sleep_arg = arg;
 }
 
+void
+loop_wake(struct loop *l)
+{
+	l->woken = true;
+}
+
 /* Milliseconds until the first timer, capped by max_ms (-1: no cap). */
 static int
 loop_wait_ms(const struct loop *l, int max_ms)
@@ -227,7 +234,9 @@ loop_run_once(struct loop *l, int max_ms)
 
 	if (l->before_sleep)
 		l->before_sleep(l, l->before_sleep_arg);
-	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, loop_wait_ms(l, max_ms));
+	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS,
+		       l->woken ? 0 : loop_wait_ms(l, max_ms));
+	l->woken = false;
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;

@@ -38,6 +38,8 @@ enum {
 	OPT_SNAP_BYTES,
 	OPT_SNAP_SECONDS,
 	OPT_BOOT_ID,
+	OPT_XSD_KVA,
+	OPT_XSD_PORT,
 };
 
 static const struct option main_options[] = {
@@ -62,6 +64,9 @@ static const struct option main_options[] = {
 	{ "snapshot-log-bytes", required_argument, NULL, OPT_SNAP_BYTES },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAP_SECONDS },
 	{ "boot-id-file", required_argument, NULL, OPT_BOOT_ID },
+	{ "keep-orphans", no_argument, NULL, 'K' },
+	{ "xsd-kva", required_argument, NULL, OPT_XSD_KVA },
+	{ "xsd-port", required_argument, NULL, OPT_XSD_PORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -72,7 +77,7 @@ main_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lxenstored [OPTION]...\n"
-"XenStore daemon (wire protocol over unix sockets).\n"
+"XenStore daemon (wire protocol over unix sockets and guest rings).\n"
 "\n"
 "  -N, --foreground          stay in the foreground, log to stderr\n"
 "  -F, --pid-file FILE       write the daemon's pid to FILE\n"
@@ -103,6 +108,12 @@ main_usage(FILE *f)
 "      --snapshot-interval S   ... or S seconds with changes (0: never)\n"
 "      --boot-id-file FILE   where the boot id is read (default\n"
 "                            " DURABLE_DEFAULT_BOOT_ID ")\n"
+"  -K, --keep-orphans        RELEASE gives a domain's nodes to dom0\n"
+"                            instead of removing them\n"
+"      --xsd-kva FILE        dom0's ring page (default\n"
+"                            " SERVER_DEFAULT_XSD_KVA "; absent: no dom0 ring)\n"
+"      --xsd-port FILE       its event channel port (default\n"
+"                            " SERVER_DEFAULT_XSD_PORT ")\n"
 "  -h, --help                show this help\n"
 "      --version             show the version\n",
 		MAIN_DEFAULT_LOG_KEEP);
@@ -263,7 +274,7 @@ main(int argc, char **argv)
 	int opt, ready_fd = -1, rc;
 	char *sock_path;
 
-	while ((opt = getopt_long(argc, argv, "NF:E:S:W:t:A:M:Q:q:T:h",
+	while ((opt = getopt_long(argc, argv, "NF:E:S:W:t:A:M:Q:q:T:Kh",
 				  main_options, NULL)) != -1) {
 		switch (opt) {
 		case 'N':
@@ -348,6 +359,15 @@ main(int argc, char **argv)
 			break;
 		case OPT_BOOT_ID:
 			cfg.durable.boot_id_file = optarg;
+			break;
+		case 'K':
+			cfg.keep_orphans = true;
+			break;
+		case OPT_XSD_KVA:
+			cfg.xsd_kva = optarg;
+			break;
+		case OPT_XSD_PORT:
+			cfg.xsd_port = optarg;
 			break;
 		case 'h':
 			main_usage(stdout);

@@ -11,13 +11,17 @@
  *   GET_QUOTA             [[domid\0]name\0]    names, or decimal + NUL
  *   SET_QUOTA             [domid\0]name\0value\0
  *
- * domids are strict decimal 0..65535. Until guest rings exist, the only
- * introduced domain is 0 (the socket clients): INTRODUCE validates its
- * arguments and answers ENOSYS, RELEASE/RESUME answer EINVAL for domain 0
- * and ENOENT for any other, SET_TARGET ENOENT. A quota name may carry the
+ * domids are strict decimal 0..65535. Domain 0 (the socket clients, and
+ * dom0's kernel ring) is always introduced and cannot be introduced,
+ * released, resumed or targeted (EINVAL). Guest domains live in domain.c:
+ * INTRODUCE maps and connects (ENOSYS on a host without Xen), RELEASE,
+ * RESUME and SET_TARGET need an introduced domain (ENOENT). Features are
+ * per domain: SET_FEATURE before INTRODUCE (EBUSY after), GET_FEATURE
+ * without argument answers the caller's own. A quota name may carry the
  * "soft-" prefix (memory only). An empty single argument ("\0", as
- * libxenstore sends it) counts as no argument. A domain is known to GET_QUOTA
- * and CONTROL quota when the store has usage or quota overrides for it.
+ * libxenstore sends it) counts as no argument. A domain is known to
+ * GET_QUOTA and CONTROL quota when it is introduced or the store has usage
+ * or quota overrides for it.
  */
 #include <errno.h>
 #include <limits.h>
@@ -65,15 +69,12 @@ bool
 op_domain_known(struct server *srv, uint32_t domid)
 {
 	struct op_domain_probe probe = { domid, false };
+	struct domain *d = domain_find(srv, domid);
 
+	if (d && d->introduced)
+		return true;
 	store_foreach_domain(srv->store, op_domain_probe, &probe);
 	return probe.found;
-}
-
-static bool
-op_domain_is_introduced(uint32_t domid)
-{
-	return domid == 0 || domid == LXS_DOMID_SELF;
 }
 
 int
@@ -99,7 +100,7 @@ op_is_domain_introduced(struct op_req *r)
 	rc = op_one_domid(r, &domid);
 	if (rc < 0)
 		return rc;
-	op_reply_str(r, op_domain_is_introduced(domid) ? "T" : "F");
+	op_reply_str(r, domain_is_introduced(r->srv, domid) ? "T" : "F");
 	return 0;
 }
 
@@ -109,38 +110,45 @@ op_introduce(struct op_req *r)
 	const char *argv[3];
 	unsigned long gfn, port;
 	uint32_t domid;
+	int rc;
 
 	if (op_args(r, 3, 3, argv) < 0 ||
 	    op_parse_domid(argv[0], &domid) < 0 ||
 	    parse_uint(argv[1], ULONG_MAX, &gfn) < 0 ||
 	    parse_uint(argv[2], UINT32_MAX, &port) < 0 || port == 0)
 		return -EINVAL;
-	/* Guest rings come with the ring transport. */
-	return -ENOSYS;
-}
-
-static int
-op_release_like(struct op_req *r)
-{
-	uint32_t domid;
-	int rc;
-
-	rc = op_one_domid(r, &domid);
-	if (rc < 0)
-		return rc;
-	return domid == 0 ? -EINVAL : -ENOENT;
+	rc = domain_introduce(r->srv, domid, gfn, (uint32_t)port);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
 }
 
 int
 op_release(struct op_req *r)
 {
-	return op_release_like(r);
+	uint32_t domid;
+	int rc;
+
+	rc = op_one_domid(r, &domid);
+	if (rc == 0)
+		rc = domain_release(r->srv, domid);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
 }
 
 int
 op_resume(struct op_req *r)
 {
-	return op_release_like(r);
+	uint32_t domid;
+	int rc;
+
+	rc = op_one_domid(r, &domid);
+	if (rc == 0)
+		rc = domain_resume(r->srv, domid);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
 }
 
 int
@@ -148,20 +156,24 @@ op_set_target(struct op_req *r)
 {
 	const char *argv[2];
 	uint32_t domid, tdomid;
+	int rc;
 
 	if (op_args(r, 2, 2, argv) < 0 ||
 	    op_parse_domid(argv[0], &domid) < 0 ||
 	    op_parse_domid(argv[1], &tdomid) < 0)
 		return -EINVAL;
-	return -ENOENT;
+	rc = domain_set_target(r->srv, domid, tdomid);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
 }
 
 int
 op_get_feature(struct op_req *r)
 {
 	const char *arg;
-	uint32_t domid;
-	int n;
+	uint32_t domid, bits = r->c->features;
+	int n, rc;
 
 	n = op_domain_args(r, 1, &arg);
 	if (n < 0)
@@ -171,10 +183,11 @@ op_get_feature(struct op_req *r)
 			return -EACCES;
 		if (op_parse_domid(arg, &domid) < 0)
 			return -EINVAL;
-		if (domid != 0)
-			return -ENOENT;
+		rc = domain_get_features(r->srv, domid, &bits);
+		if (rc < 0)
+			return rc;
 	}
-	buf_printf(&r->reply, "%u", SERVER_SOCKET_FEATURES);
+	buf_printf(&r->reply, "%u", bits);
 	buf_add(&r->reply, "", 1);
 	return 0;
 }
@@ -185,6 +198,7 @@ op_set_feature(struct op_req *r)
 	const char *argv[2];
 	unsigned long bits;
 	uint32_t domid;
+	int rc;
 
 	if (op_args(r, 2, 2, argv) < 0 ||
 	    op_parse_domid(argv[0], &domid) < 0 ||
@@ -192,7 +206,10 @@ op_set_feature(struct op_req *r)
 	    (bits & ~(unsigned long)SERVER_KNOWN_FEATURES) != 0)
 		return -EINVAL;
 	/* Features are fixed at INTRODUCE; domain 0 is already introduced. */
-	return domid == 0 ? -EBUSY : -ENOENT;
+	rc = domain_set_features(r->srv, domid, (uint32_t)bits);
+	if (rc == 0)
+		op_reply_str(r, "OK");
+	return rc;
 }
 
 /* "[soft-]name" to a quota index; -EINVAL for unknown names. */

@@ -3,7 +3,8 @@
  *
  *   WATCH          wpath\0token\0[depth\0]   depth: decimal >= 0, needs the
  *                                            WATCHDEPTH feature (sockets
- *                                            have it)
+ *                                            have it; rings unless
+ *                                            SET_FEATURE took it away)
  *   UNWATCH        wpath\0token\0
  *   RESET_WATCHES  payload ignored
  *
@@ -25,7 +26,8 @@ op_watch(struct op_req *r)
 	n = op_args(r, 2, 3, argv);
 	if (n < 0)
 		return n;
-	if (n == 3 && parse_uint(argv[2], INT_MAX, &depth) < 0)
+	if (n == 3 && (parse_uint(argv[2], INT_MAX, &depth) < 0 ||
+		       !(r->c->features & XENSTORE_SERVER_FEATURE_WATCHDEPTH)))
 		return -EINVAL;
 	rc = store_watch(r->c->sc, argv[0], argv[1], n == 3 ? (int)depth : -1);
 	if (rc < 0)

@@ -7,11 +7,14 @@
  *                 handlers only QUEUE replies and watch events
  *              -> due timers
  *   before-sleep hook:
- *      1. durability barrier: the log records of this iteration are
+ *      1. guest rings: reconnect requests, then input read and dispatched
+ *         like a socket's (domain.c, ring.c)
+ *      2. durability barrier: the log records of this iteration are
  *         written (durable.c)
- *      2. flush the output queues of every connection, each message only
+ *      3. flush the output queues of every connection, each message only
  *         once the log records it may depend on are durable
- *      3. free connections marked dead
+ *      4. free connections marked dead
+ *      5. notify the event channel of every ring that moved
  *
  * No byte leaves the daemon from a handler, and none before the records
  * it depends on, so nothing a client observes can be lost by a crash.
@@ -58,6 +61,11 @@ uint64_t loop_add_timer(struct loop *l, uint64_t ms, loop_timer_fn *fn,
 void loop_del_timer(struct loop *l, uint64_t id);
 /* Sets the hook run before every wait (NULL: none). */
 void loop_set_before_sleep(struct loop *l, loop_hook_fn *fn, void *arg);
+/*
+ * The next wait returns at once: work is left that no fd will announce
+ * (ring input beyond one batch). Callable from the hook.
+ */
+void loop_wake(struct loop *l);
 /*
  * Runs the hook, waits at most max_ms (-1: until an event or a timer), and
  * delivers what is ready. Returns 0, or -errno if epoll_wait failed.
@@ -106,13 +114,15 @@ struct conn;
 struct server;
 
 /*
- * A transport. Socket today (sock.c), shared-memory ring later; dispatch
- * sees only struct conn.
+ * A transport: a unix socket (sock.c) or a guest's shared-memory ring
+ * (ring.c); dispatch sees only struct conn.
  *   read/write: move up to len bytes; *done = 0 means "not now". -errno on
- *               failure; the peer closing is -EPIPE.
+ *               failure (the connection is then dropped); the peer closing
+ *               is -EPIPE.
  *   can_read/can_write: whether read/write may make progress now.
  *   want: which directions the connection waits for (a socket updates its
- *         epoll interest; a ring, polled every iteration, may ignore it).
+ *         epoll interest; a ring, polled every iteration, ignores it).
+ *         conn_drop calls want(c, false, false) with c->dead set.
  *   close: release the transport; called once, from conn_free.
  */
 struct conn_ops {
@@ -143,6 +153,7 @@ struct conn_out {
 	uint64_t seq;		/* last log record it may depend on */
 	uint32_t len;
 	uint32_t off;		/* bytes already written */
+	bool reply;		/* answers a request (not a watch event) */
 	char data[];
 };
 
@@ -156,9 +167,11 @@ struct conn {
 	bool dead;			/* freed at the end of the iteration */
 	bool want_rd, want_wr;		/* last interest given to ops->want */
 	struct store_conn *sc;
+	uint32_t features;		/* XENSTORE_SERVER_FEATURE_* it has */
 	struct frame_in in;
 	STAILQ_HEAD(, conn_out) out;
 	size_t out_bytes;		/* sum of unwritten bytes in out */
+	uint32_t nreplies;		/* replies in out: requests outstanding */
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -166,7 +179,8 @@ struct conn {
 
 /*
  * Creates a connection with the given caller identity and registers it with
- * the server; tp is handed to ops (ops->close releases it). Freed by
+ * the server; tp is handed to ops (ops->close releases it). Its features
+ * are SERVER_SOCKET_FEATURES until the creator says otherwise. Freed by
  * conn_free, normally through conn_drop and the before-sleep reaper.
  */
 struct conn *conn_new(struct server *srv, const struct conn_ops *ops,
@@ -183,7 +197,12 @@ void conn_drop(struct conn *c, const char *reason);
 void conn_handle_input(struct conn *c);
 /* Writes queued output as far as the transport takes it; updates interest. */
 void conn_flush(struct conn *c);
-/* Whether input is paused because too much output is queued. */
+/*
+ * Whether input is paused: too much output is queued, or (unprivileged
+ * callers) the domain's outstanding quota is reached, or queued output
+ * brings its memory to the memory quota. Nothing is dropped: reading
+ * resumes once the client has read its replies.
+ */
 bool conn_input_paused(const struct conn *c);
 /*
  * Queues a reply with the request's req_id and tx_id. A payload over
@@ -291,8 +310,86 @@ int op_control(struct op_req *r);
 /* Features of socket (dom0) connections: WATCHDEPTH | ERROR. */
 #define SERVER_SOCKET_FEATURES \
 	(XENSTORE_SERVER_FEATURE_WATCHDEPTH | XENSTORE_SERVER_FEATURE_ERROR)
+/* Features a guest ring offers by default: RECONNECTION too. */
+#define SERVER_RING_FEATURES \
+	(SERVER_SOCKET_FEATURES | XENSTORE_SERVER_FEATURE_RECONNECTION)
 /* Every feature bit the server implements (SET_FEATURE accepts these). */
-#define SERVER_KNOWN_FEATURES SERVER_SOCKET_FEATURES
+#define SERVER_KNOWN_FEATURES SERVER_RING_FEATURES
+
+/* ---- domain.c: guest domains, event channels, grant mappings ----------- */
+
+struct domains;
+
+/*
+ * One domain the daemon knows: introduced (its ring mapped, its event
+ * channel bound), or only configured by SET_FEATURE before INTRODUCE.
+ * Owns the mapping and the local port; its connection (conn, which
+ * points back through the ring transport) is replaced on every reset and
+ * is NULL while the ring is ignored after a guest's protocol error.
+ */
+struct domain {
+	TAILQ_ENTRY(domain) link;
+	struct server *srv;
+	uint32_t domid;
+	uint32_t target;		/* SET_TARGET, or LXS_DOMID_INVALID */
+	uint32_t features;		/* offered in server_features */
+	bool introduced;
+	bool priv;			/* dom0's kernel ring (xsd_kva) */
+	bool shutdown;			/* cleared by RESUME */
+	bool kick;			/* notify before the next wait */
+	uint64_t gfn;			/* as INTRODUCE gave it */
+	uint32_t remote_port;		/* the guest's end */
+	uint32_t local_port;		/* ours, from bind_interdomain */
+	struct xenstore_domain_interface *intf;
+	struct conn *conn;
+	uint32_t error;			/* last XENSTORE_ERROR_* set, 0 */
+	uint64_t resets;		/* reconnects and re-INTRODUCEs */
+};
+
+/*
+ * Opens the event channel and grant table interfaces and dom0's kernel
+ * ring (cfg->xsd_kva/xsd_port) if they exist. Without Xen (no /dev/xen,
+ * no fake) this succeeds with rings disabled: INTRODUCE then answers
+ * ENOSYS. Sets srv->doms. Returns 0 or -errno (logged).
+ */
+int domains_open(struct server *srv);
+/* Unbinds and unmaps everything. Connections must be freed first. */
+void domains_close(struct server *srv);
+/* Before-sleep, first step: reconnect requests and ring input. */
+void domains_poll(struct server *srv);
+/* Before-sleep, last step: notifications; wakes the loop if input is left. */
+void domains_kick(struct server *srv);
+
+/* The domain record for domid, or NULL. */
+struct domain *domain_find(struct server *srv, uint32_t domid);
+/* INTRODUCE: maps, binds and connects, or resets a known domain. */
+int domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
+		     uint32_t port);
+/* RELEASE: -EINVAL for domain 0, -ENOENT if not introduced. */
+int domain_release(struct server *srv, uint32_t domid);
+/* RESUME: the same errors as RELEASE. */
+int domain_resume(struct server *srv, uint32_t domid);
+/* SET_TARGET: both introduced (or the target 0), else -ENOENT. */
+int domain_set_target(struct server *srv, uint32_t domid, uint32_t tdomid);
+/* GET/SET_FEATURE of a given domain. */
+int domain_get_features(struct server *srv, uint32_t domid, uint32_t *out);
+int domain_set_features(struct server *srv, uint32_t domid, uint32_t bits);
+/* IS_DOMAIN_INTRODUCED: 0 and DOMID_SELF always are. */
+bool domain_is_introduced(struct server *srv, uint32_t domid);
+
+/* ---- ring.c: the ring transport ----------------------------------------- */
+
+/*
+ * Resets d's ring (indices 0, error cleared, server_features written,
+ * connection CONNECTED) and gives d a new connection; the old one, if any,
+ * loses its watches, transactions and queued output at once. The guest is
+ * notified at the end of the iteration.
+ */
+void ring_connect(struct domain *d);
+/* Drops d's connection (its watches and transactions at once), if any. */
+void ring_disconnect(struct domain *d, const char *why);
+/* The guest set connection = RECONNECT and the feature is offered. */
+bool ring_wants_reconnect(const struct domain *d);
 
 /* ---- durable.c: state directory, log and snapshots --------------------- */
 
@@ -338,6 +435,7 @@ struct server {
 	int sigfd;
 	bool quit;
 	struct durable *dur;
+	struct domains *doms;		/* NULL: no rings (unit tests) */
 	uint64_t mutations_total;
 };
 

@@ -1,7 +1,8 @@
 /*
  * server: the daemon state and the end of each loop iteration.
  *
- * Owns the loop, the store, the two listeners and the connection list.
+ * Owns the loop, the store, the two listeners, the domains (domain.c) and
+ * the connection list.
  * The store reports to us through struct store_cb:
  *   - watch_event: queued on the watcher's connection (conn_event);
  *   - mutation:    one committed change, appended to the log (durable.c);
@@ -87,6 +88,7 @@ server_before_sleep(struct loop *l, void *arg)
 	struct server *srv = arg;
 	struct conn *c, *next;
 
+	domains_poll(srv);
 	durable_commit(srv->dur);
 	TAILQ_FOREACH(c, &srv->conns, link)
 		if (!c->dead && c->out_bytes)
@@ -96,6 +98,7 @@ server_before_sleep(struct loop *l, void *arg)
 		if (c->dead)
 			conn_free(c);
 	}
+	domains_kick(srv);
 }
 
 static void
@@ -179,6 +182,8 @@ server_new(const struct server_config *cfg, struct server **out)
 					      : NULL;
 	srv->cfg.quotas = NULL;
 	srv->cfg.nquotas = 0;
+	srv->cfg.xsd_kva = cfg->xsd_kva ? xstrdup(cfg->xsd_kva) : NULL;
+	srv->cfg.xsd_port = cfg->xsd_port ? xstrdup(cfg->xsd_port) : NULL;
 	srv->loop = loop_new();
 	if (srv->loop == NULL) {
 		rc = -errno;
@@ -209,6 +214,9 @@ server_new(const struct server_config *cfg, struct server **out)
 	rc = server_apply_quotas(srv, cfg);
 	if (rc < 0)
 		goto fail;
+	rc = domains_open(srv);
+	if (rc < 0)
+		goto fail;
 	if (srv->cfg.access_log) {
 		rc = log_access_open(srv->cfg.access_log,
 				     srv->cfg.access_log_size,
@@ -232,6 +240,7 @@ server_free(struct server *srv)
 		return;
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_free(c);
+	domains_close(srv);
 	sock_listener_free(srv->rw);
 	sock_listener_free(srv->ro);
 	if (srv->sigfd >= 0) {
@@ -246,6 +255,8 @@ server_free(struct server *srv)
 	log_access_close();
 	free((char *)srv->cfg.sock_path);
 	free((char *)srv->cfg.access_log);
+	free((char *)srv->cfg.xsd_kva);
+	free((char *)srv->cfg.xsd_port);
 	free(srv);
 }
 

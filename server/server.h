@@ -1,8 +1,8 @@
 /*
  * server: the lxenstored daemon core, as seen by main.c.
  *
- * A server owns the event loop, the store, the listening sockets and every
- * client connection. main.c parses options into a struct server_config,
+ * A server owns the event loop, the store, the listening sockets, the
+ * guest domains and every client connection (socket or ring). main.c parses options into a struct server_config,
  * creates the server (which binds the sockets, so readiness can be reported
  * right after), runs it until SIGTERM/SIGINT, and frees it.
  */
@@ -61,7 +61,14 @@ struct server_config {
 	const struct server_quota_opt *quotas;
 	unsigned int nquotas;
 	struct durable_config durable;
+	/* dom0's kernel ring: page and event channel port; absent is fine. */
+	const char *xsd_kva;
+	const char *xsd_port;
+	bool keep_orphans;		/* RELEASE gives a domain's nodes to dom0 */
 };
+
+#define SERVER_DEFAULT_XSD_KVA	"/proc/xen/xsd_kva"
+#define SERVER_DEFAULT_XSD_PORT	"/proc/xen/xsd_port"
 
 struct server;
 
@@ -73,8 +80,9 @@ struct server;
 char *server_socket_path(const char *rundir);
 
 /*
- * Rebuilds the store from the state directory, applies the quotas and
- * binds both sockets. Refuses
+ * Rebuilds the store from the state directory, applies the quotas, binds
+ * both sockets and opens the Xen interfaces (event channels, grant tables,
+ * dom0's ring) where they exist. Refuses
  * (-EADDRINUSE) when a live daemon answers on the socket. Logs the reason
  * of any failure. The config's strings are copied. Caller frees with
  * server_free.
