@@ -15,18 +15,22 @@
 
 #include "common.h"
 
-int
-pb_read_varint(struct pb_reader *r, uint64_t *v)
+/* A varint of at most max_bytes bytes whose value fits in 64 bits. */
+static int
+pb_read_varint_max(struct pb_reader *r, unsigned int max_bytes, uint64_t *v)
 {
 	uint64_t x = 0;
 
-	for (unsigned int shift = 0; shift < 64; shift += 7) {
+	for (unsigned int i = 0; i < max_bytes; i++) {
 		uint8_t b;
 
 		if (r->p == r->end)
 			return -EINVAL;
 		b = *r->p++;
-		x |= (uint64_t)(b & 0x7f) << shift;
+		/* The 10th byte holds bit 63 only. */
+		if (i == 9 && (b & 0x7e))
+			return -EINVAL;
+		x |= (uint64_t)(b & 0x7f) << (7 * i);
 		if (!(b & 0x80)) {
 			*v = x;
 			return 0;
@@ -36,12 +40,20 @@ pb_read_varint(struct pb_reader *r, uint64_t *v)
 }
 
 int
+pb_read_varint(struct pb_reader *r, uint64_t *v)
+{
+	return pb_read_varint_max(r, 10, v);
+}
+
+int
 pb_read_tag(struct pb_reader *r, uint32_t *field, uint32_t *wt)
 {
 	uint64_t tag;
 
-	if (pb_read_varint(r, &tag) < 0 || (tag >> 3) == 0 ||
-	    (tag >> 3) > 0x1fffffff)
+	/* Tags are 32-bit varints: at most 5 bytes, as protobuf-c reads
+	 * them; a longer encoding is refused by both decoders. */
+	if (pb_read_varint_max(r, 5, &tag) < 0 || (tag >> 3) == 0 ||
+	    (tag >> 3) > 0x1fffffff || tag > UINT32_MAX)
 		return -EINVAL;
 	*field = (uint32_t)(tag >> 3);
 	*wt = (uint32_t)(tag & 7);
@@ -53,7 +65,9 @@ pb_read_bytes(struct pb_reader *r, const uint8_t **p, size_t *len)
 {
 	uint64_t n;
 
-	if (pb_read_varint(r, &n) < 0 || n > (uint64_t)(r->end - r->p))
+	/* Lengths are 32-bit varints too. */
+	if (pb_read_varint_max(r, 5, &n) < 0 || n > UINT32_MAX ||
+	    n > (uint64_t)(r->end - r->p))
 		return -EINVAL;
 	*p = r->p;
 	*len = (size_t)n;

@@ -44,6 +44,7 @@ replay_frame(void *arg, const struct wal_frame *f)
 		 * the rest of the log is kept aside, loudly. */
 		return -EBADMSG;
 	}
+	/* store_apply applies a record whole or not at all. */
 	return rc < 0 ? -EBADMSG : 0;
 }
 
@@ -64,32 +65,29 @@ snap_set_aside(struct snap_recovery *r, const char *dir, const char *path)
 	free(dst);
 }
 
-int
-snap_recover(const char *dir, snap_store_fn new_store, void *arg,
-	     uint64_t upto, bool repair, struct store **out,
-	     struct snap_recovery *r)
+/* The newest snapshot up to upto that loads (or an empty store). */
+static struct store *
+snap_base(const char *dir, snap_store_fn new_store, void *arg, uint64_t upto,
+	  bool repair, struct snap_recovery *r, uint64_t *base)
 {
 	struct snap_info *snaps = NULL;
-	struct replay rp = { .upto = upto };
-	uint64_t t0 = mono_ns(), base = 0;
+	struct store *found = NULL;
 	uint32_t n = 0;
-	int rc;
 
-	memset(r, 0, sizeof(*r));
-	rc = snap_list(dir, &snaps, &n);
-	if (rc < 0)
-		return rc;
-	rp.s = NULL;
-	for (uint32_t i = 0; i < n; i++) {
+	*base = 0;
+	if (snap_list(dir, &snaps, &n) < 0)
+		n = 0;
+	for (uint32_t i = 0; i < n && found == NULL; i++) {
 		struct store *s;
 		char *why = NULL;
 
 		if (snaps[i].seq > upto)
 			continue;
 		s = new_store(arg);
+		snap_info_release(&r->used);
 		if (snap_load(snaps[i].path, s, &r->used, &why) == 0) {
-			rp.s = s;
-			base = r->used.seq;
+			found = s;
+			*base = r->used.seq;
 			break;
 		}
 		store_free(s);
@@ -101,8 +99,22 @@ snap_recover(const char *dir, snap_store_fn new_store, void *arg,
 			snap_set_aside(r, dir, snaps[i].path);
 	}
 	snap_list_free(snaps, n);
-	if (rp.s == NULL)
-		rp.s = new_store(arg);
+	return found ? found : new_store(arg);
+}
+
+int
+snap_recover(const char *dir, snap_store_fn new_store, void *arg,
+	     uint64_t upto, bool repair, struct store **out,
+	     struct snap_recovery *r)
+{
+	struct replay rp = { .upto = upto };
+	uint64_t t0 = mono_ns(), base = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (access(dir, R_OK | X_OK) < 0)
+		return -errno;
+	rp.s = snap_base(dir, new_store, arg, upto, repair, r, &base);
 	if (repair)
 		rc = wal_recover(dir, base, replay_frame, &rp, &r->wal);
 	else

@@ -124,27 +124,79 @@ store_reset_watches(struct store_conn *c)
 	txn_drop_all(c);
 }
 
+/*
+ * Whether path exists after ops[0..upto) of a record: the latest earlier
+ * op that decides it (a PUT of it, a DEL of it or of an ancestor) wins,
+ * else the tree.
+ */
+static bool
+apply_exists(const struct store *s, const struct store_op *ops, uint32_t upto,
+	     const char *path)
+{
+	for (uint32_t j = upto; j-- > 0;) {
+		if (ops[j].kind == STORE_OP_PUT && strcmp(ops[j].path, path) == 0)
+			return true;
+		if (ops[j].kind == STORE_OP_DEL && path_is_under(path, ops[j].path))
+			return false;
+	}
+	return tree_lookup(s, path) != NULL;
+}
+
+/* Checks that every op of m applies, so that m applies whole or not at all. */
+static int
+apply_check(const struct store *s, const struct store_mutation *m)
+{
+	char parent[STORE_ABS_PATH_MAX + 1];
+
+	for (uint32_t i = 0; i < m->nops; i++) {
+		const struct store_op *op = &m->ops[i];
+		size_t plen;
+
+		if (op->path == NULL || !path_valid_abs(op->path))
+			return -EINVAL;
+		if (op->kind == STORE_OP_DEL) {
+			if (op->path[0] != '/' || strcmp(op->path, "/") == 0 ||
+			    !apply_exists(s, m->ops, i, op->path))
+				return -EINVAL;
+			continue;
+		}
+		if (op->kind != STORE_OP_PUT || op->nperms == 0)
+			return -EINVAL;
+		if (apply_exists(s, m->ops, i, op->path))
+			continue;
+		/* A new node: a path under an existing parent ("@" names and
+		 * "/" always exist). */
+		if (op->path[0] != '/')
+			return -EINVAL;
+		plen = path_parent_len(op->path);
+		memcpy(parent, op->path, plen);
+		parent[plen] = '\0';
+		if (!apply_exists(s, m->ops, i, parent))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int
 store_apply(struct store *s, const struct store_mutation *m)
 {
-	int rc = 0;
+	int rc = apply_check(s, m);
 
+	if (rc < 0)
+		return rc;
 	s->replaying = true;
 	for (uint32_t i = 0; i < m->nops && rc == 0; i++) {
 		const struct store_op *op = &m->ops[i];
 
-		if (op->path == NULL || !path_valid_abs(op->path))
-			rc = -EINVAL;
-		else if (op->kind == STORE_OP_PUT)
+		if (op->kind == STORE_OP_PUT)
 			rc = tree_put(s, op->path, op->value, op->len,
 				      op->perms, op->nperms, true);
-		else if (op->kind == STORE_OP_DEL)
-			rc = tree_del(s, op->path, true);
 		else
-			rc = -EINVAL;
+			rc = tree_del(s, op->path, true);
 	}
 	s->replaying = false;
-	return rc < 0 ? -EINVAL : 0;
+	/* apply_check made failure impossible; report it if it happens. */
+	return rc < 0 ? -EIO : 0;
 }
 
 /* Collects the topmost nodes owned by domid (their subtrees go with them). */

@@ -190,7 +190,11 @@ void store_fire_special(struct store *s, const char *name, uint32_t domid);
  */
 void store_domain_gone(struct store *s, uint32_t domid, bool keep);
 
-/* Replays a mutation record: no permission checks, no quotas, no events. */
+/*
+ * Replays a mutation record: no permission checks, no quotas, no events.
+ * The record applies whole or not at all (-EINVAL: a bad path, a node
+ * whose parent is missing, a DEL of a missing node; nothing changed).
+ */
 int store_apply(struct store *s, const struct store_mutation *m);
 
 /* Permission strings <r|w|b|n><domid>. Returns 0 or -EINVAL. */

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/smoke.sh: xsbench works against lxenstored (a functional test, not
+# a timed one: no figure is compared with anything).
+#
+# Every workload runs for half a second at 2 clients (and read and write
+# also pipelined) against a private daemon; each must report operations,
+# no errors and a daemon CPU figure. Then the helper modes: prefill,
+# ready, fsync, and start (a second daemon, run and timed by xsbench).
+# About 10 s in all.
+
+# lib.sh finds the tree from its own location; this file is one level
+# higher than the e2e tests, so say where the tree is first.
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+# shellcheck source=tests/e2e/lib.sh
+. "$top_srcdir/tests/e2e/lib.sh"
+
+XSB=$top_builddir/bench/xsbench
+[ -x "$XSB" ] || lxs_error "$XSB not built"
+lxs_start
+pid=$LXS_DAEMON_PID
+
+# check_run NAME XSBENCH-ARGS...: one run; the TSV line must show ops > 0,
+# errors == 0 and a daemon CPU time per op.
+check_run() {
+	_name=$1
+	shift
+	_line=$("$XSB" -t -P "$pid" -d 0.5 -W 0.1 -n 200 "$@" 2>"$LXS_TMP/err")
+	_rc=$?
+	# label workload clients depth nodes secs ops ops_per_s p50 p99 max
+	# max_at cpu_us_op daemon_cpu_pct bench_cpu_us_op reqs errors retries
+	# stat_cpu_us_op
+	if [ $_rc -eq 0 ] && printf '%s\n' "$_line" | awk -F'\t' \
+	    'NF == 19 && $7 > 0 && $17 == 0 && $13 != "-" && $9 > 0 { ok = 1 }
+	     END { exit !ok }'; then
+		ok "$_name: $(printf '%s' "$_line" | cut -f7,8,13 | tr '\t' ' ')"
+	else
+		fail "$_name: status $_rc"
+		printf '     | %s\n' "$_line"
+		sed 's/^/     | /' "$LXS_TMP/err" | head -10
+	fi
+}
+
+check_run read -w read -c 2
+check_run write -w write -c 2
+check_run mixed -w mixed -c 2
+check_run crrm -w crrm -c 2
+check_run dir -w dir -c 2 --dir-size 100
+check_run txn -w txn -c 2
+check_run txn-contended -w txn-contended -c 2
+check_run watch -w watch -c 2 -p 4
+check_run churn -w churn -c 2
+check_run "read, 16 in flight" -w read -p 16
+check_run "write, 16 in flight" -w write -p 16
+check_run "write, stops after -N ops" -w write -N 500 -d 30 -W 0
+
+# The helper modes.
+check_rc "prefill" 0 "$XSB" -w prefill -n 1000
+check_out "prefill left the count" 1000 /usr/bin/xenstore-read /bench/n-count
+check_rc "ready" 0 "$XSB" -w ready -d 5
+check_rc "unknown workload is refused" 2 "$XSB" -w nonesuch
+check_rc "fsync" 0 "$XSB" -t -w fsync -d 0.2 -f "$LXS_TMP/fsync.tmp"
+
+# start: a second daemon on its own socket, timed until it answers.
+sock2=$LXS_TMP/socket2
+out=$("$XSB" -w start -s "$sock2" -d 20 -f "$LXS_TMP/daemon2.log" -- \
+	env XENSTORED_PATH="$sock2" "$top_builddir/lxenstored" -N \
+	--state-dir "$LXS_TMP/state2")
+read -r pid2 ms2 cpu2 <<<"$out"
+if [ -n "$pid2" ] && [ -n "${cpu2:-}" ] && kill -0 "$pid2" 2>/dev/null; then
+	ok "start: pid $pid2 answered after $ms2 ms, $cpu2 ms CPU"
+	kill -TERM "$pid2"
+	i=0
+	while kill -0 "$pid2" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 "$pid2" 2>/dev/null && { kill -KILL "$pid2"; fail "start: daemon ignored SIGTERM"; }
+else
+	fail "start: '$out'"
+fi
+
+lxs_done
