@@ -38,7 +38,7 @@
 #define INSPECT_MAGIC_LEN	8
 
 /* How often a survey of a live directory is repeated. */
-#define INSPECT_LIVE_TRIES	4
+#define INSPECT_LIVE_TRIES	25
 
 struct store *
 inspect_store_new(void *arg)
@@ -604,9 +604,10 @@ inspect_survey_log(struct inspect_src *src, unsigned int flags,
 			break;
 		/* The daemon may be writing that record, or pruning segments
 		 * between our listing and our reading (records then look
-		 * missing): real damage is still there on the next try. */
+		 * missing): real damage is still there on the next try. A
+		 * busy machine needs more than a few tries. */
 		inspect_survey_release(out);
-		usleep(20000);
+		usleep(10000 * (useconds_t)i);
 	}
 	if (rc < 0) {
 		inspect_error("%s: reading the log: %s", src->label,
@@ -683,6 +684,7 @@ inspect_state_rebuild(struct inspect *in, struct inspect_src *src,
 		/* A segment pruned by the daemon between listing and reading. */
 		if (rc != -ENOENT || !src->daemon || i == INSPECT_LIVE_TRIES)
 			break;
+		usleep(10000 * (useconds_t)i);
 	}
 	if (rc < 0) {
 		inspect_error("%s: %s", src->label, strerror(-rc));
