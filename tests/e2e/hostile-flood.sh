@@ -12,7 +12,7 @@
 # that (allocator and sanitizer overhead) plus a few MiB.
 . "$(dirname "$0")/hostile-lib.sh"
 hs_start
-fds0=$(hs_fds)
+fds0=$(hs_fds_settled)
 v=$(head -c 4000 /dev/zero | tr '\0' v)
 raw "WRITE:/hostile/big\0$v" >/dev/null
 

@@ -10,7 +10,7 @@
 # twice that (allocator and sanitizer overhead), or as noted.
 . "$(dirname "$0")/hostile-lib.sh"
 hs_start
-fds0=$(hs_fds)
+fds0=$(hs_fds_settled)
 
 # --- 1. deep: 3 chains of ~1530 levels -------------------------------------------------
 # Created in one WRITE each (one in a transaction), watched from above,

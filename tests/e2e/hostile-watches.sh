@@ -10,7 +10,7 @@
 # The checks allow twice that (allocator and sanitizer overhead).
 . "$(dirname "$0")/hostile-lib.sh"
 hs_start
-fds0=$(hs_fds)
+fds0=$(hs_fds_settled)
 w0=$(hs watchcount)
 
 # --- 1. 10000 watches on one connection ------------------------------------------
