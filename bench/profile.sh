@@ -21,6 +21,7 @@
 # (*.flat.txt, *.children.txt, *.dso.txt; *.data for perf report),
 # syscalls.md (calls per request, by syscall). Every daemon is stopped on
 # exit. Needs strace and perf (Debian: strace, linux-perf).
+# shellcheck disable=SC2086 # word lists ($DAEMONS, specs) split on purpose
 set -u
 set -o pipefail
 
@@ -41,7 +42,7 @@ while getopts "d:n:D:R:o:h" opt; do
 	R) RKEYS=$OPTARG ;;
 	D) DAEMONS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'; exit 2 ;;
+	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
 	esac
 done
 
@@ -202,7 +203,6 @@ done
 if [ "$RKEYS" -gt 0 ]; then
 	NOSNAP="--snapshot-records 0 --snapshot-log-bytes 0 --snapshot-interval 0"
 	say "restart: $RKEYS keys, a snapshot, $RKEYS log records"
-	# shellcheck disable=SC2086 # a list of options
 	start lx-restart "$RKEYS" $NOSNAP
 	XENSTORED_PATH=${SOCK[lx-restart]} "$CTL" snapshot >/dev/null || die "snapshot"
 	while XENSTORED_PATH=${SOCK[lx-restart]} "$CTL" status | grep -q '^snapshot:.*writing'; do
@@ -214,7 +214,6 @@ if [ "$RKEYS" -gt 0 ]; then
 	f=$OUT/perf-lx-restart
 	dir=$OUT/d/lx-restart
 	# perf follows xsbench's child, the daemon, until xsbench saw it answer.
-	# shellcheck disable=SC2086 # a list of options
 	perf record -q -e cpu-clock -F 1000 --call-graph dwarf,8192 -o "$f.data" -- \
 		"$XSB" -w start -s "$dir/socket" -d 300 -f "$dir/daemon.log" -- \
 		env XENSTORED_PATH="$dir/socket" "$LXS" -N --state-dir "$dir/state" \

@@ -42,6 +42,7 @@
 # first, so a rebuild during the run changes nothing; xenstore-control is
 # taken from the same directory), LXS_DESCRIBE (its version, for the
 # summary; default: git describe there), XSBENCH, ANCHORS, CX_MAX_KEYS.
+# shellcheck disable=SC2086 # word lists ($DAEMONS, specs) split on purpose
 set -u
 set -o pipefail
 
@@ -60,7 +61,7 @@ XSB=${XSBENCH:-$TOP/bench/xsbench}
 LXS_SRC=${LXENSTORED:-$TOP/lxenstored}
 
 usage() {
-	sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
+	awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
 	exit 2
 }
 
@@ -374,7 +375,6 @@ case " $DAEMONS " in *" lx "*) ;; *) BIG=0 ;; esac
 if [ "$BIG" -gt 0 ]; then
 	NOSNAP="--snapshot-records 0 --snapshot-log-bytes 0 --snapshot-interval 0"
 	say "durability: lx with $BIG keys, automatic snapshots off"
-	# shellcheck disable=SC2086 # a list of options
 	start lx-dur $NOSNAP
 	"$XSB" -w prefill -s "${SOCK[lx-dur]}" -n "$BIG" >/dev/null || die "lx-dur: prefill"
 	dur keys "$BIG"
@@ -411,7 +411,6 @@ if [ "$BIG" -gt 0 ]; then
 	dur rss_before_restart_kb "$rss"
 	for k in 1 2 3; do
 		stop lx-dur
-		# shellcheck disable=SC2086 # a list of options
 		read -r pid ms cpu < <("$XSB" -w start -s "${SOCK[lx-dur]}" -d 120 \
 			-f "$OUT/d/lx-dur/daemon.log" -- env XENSTORED_PATH="${SOCK[lx-dur]}" \
 			"$LXS" -N --state-dir "$OUT/d/lx-dur/state" $NOSNAP)
@@ -429,7 +428,6 @@ if [ "$BIG" -gt 0 ]; then
 	# The same tree from a snapshot alone.
 	snap_take >/dev/null || die "lx-dur: snapshot failed"
 	stop lx-dur
-	# shellcheck disable=SC2086 # a list of options
 	read -r pid ms cpu < <("$XSB" -w start -s "${SOCK[lx-dur]}" -d 120 \
 		-f "$OUT/d/lx-dur/daemon.log" -- env XENSTORED_PATH="${SOCK[lx-dur]}" \
 		"$LXS" -N --state-dir "$OUT/d/lx-dur/state" $NOSNAP)

@@ -84,9 +84,14 @@ struct client {
 	unsigned int gen;		/* bumped by client_close */
 };
 
-/* Connects to b->socket; 0 or -errno. Non-blocking once connected. */
+/*
+ * Connects to b->socket and adds the fd to b->epfd; 0 or -errno.
+ * Non-blocking once connected. Allocates c->in on first use; it is kept
+ * across reconnections and the caller frees it (with c->out) at the end.
+ */
 int client_connect(struct client *c);
-/* Closes the connection and forgets its requests in flight. */
+/* Closes the connection and forgets its requests in flight; no-op when
+ * closed. */
 void client_close(struct client *c);
 /*
  * Queues one request: a NUL-terminated string s (sent with its NUL, or
@@ -114,7 +119,7 @@ int client_write_many(int fd, uint64_t from, uint64_t count,
 		      void (*path_of)(uint64_t i, void *arg, char *out,
 				      size_t size),
 		      void *arg, size_t vlen);
-/* Connects a blocking socket to path; the fd or -errno. */
+/* Connects a blocking socket to path; the fd (caller closes) or -errno. */
 int client_dial(const char *path);
 
 /* --- work.c --------------------------------------------------------------- */
