@@ -250,18 +250,26 @@ skip_step() {
 	FAILED=1
 }
 
-# make check, printing the log of every failing test.
-make_check() {
-	if make -j"$JOBS" check; then
-		return 0
-	fi
-	find . -name '*.trs' -newer "$1" 2>/dev/null | sort |
+# Prints the log of every test that failed since STAMP (find's PATHS
+# narrow where to look; default: the whole tree).
+show_failed() {
+	_stamp=$1
+	shift
+	find . "$@" -name '*.trs' -newer "$_stamp" 2>/dev/null | sort |
 	while IFS= read -r trs; do
 		if grep -q -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs"; then
 			echo "--- ${trs%.trs}.log"
 			cat "${trs%.trs}.log"
 		fi
 	done
+}
+
+# make check, printing the log of every failing test.
+make_check() {
+	if make -j"$JOBS" check; then
+		return 0
+	fi
+	show_failed "$1"
 	return 1
 }
 
@@ -303,8 +311,16 @@ asan_check() {
 	return $rc
 }
 
+# make distcheck; on failure, the logs of the tests that failed in its
+# build tree (automake leaves it in place when distcheck fails).
 distcheck() {
-	make -j"$JOBS" distcheck
+	stamp=$RUN/.distcheck-start
+	touch "$stamp"
+	if make -j"$JOBS" distcheck; then
+		return 0
+	fi
+	show_failed "$stamp" -path './lxenstored-*/_build/*'
+	return 1
 }
 
 cmd_test() {

@@ -29,7 +29,7 @@ check_eq "the store counts them" $((w0 + N)) "$(hs watchcount)"
 
 # --- 2. an event storm to a client that reads --------------------------------------
 # 500 watches on one path: each change there is 500 events.
-hs_bg "$LXS_TMP/storm.out" storm /hostile/storm 500 2
+hs_bg "$LXS_TMP/storm.out" storm /hostile/storm 500 30 50000
 st=$HS_BG
 check_eq "the storm client's 500 watches" "ready 500" \
 	"$(head -n 1 "$LXS_TMP/storm.out")"
@@ -68,7 +68,7 @@ wait "$deaf" 2>/dev/null
 # 3000 nodes, each watched by a client that reads: one RM, 3000 events,
 # each with the watch's own path.
 check_eq "3000 nodes to remove" 3000 "$(hs write /hostile/wt 3000)"
-hs_bg "$LXS_TMP/rm.out" storm "/hostile/wt/%d" 3000 2
+hs_bg "$LXS_TMP/rm.out" storm "/hostile/wt/%d" 3000 30 3000
 rs=$HS_BG
 check_raw "RM of the subtree" "RM OK\\0" 'RM:/hostile/wt\0'
 wait "$rs"
