@@ -16,9 +16,14 @@
  *   - an unprivileged client (a guest ring) is not read while it has as
  *     many requests unanswered as its domain's outstanding quota, or while
  *     output queued for it brings its domain's store memory to the memory
- *     quota. Its data is never dropped: it only waits.
+ *     quota. Its requests and replies are never dropped: it only waits.
+ *     Watch events, which others' changes cause, cannot wait: those that
+ *     would take it over CONN_OUT_HARD or its memory quota are dropped
+ *     (conn_event), and once it has read its queue each of its watches
+ *     fires once (conn_flush), so nothing it waits for is lost.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,11 +182,10 @@ conn_handle_input(struct conn *c)
 	conn_update_want(c);
 }
 
-void
-conn_flush(struct conn *c)
+static void
+conn_write_out(struct conn *c)
 {
 	struct conn_out *o;
-
 	uint64_t done = durable_done(c->srv->dur);
 
 	while (!c->dead && (o = STAILQ_FIRST(&c->out)) != NULL &&
@@ -204,6 +208,21 @@ conn_flush(struct conn *c)
 		if (o->reply)
 			c->nreplies--;
 		free(o);
+	}
+}
+
+void
+conn_flush(struct conn *c)
+{
+	conn_write_out(c);
+	/* Events were dropped (conn_event) and the client has now read
+	 * everything: its watches fire once so that it reads again what
+	 * they cover, and no frontend/backend handshake is left waiting on
+	 * a lost event. */
+	if (c->events_lost && !c->dead && STAILQ_EMPTY(&c->out)) {
+		c->events_lost = false;
+		store_watch_fire_all(c->sc);
+		conn_write_out(c);
 	}
 	conn_update_want(c);
 }
@@ -262,6 +281,49 @@ conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		   true);
 }
 
+/*
+ * Whether an event of len bytes may be queued for c: always for privileged
+ * clients (sockets have their own bound above; dom0's kernel is trusted).
+ */
+static bool
+conn_event_fits(const struct conn *c, size_t len)
+{
+	const struct store_caller *who = store_conn_caller(c->sc);
+	struct store_usage use;
+	uint32_t q;
+
+	if (who->priv)
+		return true;
+	if (c->out_bytes + len > CONN_OUT_HARD)
+		return false;
+	if (store_quota_get(c->srv->store, who->domid, STORE_QUOTA_MEMORY,
+			    false, &q) != 0 || q == 0)
+		return true;
+	store_usage(c->srv->store, who->domid, &use);
+	return use.memory + c->out_bytes + len <= q;
+}
+
+static void
+conn_event_dropped(struct conn *c, const char *path)
+{
+	uint64_t now = mono_ns();
+
+	c->events_lost = true;
+	c->events_dropped++;
+	c->events_dropped_unlogged++;
+	if (c->events_dropped_logged_ns != 0 &&
+	    now - c->events_dropped_logged_ns < CONN_DROP_LOG_NS)
+		return;
+	log_warn("conn %u (domain %u): not reading: %" PRIu64 " watch "
+		 "event(s) dropped over its memory quota (latest for %.64s; "
+		 "%" PRIu64 " in all); its watches fire again once it has "
+		 "read its queue", c->id,
+		 store_conn_caller(c->sc)->domid, c->events_dropped_unlogged,
+		 path, c->events_dropped);
+	c->events_dropped_unlogged = 0;
+	c->events_dropped_logged_ns = now;
+}
+
 void
 conn_event(struct conn *c, const char *path, const char *token)
 {
@@ -279,6 +341,10 @@ conn_event(struct conn *c, const char *path, const char *token)
 	    c->out_bytes + LXS_HDR_SIZE + lp + lt > CONN_OUT_HARD) {
 		conn_drop(c, "not reading: watch events queued beyond "
 			  "the hard limit");
+		return;
+	}
+	if (!conn_event_fits(c, LXS_HDR_SIZE + lp + lt)) {
+		conn_event_dropped(c, path);
 		return;
 	}
 	conn_queue(c, XS_WATCH_EVENT, 0, 0, path, lp, token, lt, false);

@@ -143,6 +143,7 @@ struct conn_ops {
  */
 #define CONN_OUT_SOFT	(64u * 1024)
 #define CONN_OUT_HARD	(4u * 1024 * 1024)
+#define CONN_DROP_LOG_NS (10ull * 1000000000)
 
 #define CONN_READONLY	1u	/* mutations get EACCES */
 #define CONN_DROP_ON_OVERFLOW 2u /* drop at CONN_OUT_HARD (sockets) */
@@ -175,6 +176,12 @@ struct conn {
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
+	/* Watch events not queued for an unprivileged client over its
+	 * bound (conn_event), in all and since the last log line; lost:
+	 * its watches fire again once its queue is empty (conn_flush). */
+	bool events_lost;
+	uint64_t events_dropped, events_dropped_unlogged;
+	uint64_t events_dropped_logged_ns;
 };
 
 /*
@@ -195,7 +202,11 @@ void conn_free(struct conn *c);
 void conn_drop(struct conn *c, const char *reason);
 /* The transport has input: read and dispatch while allowed. */
 void conn_handle_input(struct conn *c);
-/* Writes queued output as far as the transport takes it; updates interest. */
+/*
+ * Writes queued output as far as the transport takes it (what the log has
+ * made durable); fires the client's watches once if events were dropped
+ * and its queue is now empty (conn_event); updates interest.
+ */
 void conn_flush(struct conn *c);
 /*
  * Whether input is paused: too much output is queued, or (unprivileged
@@ -212,7 +223,16 @@ void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		const void *payload, size_t len);
 /* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
 void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
-/* Queues a WATCH_EVENT "path\0token\0"; enforces CONN_OUT_HARD. */
+/*
+ * Queues a WATCH_EVENT "path\0token\0". Bounds (XSA-326): a socket client
+ * (CONN_DROP_ON_OVERFLOW) is dropped when its queue would pass
+ * CONN_OUT_HARD; for an unprivileged client (a guest) the event is dropped
+ * instead, when its queue would pass CONN_OUT_HARD or bring its domain's
+ * memory (store memory + queued output) over the memory quota, as
+ * cxenstored charges events to that quota. Drops are counted and logged at
+ * most every CONN_DROP_LOG_NS per connection; once the client has read its
+ * whole queue, each of its watches fires once (store_watch_fire_all).
+ */
 void conn_event(struct conn *c, const char *path, const char *token);
 /* Transaction ids this connection holds open. */
 bool conn_txn_is_open(const struct conn *c, uint32_t id);

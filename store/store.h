@@ -167,6 +167,12 @@ int store_watch(struct store_conn *c, const char *wpath, const char *token,
 int store_unwatch(struct store_conn *c, const char *wpath, const char *token);
 /* Drops every watch and transaction of the connection. */
 void store_reset_watches(struct store_conn *c);
+/*
+ * Fires each of c's watches once, on the path it was registered with, as
+ * at registration: a spurious event, which tells the client to read again
+ * what the watch covers (after events were lost). Oldest watch last.
+ */
+void store_watch_fire_all(struct store_conn *c);
 
 int store_txn_start(struct store_conn *c, uint32_t *id);
 /*

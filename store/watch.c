@@ -283,6 +283,14 @@ store_unwatch(struct store_conn *c, const char *wpath, const char *token)
 }
 
 void
+store_watch_fire_all(struct store_conn *c)
+{
+	for (struct watch *w = c->watches; w; w = w->next_conn)
+		if (c->s->cb.watch_event)
+			c->s->cb.watch_event(c->ctx, w->wpath, w->token);
+}
+
+void
 watch_drop_conn(struct store_conn *c)
 {
 	while (c->watches) {

@@ -517,23 +517,36 @@ START_TEST(test_server_conn_input_paused_by_output)
 }
 END_TEST
 
+/*
+ * c (on transport t) watches /w with a token of TST_LONG_TOKEN - 1 't's
+ * (written to token), then stops reading its output.
+ */
+#define TST_LONG_TOKEN 2000
+static void
+tst_watch_long_token(struct conn *c, struct mem_tp *t, char *token)
+{
+	struct buf w = { 0 };
+
+	memset(token, 't', TST_LONG_TOKEN - 1);
+	token[TST_LONG_TOKEN - 1] = '\0';
+	buf_add(&w, "/w", 3);
+	buf_add(&w, token, TST_LONG_TOKEN);
+	tst_msg(&t->in, XS_WATCH, 1, 0, w.data, (uint32_t)w.len);
+	conn_handle_input(c);
+	t->writable = false;
+	buf_free(&w);
+}
+
 START_TEST(test_server_conn_event_overflow_drops)
 {
 	struct server *srv = tst_server();
 	struct mem_tp tw, tr;
 	struct conn *watcher = tst_conn(srv, &tw, CONN_DROP_ON_OVERFLOW);
 	struct conn *writer = tst_conn(srv, &tr, CONN_DROP_ON_OVERFLOW);
-	char token[2000];
-	struct buf w = { 0 };
+	char token[TST_LONG_TOKEN];
 	int i;
 
-	memset(token, 't', sizeof(token) - 1);
-	token[sizeof(token) - 1] = '\0';
-	buf_add(&w, "/w", 3);
-	buf_add(&w, token, sizeof(token));
-	tst_msg(&tw.in, XS_WATCH, 1, 0, w.data, (uint32_t)w.len);
-	conn_handle_input(watcher);
-	tw.writable = false;
+	tst_watch_long_token(watcher, &tw, token);
 	for (i = 0; i < 10000 && !watcher->dead; i++) {
 		buf_reset(&tr.in);
 		tr.in_off = 0;
@@ -547,8 +560,75 @@ START_TEST(test_server_conn_event_overflow_drops)
 	ck_assert_uint_eq(watcher->out_bytes, 0);
 	ck_assert_int_gt(i, (int)(CONN_OUT_HARD / (2 * sizeof(token))));
 	ck_assert(!writer->dead);
-	buf_free(&w);
 	conn_free(watcher);
+	conn_free(writer);
+	store_free(srv->store);
+	free(srv);
+}
+END_TEST
+
+/*
+ * A guest that does not read while dom0 fires its watch: events beyond its
+ * memory quota are dropped (its queue stays bounded, XSA-326) and, once it
+ * has read everything, its watch fires once on its own path.
+ */
+START_TEST(test_server_conn_guest_events_bounded)
+{
+	static const struct store_caller dom5 = { 5, LXS_DOMID_INVALID, false };
+	struct server *srv = tst_server();
+	struct mem_tp tg, tw;
+	struct conn *guest, *writer = tst_conn(srv, &tw, CONN_DROP_ON_OVERFLOW);
+	char token[TST_LONG_TOKEN];
+	struct xsd_sockmsg h[2];
+	const char *p[2];
+	uint32_t quota;
+	size_t off = 0, last = 0;
+	unsigned int events = 0;
+	int i;
+
+	memset(&tg, 0, sizeof(tg));
+	tg.writable = true;
+	guest = conn_new(srv, &mem_ops, &tg, 0, &dom5);
+	tst_msg(&tw.in, XS_WRITE, 1, 0, "/w\0x", 4);
+	tst_msg(&tw.in, XS_SET_PERMS, 2, 0, "/w\0r0", 6);
+	conn_handle_input(writer);
+	conn_flush(writer);
+	tst_watch_long_token(guest, &tg, token);
+	ck_assert_int_eq(store_quota_get(srv->store, 5, STORE_QUOTA_MEMORY,
+					 false, &quota), 0);
+	for (i = 0; i < 3000; i++) {
+		buf_reset(&tw.in);
+		tw.in_off = 0;
+		tst_msg(&tw.in, XS_WRITE, 3, 0, "/w\0y", 4);
+		conn_handle_input(writer);
+		conn_flush(writer);
+		conn_flush(guest);
+		buf_reset(&tw.out);
+		ck_assert_uint_le(guest->out_bytes, quota);
+	}
+	ck_assert(!guest->dead);
+	ck_assert_uint_gt(guest->events_dropped, 0);
+	ck_assert(guest->events_lost);
+	/* It reads again: what was queued, then its watch once more. */
+	tg.writable = true;
+	conn_flush(guest);
+	ck_assert_uint_eq(guest->out_bytes, 0);
+	ck_assert(!guest->events_lost);
+	while (off + LXS_HDR_SIZE <= tg.out.len) {
+		memcpy(h, tg.out.data + off, sizeof(h[0]));
+		last = off;
+		off += LXS_HDR_SIZE + h[0].len;
+		events += h[0].type == XS_WATCH_EVENT;
+	}
+	ck_assert_uint_eq(off, tg.out.len);
+	/* The reply to WATCH, the initial event, the kept ones, the catch-up. */
+	ck_assert_uint_eq(events + guest->events_dropped, 3000 + 2);
+	ck_assert_uint_eq(tst_replies(&tg.out, h, p, 1), events + 1);
+	memcpy(h, tg.out.data + last, sizeof(h[0]));
+	ck_assert_uint_eq(h[0].type, XS_WATCH_EVENT);
+	ck_assert_mem_eq(tg.out.data + last + LXS_HDR_SIZE, "/w", 3);
+	ck_assert_str_eq(tg.out.data + last + LXS_HDR_SIZE + 3, token);
+	conn_free(guest);
 	conn_free(writer);
 	store_free(srv->store);
 	free(srv);
@@ -600,6 +680,7 @@ server_suite(void)
 	tcase_add_test(limits, test_server_conn_oversize_drops_only_it);
 	tcase_add_test(limits, test_server_conn_input_paused_by_output);
 	tcase_add_test(limits, test_server_conn_event_overflow_drops);
+	tcase_add_test(limits, test_server_conn_guest_events_bounded);
 	tcase_add_test(limits, test_server_conn_reply_too_big);
 	tcase_set_timeout(limits, 60);
 	suite_add_tcase(s, limits);
