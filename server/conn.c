@@ -130,10 +130,10 @@ conn_update_want(struct conn *c)
 	if (c->dead)
 		return;
 	rd = !conn_input_paused(c);
-	/* Output waiting for the log is not writable yet: asking for
-	 * EPOLLOUT then would only spin; the log's progress wakes us. */
-	wr = !STAILQ_EMPTY(&c->out) &&
-	     STAILQ_FIRST(&c->out)->seq <= durable_done(c->srv->dur);
+	/* Only a full transport needs EPOLLOUT: everything else is written
+	 * by the before-sleep hook, and output waiting for the log is woken
+	 * by the log's progress. */
+	wr = c->wr_blocked && !STAILQ_EMPTY(&c->out);
 	if (rd == c->want_rd && wr == c->want_wr)
 		return;
 	c->want_rd = rd;
@@ -182,32 +182,94 @@ conn_handle_input(struct conn *c)
 	conn_update_want(c);
 }
 
+/* Takes n written bytes off the front of c's queue. */
 static void
-conn_write_out(struct conn *c)
+conn_out_consume(struct conn *c, size_t n)
 {
 	struct conn_out *o;
-	uint64_t done = durable_done(c->srv->dur);
 
-	while (!c->dead && (o = STAILQ_FIRST(&c->out)) != NULL &&
-	       o->seq <= done && c->ops->can_write(c)) {
-		size_t n;
-		int rc;
+	while (n > 0 && (o = STAILQ_FIRST(&c->out)) != NULL) {
+		size_t take = o->len - o->off;
 
-		rc = c->ops->write(c, o->data + o->off, o->len - o->off, &n);
-		if (rc < 0) {
-			conn_drop(c, rc == -EPIPE ? NULL : strerror(-rc));
-			return;
-		}
-		if (n == 0)
-			break;
-		o->off += (uint32_t)n;
-		c->out_bytes -= n;
+		if (take > n)
+			take = n;
+		o->off += (uint32_t)take;
+		c->out_bytes -= take;
+		n -= take;
 		if (o->off < o->len)
 			break;
 		STAILQ_REMOVE_HEAD(&c->out, link);
 		if (o->reply)
 			c->nreplies--;
 		free(o);
+	}
+}
+
+/* Scratch for conn_write_batch: the daemon is single-threaded. */
+static char conn_wbuf[CONN_WRITE_BATCH];
+
+/*
+ * One write of the front of the queue: the first message's unsent part
+ * alone, or, when more durable messages follow, as many as fit in
+ * CONN_WRITE_BATCH copied into conn_wbuf (one system call for a burst of
+ * replies or events instead of one per message).
+ * Sets *len to the bytes offered; returns the transport's result.
+ */
+static int
+conn_write_batch(struct conn *c, uint64_t done, size_t *len, size_t *n)
+{
+	struct conn_out *o = STAILQ_FIRST(&c->out), *next = STAILQ_NEXT(o, link);
+	char *b = conn_wbuf;
+	size_t used;
+
+	if (next == NULL || next->seq > done ||
+	    (size_t)(o->len - o->off) + next->len > CONN_WRITE_BATCH) {
+		*len = o->len - o->off;
+		return c->ops->write(c, o->data + o->off, *len, n);
+	}
+	used = o->len - o->off;
+	memcpy(b, o->data + o->off, used);
+	for (o = next; o && o->seq <= done &&
+	     used + o->len <= CONN_WRITE_BATCH; o = STAILQ_NEXT(o, link)) {
+		memcpy(b + used, o->data, o->len);
+		used += o->len;
+	}
+	*len = used;
+	return c->ops->write(c, b, used, n);
+}
+
+/*
+ * Writes what the log has made durable, as far as the transport takes it.
+ * A transport that takes less than offered is full: c->wr_blocked asks the
+ * loop for writability (conn_update_want); otherwise the before-sleep hook
+ * flushes again and no EPOLLOUT toggling is needed.
+ */
+static void
+conn_write_out(struct conn *c)
+{
+	struct conn_out *o;
+	uint64_t done = durable_done(c->srv->dur);
+
+	c->wr_blocked = false;
+	while (!c->dead && (o = STAILQ_FIRST(&c->out)) != NULL &&
+	       o->seq <= done) {
+		size_t len, n;
+		int rc;
+
+		if (!c->ops->can_write(c)) {
+			c->wr_blocked = true;
+			break;
+		}
+		rc = conn_write_batch(c, done, &len, &n);
+		if (rc < 0) {
+			conn_drop(c, rc == -EPIPE ? NULL : strerror(-rc));
+			return;
+		}
+		conn_out_consume(c, n);
+		if (n < len) {
+			c->wr_blocked = true;
+			break;
+		}
 	}
 }
 

@@ -144,6 +144,8 @@ struct conn_ops {
 #define CONN_OUT_SOFT	(64u * 1024)
 #define CONN_OUT_HARD	(4u * 1024 * 1024)
 #define CONN_DROP_LOG_NS (10ull * 1000000000)
+/* Bytes of queued messages gathered into one write (conn_flush). */
+#define CONN_WRITE_BATCH (64u * 1024)
 
 #define CONN_READONLY	1u	/* mutations get EACCES */
 #define CONN_DROP_ON_OVERFLOW 2u /* drop at CONN_OUT_HARD (sockets) */
@@ -167,6 +169,7 @@ struct conn {
 	unsigned int flags;		/* CONN_* */
 	bool dead;			/* freed at the end of the iteration */
 	bool want_rd, want_wr;		/* last interest given to ops->want */
+	bool wr_blocked;		/* the transport took less than offered */
 	struct store_conn *sc;
 	uint32_t features;		/* XENSTORE_SERVER_FEATURE_* it has */
 	struct frame_in in;
