@@ -274,6 +274,8 @@ main(int argc, char **argv)
 	int opt, ready_fd = -1, rc;
 	char *sock_path;
 
+	hugepages_reexec(argv);
+
 	while ((opt = getopt_long(argc, argv, "NF:E:S:W:t:A:M:Q:q:T:Kh",
 				  main_options, NULL)) != -1) {
 		switch (opt) {

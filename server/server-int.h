@@ -468,6 +468,16 @@ struct store *server_store_new(struct server *srv);
 int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 		     uint32_t value);
 
+/* ---- hugepages.c ---------------------------------------------------------- */
+
+/*
+ * At the very start of main: executes the daemon again with glibc's
+ * malloc on transparent huge pages (a short fork for snapshots), unless
+ * LXS_HUGE_PAGES=0, GLIBC_TUNABLES already sets it or THP is off. Returns
+ * only when it does not (or the exec failed, said on stderr).
+ */
+void hugepages_reexec(char **argv);
+
 /* ---- log.c: daemon log and access log --------------------------------- */
 
 /* Daemon messages: stderr if foreground, else syslog(LOG_DAEMON). */

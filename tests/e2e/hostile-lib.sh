@@ -84,6 +84,9 @@ fi
 # Under AddressSanitizer freed memory sits in a quarantine and would count
 # as growth.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0
+# The memory bounds are in kB: the heap on small pages (on huge pages RSS
+# moves in 2 MiB steps; server/hugepages.c).
+export LXS_HUGE_PAGES=0
 
 hs() {
 	"$LXS_PYTHON" "$HS_PY" "$XENSTORED_PATH" "$@"

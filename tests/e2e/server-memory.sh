@@ -8,6 +8,8 @@
 # Under AddressSanitizer, freed memory sits in a quarantine (256 MB) and
 # would count as growth.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0
+# Growth is measured in kB: small pages (server/hugepages.c).
+export LXS_HUGE_PAGES=0
 lxs_start_own
 pid=$LXS_DAEMON_PID
 BOUND_KB=$((24 * 1024))
