@@ -44,6 +44,27 @@ check_count_owner(struct check *ck, uint32_t domid)
 	ck->counts[ck->ndom++] = 1;
 }
 
+/* A built listing (node_kidnames) is the children's names, in order. */
+static void
+check_kidnames(struct check *ck, const struct node *n)
+{
+	uint32_t len, off = 0;
+	const char *names = n->kidnames + sizeof(len);
+
+	memcpy(&len, n->kidnames, sizeof(len));
+	for (uint32_t i = 0; i < n->nkids; i++) {
+		size_t l = strlen(n->kids[i]->name) + 1;
+
+		if (off + l > len || memcmp(names + off, n->kids[i]->name, l)) {
+			check_fail(ck, "stale list of children's names", n->path);
+			return;
+		}
+		off += (uint32_t)l;
+	}
+	if (off != len)
+		check_fail(ck, "stale list of children's names", n->path);
+}
+
 static void
 check_node(struct check *ck, const struct node *n)
 {
@@ -55,6 +76,8 @@ check_node(struct check *ck, const struct node *n)
 		return;
 	}
 	check_count_owner(ck, n->perms[0].domid);
+	if (n->kidnames)
+		check_kidnames(ck, n);
 	for (uint32_t i = 0; i < n->nkids; i++) {
 		const struct node *k = n->kids[i];
 		size_t plen = strlen(n->path);

@@ -347,9 +347,10 @@ acc_children(struct store_conn *c, uint32_t tx, const char *path,
 		rc = txn_children(a.t, abs, out, gen);
 	} else if (rc == 0) {
 		struct node *n = tree_lookup(c->s, abs);
+		uint32_t len;
+		const char *names = node_kidnames(n, &len);
 
-		for (uint32_t i = 0; i < n->nkids; i++)
-			buf_add_str0(out, n->kids[i]->name);
+		buf_add(out, names, len);
 		*gen = n->cgen;
 	}
 	free(abs);

@@ -61,8 +61,19 @@ struct node {
 	uint64_t gen;
 	uint64_t pgen;
 	uint64_t cgen;
+	/* The children's names, NUL-terminated, joined (what DIRECTORY
+	 * answers), built on first use and dropped whenever the child list
+	 * changes: a listing is then one copy instead of a visit to every
+	 * child. NULL: not built. Starts with its byte count (uint32_t). */
+	char *kidnames;
 	char pathbuf[];		/* one allocation with the node */
 };
+
+/*
+ * n's children's names, joined: *len bytes at the returned pointer, which
+ * stays valid until n's child list changes (tree.c) or n is freed.
+ */
+const char *node_kidnames(struct node *n, uint32_t *len);
 
 struct dom {
 	uint32_t domid;

@@ -27,9 +27,38 @@ tree_lookup(const struct store *s, const char *path)
 	return hmap_get(&s->nodes, path);
 }
 
+const char *
+node_kidnames(struct node *n, uint32_t *len)
+{
+	uint32_t total = 0, off = sizeof(total);
+
+	if (n->kidnames == NULL) {
+		for (uint32_t i = 0; i < n->nkids; i++)
+			total += (uint32_t)strlen(n->kids[i]->name) + 1;
+		n->kidnames = xmalloc(sizeof(total) + total);
+		memcpy(n->kidnames, &total, sizeof(total));
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			size_t l = strlen(n->kids[i]->name) + 1;
+
+			memcpy(n->kidnames + off, n->kids[i]->name, l);
+			off += (uint32_t)l;
+		}
+	}
+	memcpy(len, n->kidnames, sizeof(*len));
+	return n->kidnames + sizeof(*len);
+}
+
+static void
+node_kidnames_drop(struct node *n)
+{
+	free(n->kidnames);
+	n->kidnames = NULL;
+}
+
 static void
 node_kid_add(struct node *p, struct node *kid)
 {
+	node_kidnames_drop(p);
 	if (p->nkids == p->capkids) {
 		p->capkids = p->capkids ? p->capkids * 2 : 4;
 		p->kids = xrealloc(p->kids, p->capkids * sizeof(*p->kids));
@@ -40,6 +69,7 @@ node_kid_add(struct node *p, struct node *kid)
 static void
 node_kid_remove(struct node *p, struct node *kid)
 {
+	node_kidnames_drop(p);
 	for (uint32_t i = 0; i < p->nkids; i++) {
 		if (p->kids[i] != kid)
 			continue;
@@ -90,6 +120,7 @@ node_free_one(struct store *s, struct node *n)
 		hmap_del(&s->nodes, n->path);
 	}
 	free(n->kids);
+	free(n->kidnames);
 	free(n->value);
 	free(n->perms);
 	free(n);
