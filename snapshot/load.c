@@ -152,7 +152,7 @@ snapr_nodes(struct snap_reader *r, const uint8_t *p, uint32_t len)
 	if (r->s) {
 		m.nops = b.nops;
 		m.ops = b.ops;
-		if (store_apply(r->s, &m) < 0)
+		if (store_load(r->s, &m) < 0)
 			rc = snapr_fail(r, -EINVAL,
 					xstrdup("a node does not fit in the tree "
 						"(bad path or missing parent)"));

@@ -199,6 +199,30 @@ store_apply(struct store *s, const struct store_mutation *m)
 	return rc < 0 ? -EIO : 0;
 }
 
+int
+store_load(struct store *s, const struct store_mutation *m)
+{
+	int rc = 0;
+
+	s->replaying = true;
+	for (uint32_t i = 0; i < m->nops && rc == 0; i++) {
+		const struct store_op *op = &m->ops[i];
+
+		if (op->path == NULL || !path_valid_abs(op->path))
+			rc = -EINVAL;
+		else if (op->kind == STORE_OP_PUT)
+			rc = tree_put(s, op->path, op->value, op->len,
+				      op->perms, op->nperms, true);
+		else if (op->kind == STORE_OP_DEL && op->path[0] == '/' &&
+			 strcmp(op->path, "/") != 0)
+			rc = tree_del(s, op->path, true);
+		else
+			rc = -EINVAL;
+	}
+	s->replaying = false;
+	return rc < 0 ? -EINVAL : 0;
+}
+
 /* Collects the topmost nodes owned by domid (their subtrees go with them). */
 static void
 gone_collect(struct node *n, uint32_t domid, bool keep, struct node ***v,

@@ -202,6 +202,13 @@ void store_domain_gone(struct store *s, uint32_t domid, bool keep);
  * whose parent is missing, a DEL of a missing node; nothing changed).
  */
 int store_apply(struct store *s, const struct store_mutation *m);
+/*
+ * The same for a store being built from a snapshot, which is thrown away
+ * whole if any record fails: the ops are applied in order without first
+ * checking that all of them fit (that check costs a lookup per op), so on
+ * -EINVAL some of m may have been applied and the store must be freed.
+ */
+int store_load(struct store *s, const struct store_mutation *m);
 
 /* Permission strings <r|w|b|n><domid>. Returns 0 or -EINVAL. */
 int store_perm_parse(const char *str, struct store_perm *out);
