@@ -113,6 +113,10 @@ hs_mem_begin() {
 }
 
 hs_mem_check() {
+	if lxs_valgrind; then
+		ok "$1: not judged under valgrind"
+		return
+	fi
 	_hwm=$(lxs_vm "$LXS_DAEMON_PID" VmHWM)
 	_grew=$((_hwm - HS_RSS0))
 	lxs_log "# $1: daemon RSS $HS_RSS0 kB, peak $_hwm kB (+$_grew kB, bound $2 kB)"
@@ -123,9 +127,10 @@ hs_mem_check() {
 	fi
 }
 
-# hs_ratio_ok BASE LOAD: LOAD <= factor * BASE (integers, microseconds).
+# hs_ratio_ok BASE LOAD: LOAD <= factor * BASE (integers, microseconds);
+# always under valgrind, which slows the daemon by far more than that.
 hs_ratio_ok() {
-	[ "$2" -le $(($1 * HS_LATENCY_FACTOR)) ]
+	lxs_valgrind || [ "$2" -le $(($1 * HS_LATENCY_FACTOR)) ]
 }
 
 hs_latency() {

@@ -19,6 +19,11 @@
 #                       (./dev.sh test sets it).
 #   XEN_BIN             Xen's private tools (default /usr/lib/xen-4.17/bin).
 #   LXS_TEST_KEEP=1     keep the temporary directory (daemon log) on exit.
+#   LXS_VALGRIND=1      run the daemon that lxs_start starts under valgrind
+#                       memcheck (long mode, docs/TESTING.md): any error or
+#                       definite/indirect leak fails the test at lxs_stop.
+#                       Daemons restarted by a test itself run natively;
+#                       memory and latency bounds are not judged.
 #
 # Exit status, as automake's test driver reads it: 0 pass, 1 fail,
 # 77 skip, 99 hard error (the harness itself could not run).
@@ -66,6 +71,13 @@ lxs_error() {
 }
 
 # Something the test needs is missing: skip, or fail under LXS_TEST_STRICT.
+# lxs_skip_mode WHY: the test means nothing in this mode (e.g. memory
+# bounds under valgrind); skipped even with LXS_TEST_STRICT=1.
+lxs_skip_mode() {
+	printf 'SKIP %s: %s\n' "$LXS_NAME" "$*"
+	exit 77
+}
+
 lxs_skip() {
 	if [ "${LXS_TEST_STRICT:-0}" = 1 ]; then
 		lxs_error "$* (LXS_TEST_STRICT=1: not skipping)"
@@ -146,6 +158,12 @@ lxs_need_pyxs() {
 # --- the daemon under test ---------------------------------------------------------
 
 # True once the daemon on $XENSTORED_PATH answers a request.
+# Whether the daemon of lxs_start runs under valgrind (LXS_VALGRIND=1).
+LXS_VALGRIND_STATUS=97
+lxs_valgrind() {
+	[ "${LXS_VALGRIND:-0}" = 1 ]
+}
+
 lxs_answers() {
 	timeout 5 /usr/bin/xenstore-exists / >/dev/null 2>&1
 }
@@ -194,6 +212,10 @@ lxs_stop() {
 	_st=$?
 	case $_st in
 	0|143) ;;
+	"$LXS_VALGRIND_STATUS")
+		printf 'FAIL %s: valgrind found errors or leaks\n' "$LXS_NAME"
+		cat "$LXS_TMP/valgrind.log" 2>/dev/null
+		_bad=1 ;;
 	*)	printf 'FAIL %s: the daemon exited with status %s\n' "$LXS_NAME" "$_st"
 		_bad=1 ;;
 	esac
@@ -235,8 +257,17 @@ lxs_start() {
 		mkdir -p "$LXS_TMP/state"
 		_state=--state-dir=$LXS_TMP/state
 	fi
-	# shellcheck disable=SC2086 # LXS_DAEMON_ARGS is a list of words
-	(cd "$LXS_TMP" && exec "$_daemon" --foreground $_state ${LXS_DAEMON_ARGS:-}) \
+	_vg=
+	if lxs_valgrind; then
+		# Small pages: the huge-page re-exec would leave valgrind.
+		export LXS_HUGE_PAGES=0
+		_vg="valgrind --quiet --error-exitcode=$LXS_VALGRIND_STATUS
+		--leak-check=full --show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect
+		--log-file=$LXS_TMP/valgrind.log"
+	fi
+	# shellcheck disable=SC2086 # LXS_DAEMON_ARGS and _vg are word lists
+	(cd "$LXS_TMP" && exec $_vg "$_daemon" --foreground $_state ${LXS_DAEMON_ARGS:-}) \
 		>"$LXS_TMP/daemon.log" 2>&1 </dev/null &
 	LXS_DAEMON_PID=$!
 	_i=0

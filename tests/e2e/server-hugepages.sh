@@ -11,6 +11,7 @@
 # /proc/PID/environ's GLIBC_TUNABLES after the first tunable it parsed
 # (the process itself still sees all of them).
 . "$(dirname "$0")/server-lib.sh"
+lxs_valgrind && lxs_skip_mode "huge pages are off under valgrind"
 
 thp=/sys/kernel/mm/transparent_hugepage/enabled
 if ! [ -r "$thp" ] || grep -q '\[never\]' "$thp"; then

@@ -5,6 +5,7 @@
 # (VmHWM) while a client does what would otherwise queue ~80 MB; other
 # clients must keep being served meanwhile.
 . "$(dirname "$0")/server-lib.sh"
+lxs_valgrind && lxs_skip_mode "memory bounds are not measured under valgrind"
 # Under AddressSanitizer, freed memory sits in a quarantine (256 MB) and
 # would count as growth.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0
