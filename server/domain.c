@@ -27,6 +27,7 @@
 #include <xengnttab.h>
 
 #include "server/server-int.h"
+#include "wal/wal.h"
 
 #define DOMAIN_SCAN_MS		1000
 #define DOMAIN_EVENTS_BATCH	256
@@ -72,6 +73,83 @@ domain_new(struct domains *ds, uint32_t domid)
 	d->features = SERVER_RING_FEATURES;
 	TAILQ_INSERT_TAIL(&ds->list, d, link);
 	return d;
+}
+
+/* ---- the log's view of a domain ------------------------------------------ */
+
+void
+domain_export(const struct domain *d, struct wal_domain *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->domid = d->domid;
+	out->introduced = d->introduced;
+	out->gfn = d->gfn;
+	out->remote_port = d->remote_port;
+	out->features = d->features;
+	out->target = d->target;
+	out->shutdown = d->shutdown;
+}
+
+void
+domain_import(struct domain *d, const struct wal_domain *w)
+{
+	d->introduced = w->introduced;
+	d->gfn = w->gfn;
+	d->remote_port = w->remote_port;
+	d->features = w->features;
+	d->target = w->target;
+	d->shutdown = w->shutdown;
+}
+
+/* Logs d's record as it is now (INTRODUCE, RESUME, SET_TARGET, ...). */
+static void
+domain_log_set(struct domain *d)
+{
+	struct wal_domain w;
+	struct wal_domain_change ch = {
+		.kind = WAL_DOMAIN_SET, .domid = d->domid, .dom = &w,
+	};
+
+	if (d->priv)
+		return;
+	domain_export(d, &w);
+	durable_domain(d->srv->dur, &ch);
+}
+
+static void
+domain_log_kind(struct domain *d, enum wal_domain_kind kind)
+{
+	struct wal_domain_change ch = { .kind = kind, .domid = d->domid };
+
+	durable_domain(d->srv->dur, &ch);
+}
+
+void
+domain_log_watches_gone(struct domain *d)
+{
+	const struct wal_domain *w;
+
+	if (d->priv)
+		return;
+	w = wal_domtab_find(durable_domains(d->srv->dur), d->domid);
+	if (w && w->nwatches)
+		domain_log_kind(d, WAL_DOMAIN_RESET_WATCHES);
+}
+
+void
+domain_log_watch(struct conn *c, bool add, const char *path,
+		 const char *token, int depth)
+{
+	struct domain *d = ring_conn_domain(c);
+	struct wal_domain_change ch = {
+		.kind = add ? WAL_DOMAIN_WATCH : WAL_DOMAIN_UNWATCH,
+		.path = path, .token = token, .depth = depth,
+	};
+
+	if (d == NULL || d->priv)
+		return;
+	ch.domid = d->domid;
+	durable_domain(d->srv->dur, &ch);
 }
 
 /* Drops the connection, unbinds, unmaps and frees. */
@@ -284,6 +362,106 @@ domain_open_dom0(struct domains *ds)
 		 local);
 }
 
+/*
+ * Restores one guest's watches on its new connection; each fires once
+ * (the protocol allows spurious events), so the guest re-reads what it
+ * may have missed while the daemon was down.
+ */
+static void
+domain_restore_watches(struct domain *d, const struct wal_domain *w)
+{
+	for (uint32_t i = 0; i < w->nwatches; i++) {
+		const struct wal_watch *ww = &w->watches[i];
+		int rc = store_watch(d->conn->sc, ww->path, ww->token,
+				     ww->depth);
+
+		if (rc < 0) {
+			log_warn("domain %u: watch %s %s not restored: %s",
+				 d->domid, ww->path, ww->token, strerror(-rc));
+			continue;
+		}
+		conn_event(d->conn, ww->path, ww->token);
+	}
+}
+
+/*
+ * One domain of the recovered table: map its ring and bind its event
+ * channel again, as INTRODUCE did, and serve the ring from where the guest
+ * left it. A domain that cannot be reached any more (it died while the
+ * daemon was down) is dropped from the table with a RELEASE record; its
+ * nodes stay and no @releaseDomain fires (nobody told us it is gone; the
+ * toolstack's RELEASE then answers ENOENT).
+ */
+static void
+domain_restore_one(struct domains *ds, const struct wal_domain *w)
+{
+	xenevtchn_port_or_error_t local;
+	struct domain *d;
+	void *page;
+
+	if (!w->introduced) {
+		d = domain_new(ds, w->domid);
+		domain_import(d, w);
+		return;
+	}
+	page = xengnttab_map_grant_ref(ds->xgt, w->domid,
+				       GNTTAB_RESERVED_XENSTORE,
+				       PROT_READ | PROT_WRITE);
+	local = -1;
+	if (page != NULL)
+		local = xenevtchn_bind_interdomain(ds->xce, w->domid,
+						   w->remote_port);
+	if (page == NULL || local < 0) {
+		struct wal_domain_change ch = {
+			.kind = WAL_DOMAIN_RELEASE, .domid = w->domid,
+		};
+
+		log_err("domain %u: its ring cannot be restored (%s: %s); "
+			"forgotten, its nodes are kept", w->domid,
+			page == NULL ? "mapping" : "binding", strerror(errno));
+		if (page != NULL)
+			xengnttab_unmap(ds->xgt, page, 1);
+		durable_domain(ds->srv->dur, &ch);
+		return;
+	}
+	d = domain_new(ds, w->domid);
+	domain_import(d, w);
+	d->intf = page;
+	d->local_port = (uint32_t)local;
+	ds->nintroduced++;
+	if (ring_attach(d) == NULL) {
+		log_warn("domain %u: restored, its ring stays ignored (error "
+			 "%u) until it reconnects", d->domid, d->error);
+		/* Its watches went with the connection it lost. */
+		domain_log_watches_gone(d);
+	} else {
+		d->conn->restored = true;
+		domain_restore_watches(d, w);
+	}
+	log_info("domain %u: restored, port %u (local %d), %u watch(es)",
+		 d->domid, d->remote_port, local, w->nwatches);
+}
+
+/* The domains of the recovered state, in domid order. */
+static void
+domains_restore(struct domains *ds)
+{
+	const struct wal_domtab *t = durable_domains(ds->srv->dur);
+	uint32_t n = wal_domtab_count(t), *ids;
+
+	if (n == 0)
+		return;
+	/* Restoring may drop records from the table: walk a copy of ids. */
+	ids = xcalloc(n, sizeof(*ids));
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = wal_domtab_at(t, i)->domid;
+	for (uint32_t i = 0; i < n; i++)
+		domain_restore_one(ds, wal_domtab_find(t, ids[i]));
+	free(ids);
+	if (ds->nintroduced)
+		domain_scan_arm(ds);
+}
+
 int
 domains_open(struct server *srv)
 {
@@ -316,6 +494,7 @@ domains_open(struct server *srv)
 		return rc;
 	}
 	domain_open_dom0(ds);
+	domains_restore(ds);
 	log_info("domains: guest rings enabled");
 	return 0;
 }
@@ -387,6 +566,7 @@ domain_reintroduce(struct domains *ds, struct domain *d, uint64_t gfn,
 	d->resets++;
 	log_info("domain %u: introduced again: connection reset", d->domid);
 	ring_connect(d);
+	domain_log_set(d);
 	return 0;
 }
 
@@ -434,6 +614,7 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	ds->nintroduced++;
 	ring_connect(d);
 	domain_scan_arm(ds);
+	domain_log_set(d);
 	log_info("domain %u: introduced, port %u (local %d)", domid, port,
 		 local);
 	store_fire_special(srv->store, "@introduceDomain", domid);
@@ -456,6 +637,7 @@ domain_release(struct server *srv, uint32_t domid)
 	if (rc < 0)
 		return rc;
 	log_info("domain %u: released", domid);
+	domain_log_kind(d, WAL_DOMAIN_RELEASE);
 	domain_free(srv->doms, d);
 	store_domain_gone(srv->store, domid, srv->cfg.keep_orphans);
 	store_fire_special(srv->store, "@releaseDomain", domid);
@@ -473,6 +655,7 @@ domain_resume(struct server *srv, uint32_t domid)
 	if (d == NULL || !d->introduced)
 		return -ENOENT;
 	d->shutdown = false;
+	domain_log_set(d);
 	return 0;
 }
 
@@ -493,6 +676,7 @@ domain_set_target(struct server *srv, uint32_t domid, uint32_t tdomid)
 
 		store_conn_set_caller(d->conn->sc, &who);
 	}
+	domain_log_set(d);
 	return 0;
 }
 
@@ -526,5 +710,6 @@ domain_set_features(struct server *srv, uint32_t domid, uint32_t bits)
 	if (d == NULL)
 		d = domain_new(srv->doms, domid);
 	d->features = bits;
+	domain_log_set(d);
 	return 0;
 }

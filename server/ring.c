@@ -224,6 +224,9 @@ ring_want(struct conn *c, bool rd, bool wr)
 	if (c->dead && d && d->error == XENSTORE_ERROR_NONE)
 		(void)ring_fail(d, XENSTORE_ERROR_PROTO,
 				"message longer than 4096 bytes");
+	/* Dropped by conn.c while attached: its watches go with it. */
+	if (c->dead && d)
+		domain_log_watches_gone(d);
 }
 
 static void
@@ -263,16 +266,28 @@ ring_disconnect(struct domain *d, const char *why)
 	store_reset_watches(c->sc);
 	conn_txn_clear(c);
 	conn_drop(c, why);
+	domain_log_watches_gone(d);
+}
+
+/* A new connection serving d's ring from its current indices. */
+static struct conn *
+ring_new_conn(struct domain *d)
+{
+	const struct store_caller who = {
+		d->domid, d->target, d->priv,
+	};
+	struct ring_tp *tp = xmalloc(sizeof(*tp));
+
+	tp->dom = d;
+	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
+	d->conn->features = d->features;
+	return d->conn;
 }
 
 void
 ring_connect(struct domain *d)
 {
-	const struct store_caller who = {
-		d->domid, d->target, d->priv,
-	};
 	struct xenstore_domain_interface *intf = d->intf;
-	struct ring_tp *tp;
 
 	ring_disconnect(d, NULL);
 	ring_store(&intf->req_cons, 0);
@@ -288,11 +303,31 @@ ring_connect(struct domain *d)
 	ring_store(&intf->connection, XENSTORE_CONNECTED);
 	d->error = XENSTORE_ERROR_NONE;
 	d->kick = true;
+	(void)ring_new_conn(d);
+}
 
-	tp = xmalloc(sizeof(*tp));
-	tp->dom = d;
-	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
-	d->conn->features = d->features;
+struct conn *
+ring_attach(struct domain *d)
+{
+	struct xenstore_domain_interface *intf = d->intf;
+	uint32_t err = ring_load(&intf->error);
+
+	/* Ignored before the restart: ignored still, until a reset. */
+	if (err != XENSTORE_ERROR_NONE) {
+		d->error = err;
+		return NULL;
+	}
+	ring_store(&intf->server_features,
+		   ring_load(&intf->server_features) | d->features);
+	d->error = XENSTORE_ERROR_NONE;
+	d->kick = true;
+	return ring_new_conn(d);
+}
+
+struct domain *
+ring_conn_domain(const struct conn *c)
+{
+	return c->ops == &ring_conn_ops ? ring_dom(c) : NULL;
 }
 
 bool

@@ -172,6 +172,9 @@ struct conn {
 	STAILQ_HEAD(, conn_out) out;
 	size_t out_bytes;		/* sum of unwritten bytes in out */
 	uint32_t nreplies;		/* replies in out: requests outstanding */
+	/* Serves a guest's ring again after a daemon restart: a header
+	 * tx_id it does not know is a transaction the crash lost (EAGAIN). */
+	bool restored;
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -377,6 +380,24 @@ int domain_set_features(struct server *srv, uint32_t domid, uint32_t bits);
 /* IS_DOMAIN_INTRODUCED: 0 and DOMID_SELF always are. */
 bool domain_is_introduced(struct server *srv, uint32_t domid);
 
+/*
+ * The log's (and live update's) view of a domain: a plain struct wal_domain
+ * (wal/wal.h) without watches and handles. export fills *out; import sets
+ * d's identity fields from w (not its mapping, port binding or
+ * connection).
+ */
+struct wal_domain;
+void domain_export(const struct domain *d, struct wal_domain *out);
+void domain_import(struct domain *d, const struct wal_domain *w);
+/*
+ * Logs a WATCH (add) or UNWATCH of c if c is a guest's ring connection;
+ * nothing for sockets and dom0's ring. Strings borrowed.
+ */
+void domain_log_watch(struct conn *c, bool add, const char *path,
+		      const char *token, int depth);
+/* d's connection lost its watches: logged if the table has any. */
+void domain_log_watches_gone(struct domain *d);
+
 /* ---- ring.c: the ring transport ----------------------------------------- */
 
 /*
@@ -386,6 +407,15 @@ bool domain_is_introduced(struct server *srv, uint32_t domid);
  * notified at the end of the iteration.
  */
 void ring_connect(struct domain *d);
+/*
+ * After a daemon restart: a connection for d's ring as the guest left it
+ * (indices, partial messages in the ring and connection field untouched;
+ * server_features offered again). A ring whose error field is set stays
+ * ignored: NULL. The guest is notified at the end of the iteration.
+ */
+struct conn *ring_attach(struct domain *d);
+/* The domain c serves if c is an attached ring connection, else NULL. */
+struct domain *ring_conn_domain(const struct conn *c);
 /* Drops d's connection (its watches and transactions at once), if any. */
 void ring_disconnect(struct domain *d, const char *why);
 /* The guest set connection = RECONNECT and the feature is offered. */
@@ -408,6 +438,16 @@ void durable_close(struct durable *d);
 void durable_mutation(struct durable *d, const struct store_mutation *m);
 void durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
 		   uint32_t value);
+/*
+ * Appends a WAL_REC_DOMAIN record and applies it to the live domain table
+ * (what snapshots write). A change that does not apply to the table is a
+ * bug: logged, not appended. Never fails otherwise.
+ */
+struct wal_domain_change;
+void durable_domain(struct durable *d, const struct wal_domain_change *ch);
+/* The live domain table (borrowed; NULL without durable state). */
+struct wal_domtab;
+const struct wal_domtab *durable_domains(const struct durable *d);
 /* 0 if a change may be made now, else -ENOSPC or -EIO (logged). */
 int durable_check(struct durable *d);
 /* Before-sleep: write this iteration's records; may start a snapshot. */

@@ -74,7 +74,7 @@ START_TEST(test_snapshot_roundtrip_equal)
 	uint32_t v;
 	char *why = NULL;
 
-	ck_assert_int_eq(snap_write(a, 42, tdir, &wi), 0);
+	ck_assert_int_eq(snap_write(a, NULL, 42, tdir, &wi), 0);
 	ck_assert_uint_eq(wi.seq, 42);
 	ck_assert_uint_gt(wi.nodes, 3000);
 	ck_assert_uint_lt(wi.file_bytes, wi.raw_bytes);
@@ -102,7 +102,7 @@ START_TEST(test_snapshot_background_child_installs_file)
 	pid_t pid;
 	int status;
 
-	ck_assert_int_eq(snap_write_background(a, 7, tdir, &pid), 0);
+	ck_assert_int_eq(snap_write_background(a, NULL, 7, tdir, &pid), 0);
 	/* The parent goes on changing its store; the child saw it before. */
 	ck_assert_int_eq(store_write(c, 0, "/after", "x", 1), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -142,7 +142,7 @@ START_TEST(test_snapshot_refuses_damaged_files)
 	struct snap_info wi = { 0 };
 	struct stat st;
 
-	ck_assert_int_eq(snap_write(a, 1, tdir, &wi), 0);
+	ck_assert_int_eq(snap_write(a, NULL, 1, tdir, &wi), 0);
 	ck_assert_int_eq(stat(wi.path, &st), 0);
 	tst_flip_byte(wi.path, st.st_size / 2, 0x21);
 	expect_refused(wi.path, "checksum");
@@ -185,7 +185,7 @@ START_TEST(test_snapshot_prune_keeps_newest)
 	FILE *f;
 
 	for (uint64_t seq = 3; seq <= 30; seq += 9)
-		ck_assert_int_eq(snap_write(a, seq, tdir, NULL), 0);
+		ck_assert_int_eq(snap_write(a, NULL, seq, tdir, NULL), 0);
 	f = fopen(tmp, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);

@@ -26,6 +26,7 @@ struct wal;
 /* Record types (the frame's type field). */
 #define WAL_REC_MUTATION	1	/* lxs.Mutation */
 #define WAL_REC_QUOTA		2	/* lxs.QuotaChange */
+#define WAL_REC_DOMAIN		3	/* lxs.DomainChange */
 
 /* Largest payload a frame may carry; larger lengths are corruption. */
 #define WAL_REC_MAX		(256u << 20)
@@ -213,5 +214,100 @@ int wal_decode_quota(const void *payload, uint32_t len, struct wal_quota *q,
 int wal_decode_perm(const uint8_t *p, size_t len, struct store_perm *out);
 /* Decodes and applies a WAL_REC_QUOTA payload. */
 int wal_apply_quota(struct store *s, const void *payload, uint32_t len);
+
+/* --- domain records (wal/domain.c) ----------------------------------------- */
+
+/* A watch of a guest's ring connection. Strings owned by the record. */
+struct wal_watch {
+	char *path;			/* as the guest gave it */
+	char *token;
+	int depth;			/* < 0: unlimited */
+};
+
+/*
+ * One guest domain as a restarted daemon (or live update) needs it to
+ * serve the guest's ring again: plain data, no handles. dom0's kernel ring
+ * is not one (it is found again at every start). The daemon converts its
+ * struct domain to and from this (server/domain.c, domain_export and
+ * domain_import); the log, the snapshots and the inspect tool see only
+ * this.
+ */
+struct wal_domain {
+	uint32_t domid;
+	bool introduced;		/* false: only SET_FEATURE so far */
+	uint64_t gfn;
+	uint32_t remote_port;
+	uint32_t features;
+	uint32_t target;		/* LXS_DOMID_INVALID: none */
+	bool shutdown;
+	uint32_t nwatches;
+	struct wal_watch *watches;	/* owned */
+};
+
+/* Frees the watches of d (not d itself). */
+void wal_domain_release(struct wal_domain *d);
+
+enum wal_domain_kind {
+	WAL_DOMAIN_SET = 0,		/* dom is the new record; watches kept */
+	WAL_DOMAIN_RELEASE = 1,
+	WAL_DOMAIN_WATCH = 2,		/* path, token, depth */
+	WAL_DOMAIN_UNWATCH = 3,		/* path, token */
+	WAL_DOMAIN_RESET_WATCHES = 4,
+};
+
+/* One WAL_REC_DOMAIN record. Everything borrowed. */
+struct wal_domain_change {
+	enum wal_domain_kind kind;
+	uint32_t domid;
+	const struct wal_domain *dom;	/* SET (its watches are ignored) */
+	const char *path, *token;	/* WATCH, UNWATCH */
+	int depth;			/* WATCH; < 0 unlimited */
+};
+
+const char *wal_domain_kind_name(enum wal_domain_kind k);
+void wal_encode_domain_change(const struct wal_domain_change *ch,
+			      struct buf *out);
+/*
+ * Decodes a WAL_REC_DOMAIN payload and calls fn with it (borrowed for the
+ * call). Returns fn's result, or -EINVAL for a payload that is not a valid
+ * lxs.DomainChange (a required field missing, an unknown kind, a SET
+ * without its domain or a WATCH without its watch).
+ */
+int wal_decode_domain_change(const void *payload, uint32_t len,
+			     int (*fn)(void *arg,
+				       const struct wal_domain_change *ch),
+			     void *arg);
+/* One lxs.Domain with its watches (the snapshot's form); appends. */
+void wal_encode_domain(const struct wal_domain *d, struct buf *out);
+/* Decodes an lxs.Domain into *out (release with wal_domain_release). */
+int wal_decode_domain(const void *payload, uint32_t len,
+		      struct wal_domain *out);
+
+/*
+ * The domain table: what replay rebuilds from snapshots and WAL_REC_DOMAIN
+ * records, and what the daemon keeps live (durable.c) with the same
+ * changes. Sorted by domid. Caller frees with wal_domtab_free.
+ */
+struct wal_domtab;
+
+struct wal_domtab *wal_domtab_new(void);
+void wal_domtab_free(struct wal_domtab *t);	/* NULL is a no-op */
+uint32_t wal_domtab_count(const struct wal_domtab *t);
+/* The i-th record in domid order, or NULL; borrowed until a change. */
+const struct wal_domain *wal_domtab_at(const struct wal_domtab *t,
+				       uint32_t i);
+const struct wal_domain *wal_domtab_find(const struct wal_domtab *t,
+					 uint32_t domid);
+/* Adds a copy of d with its watches (snapshot load); -EEXIST if known. */
+int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
+/*
+ * Applies one change. -EINVAL if it does not apply: anything but SET for
+ * an unknown domain, a WATCH that exists or an UNWATCH that does not.
+ */
+int wal_domtab_change(struct wal_domtab *t,
+		      const struct wal_domain_change *ch);
+/* Decodes and applies a WAL_REC_DOMAIN payload; 0 or -EINVAL. */
+int wal_domtab_apply(struct wal_domtab *t, const void *payload,
+		     uint32_t len);
 
 #endif
