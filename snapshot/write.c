@@ -160,8 +160,9 @@ snapw_record(struct snap_writer *w, uint32_t type, const ProtobufCMessage *m)
 /*
  * SNAP_REC_DOMAINS: lxs.SnapDomains, i.e. field 1 (0x0a) repeated, each
  * an lxs.Domain as wal/domain.c encodes it (the one place that knows the
- * domain record). Written even when empty: a reader can tell "no domains"
- * from "a writer that did not know domains".
+ * domain record). Written even when the table is empty, so a reader can
+ * tell "no domains" from "a writer that did not know domains"; without a
+ * table (doms NULL: a tool's export) the file is what such a writer made.
  */
 static void
 snapw_domains(struct snap_writer *w, const struct wal_domtab *doms)
@@ -331,7 +332,8 @@ snap_write(const struct store *s, const struct wal_domtab *doms, uint64_t seq,
 	w->perms = xcalloc(w->nperms_cap, sizeof(*w->perms));
 	w->permp = xcalloc(w->nperms_cap, sizeof(*w->permp));
 	snapw_meta(w, s);
-	snapw_domains(w, doms);
+	if (doms)
+		snapw_domains(w, doms);
 	store_walk(s, snapw_node, w);
 	snapw_flush_nodes(w);
 	end.nodes = w->total_nodes;
