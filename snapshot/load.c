@@ -435,9 +435,10 @@ snap_load_domains(const char *path, struct store *s, struct wal_domtab *doms,
 
 int
 snap_scan(const char *path, store_walk_fn fn, void *arg, struct store *meta,
-	  struct snap_info *out, char **why)
+	  struct wal_domtab *doms, struct snap_info *out, char **why)
 {
-	struct snap_reader r = { .meta = meta, .fn = fn, .fn_arg = arg };
+	struct snap_reader r = { .meta = meta, .doms = doms, .fn = fn,
+				 .fn_arg = arg };
 
 	return snap_read(r, path, out, why);
 }

@@ -65,12 +65,14 @@ int snap_load_domains(const char *path, struct store *s,
 
 /*
  * Like snap_load, but each node goes to fn (in pre-order, borrowed for the
- * call) instead of into a store; the quotas go into meta when it is not
- * NULL. Returns 0, -errno (with *why), or fn's value if fn stopped the
- * scan by returning non-zero.
+ * call) instead of into a store; the quotas go into meta and the domain
+ * records into doms (an empty table) when they are not NULL. Returns 0,
+ * -errno (with *why), or fn's value if fn stopped the scan by returning
+ * non-zero.
  */
 int snap_scan(const char *path, store_walk_fn fn, void *arg,
-	      struct store *meta, struct snap_info *out, char **why);
+	      struct store *meta, struct wal_domtab *doms,
+	      struct snap_info *out, char **why);
 
 /* Checks a snapshot completely without building a store. */
 int snap_verify(const char *path, struct snap_info *out, char **why);

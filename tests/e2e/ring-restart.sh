@@ -36,6 +36,20 @@ ring_check "its initial event" 41 "EVENT data gone" event
 ring_check "and unwatches it" 41 OK unwatch data gone
 ring_check "41 starts a transaction" 41 OK txn
 ring_check "and writes in it" 41 OK write data/t 1
+# lxenstore-inspect log shows the domain records.
+INS=$top_builddir/lxenstore-inspect
+"$INS" --state-dir "$LXS_TMP/state" log >"$LXS_TMP/inslog" 2>&1 ||
+	fail "inspect log: $(tail -n 3 "$LXS_TMP/inslog")"
+grep -q -E '^[0-9]+ [^ ]+ 42 DOMAIN introduced gfn=4138,port=1,features=7,target=-$' \
+	"$LXS_TMP/inslog" && ok "inspect log: INTRODUCE 42" ||
+	fail "inspect log: $(grep ' 42 ' "$LXS_TMP/inslog" | head -n 3)"
+grep -q -E '^[0-9]+ [^ ]+ 42 DOMAIN introduced .*target=40$' "$LXS_TMP/inslog" &&
+	ok "inspect log: SET_TARGET 42 40" || fail "inspect log: no SET_TARGET"
+grep -q -E '^[0-9]+ [^ ]+ 43 DOMAIN configured gfn=0,port=0,features=6,target=-$' \
+	"$LXS_TMP/inslog" && ok "inspect log: SET_FEATURE 43" ||
+	fail "inspect log: no SET_FEATURE 43"
+grep -q -E '^[0-9]+ [^ ]+ 41 UNWATCH data gone$' "$LXS_TMP/inslog" &&
+	ok "inspect log: UNWATCH" || fail "inspect log: no UNWATCH of 41"
 check_raw "a snapshot now: the rest is only in the log" "CONTROL OK\\0" \
 	'CONTROL:snapshot\0'
 i=0
@@ -86,6 +100,19 @@ ring_check "the depth-limited watch ignores a grandchild" 42 OK \
 	write data/c/d 4
 ring_check "40 writes after the restart" 40 OK write data/a 5
 ring_check "40 gets its event" 40 "EVENT data/a w40" event
+
+# lxenstore-inspect: the domain table, from the snapshot and the log.
+"$INS" --state-dir "$LXS_TMP/state" log >"$LXS_TMP/inslog" 2>&1 ||
+	fail "inspect log: $(tail -n 3 "$LXS_TMP/inslog")"
+grep -q -E '^[0-9]+ [^ ]+ 42 WATCH /local/domain/42/data w42,depth=1$' \
+	"$LXS_TMP/inslog" && ok "inspect log: a watch with a depth" ||
+	fail "inspect log: no watch of 42"
+"$INS" --state-dir "$LXS_TMP/state" stat >"$LXS_TMP/insstat" 2>&1 ||
+	fail "inspect stat: $(tail -n 3 "$LXS_TMP/insstat")"
+check_eq "inspect stat: the domain table" \
+	"domains: 5|40 introduced gfn=4136 port=1 features=7 target=- watches=1|watch data w40|41 introduced gfn=4137 port=1 features=7 target=- watches=1|watch @releaseDomain r41|42 introduced gfn=4138 port=1 features=7 target=40 watches=1|watch /local/domain/42/data w42 depth=1|43 configured gfn=0 port=0 features=6 target=- watches=0|44 introduced gfn=4140 port=1 features=7 target=- watches=0" \
+	"$(sed -n '/^domains:/,/^watches:/p' "$LXS_TMP/insstat" | sed '$d' |
+		sed 's/^ *//; s/  */ /g' | tr '\n' '|' | sed 's/|$//')"
 
 # RELEASE after the restart: nodes removed, @releaseDomain fires.
 check_raw "RELEASE 40" "RELEASE OK\\0|ERROR ENOENT\\0" 'RELEASE:40\0' \
