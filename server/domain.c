@@ -45,6 +45,7 @@ struct domains {
 	uint64_t scan_timer;
 	uint64_t events;
 	uint64_t notifies;
+	long crash_countdown;		/* LXS_TEST_CRASH_BEFORE_RING_REPLY */
 };
 
 /* ---- the table ------------------------------------------------------------- */
@@ -124,16 +125,51 @@ domain_log_kind(struct domain *d, enum wal_domain_kind kind)
 	durable_domain(d->srv->dur, &ch);
 }
 
+/* d's record in the log's table, or NULL (dom0's ring has none). */
+static const struct wal_domain *
+domain_logged(const struct domain *d)
+{
+	if (d->priv)
+		return NULL;
+	return wal_domtab_find(durable_domains(d->srv->dur), d->domid);
+}
+
 void
 domain_log_watches_gone(struct domain *d)
 {
-	const struct wal_domain *w;
+	const struct wal_domain *w = domain_logged(d);
 
-	if (d->priv)
-		return;
-	w = wal_domtab_find(durable_domains(d->srv->dur), d->domid);
 	if (w && w->nwatches)
 		domain_log_kind(d, WAL_DOMAIN_RESET_WATCHES);
+}
+
+void
+domain_log_ring_reset(struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+
+	if (w && w->nreplies)
+		domain_log_kind(d, WAL_DOMAIN_RING_RESET);
+}
+
+void
+domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
+		 uint32_t len)
+{
+	struct wal_domain_change ch = {
+		.kind = WAL_DOMAIN_RING_REPLY, .domid = d->domid,
+		.req_end = req_end, .reply = reply, .reply_len = len,
+	};
+
+	durable_domain(d->srv->dur, &ch);
+}
+
+bool
+domain_test_crash_point(struct server *srv)
+{
+	struct domains *ds = srv->doms;
+
+	return ds->crash_countdown > 0 && --ds->crash_countdown == 0;
 }
 
 void
@@ -262,6 +298,7 @@ domains_kick(struct server *srv)
 
 		if (!d->introduced)
 			continue;
+		ring_settle(d);
 		if (d->kick) {
 			d->kick = false;
 			ds->notifies++;
@@ -429,7 +466,7 @@ domain_restore_one(struct domains *ds, const struct wal_domain *w)
 	d->intf = page;
 	d->local_port = (uint32_t)local;
 	ds->nintroduced++;
-	if (ring_attach(d) == NULL) {
+	if (ring_attach(d, w->replies, w->nreplies) == NULL) {
 		log_warn("domain %u: restored, its ring stays ignored (error "
 			 "%u) until it reconnects", d->domid, d->error);
 		/* Its watches went with the connection it lost. */
@@ -466,12 +503,20 @@ int
 domains_open(struct server *srv)
 {
 	struct domains *ds = xcalloc(1, sizeof(*ds));
+	const char *test_hook;
 	int rc;
 
 	ds->srv = srv;
 	ds->evtchn_fd = -1;
 	TAILQ_INIT(&ds->list);
 	srv->doms = ds;
+	test_hook = getenv("LXS_TEST_CRASH_BEFORE_RING_REPLY");
+	if (test_hook) {
+		ds->crash_countdown = strtol(test_hook, NULL, 10);
+		log_warn("domains: LXS_TEST_CRASH_BEFORE_RING_REPLY=%ld: the "
+			 "daemon kills itself before a logged reply (tests "
+			 "only)", ds->crash_countdown);
+	}
 	ds->xce = xenevtchn_open(NULL, 0);
 	if (ds->xce == NULL) {
 		log_info("domains: no event channels (%s): guest rings "

@@ -132,6 +132,14 @@ struct conn_ops {
 	bool (*can_write)(struct conn *c);
 	void (*want)(struct conn *c, bool rd, bool wr);
 	void (*close)(struct conn *c);
+	/* Optional (NULL for sockets). request: a whole message was read,
+	 * before dispatch; true if the transport answered it itself (a ring
+	 * replaying a logged reply after a restart). handled: after dispatch;
+	 * tail is durable_tail() before it, so a change is tail advancing.
+	 * replied: a reply has been written completely. */
+	bool (*request)(struct conn *c, const struct xsd_sockmsg *hdr);
+	void (*handled)(struct conn *c, uint64_t tail);
+	void (*replied)(struct conn *c);
 };
 
 /*
@@ -172,6 +180,8 @@ struct conn {
 	STAILQ_HEAD(, conn_out) out;
 	size_t out_bytes;		/* sum of unwritten bytes in out */
 	uint32_t nreplies;		/* replies in out: requests outstanding */
+	/* The reply queued by the request being dispatched (or NULL). */
+	struct conn_out *last_reply;
 	/* Serves a guest's ring again after a daemon restart: a header
 	 * tx_id it does not know is a transaction the crash lost (EAGAIN). */
 	bool restored;
@@ -213,6 +223,8 @@ bool conn_input_paused(const struct conn *c);
  */
 void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		const void *payload, size_t len);
+/* Queues a complete message (header + payload, copied) as a reply. */
+void conn_reply_raw(struct conn *c, const void *msg, uint32_t len);
 /* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
 void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
 /* Queues a WATCH_EVENT "path\0token\0"; enforces CONN_OUT_HARD. */
@@ -397,6 +409,17 @@ void domain_log_watch(struct conn *c, bool add, const char *path,
 		      const char *token, int depth);
 /* d's connection lost its watches: logged if the table has any. */
 void domain_log_watches_gone(struct domain *d);
+/* d's ring was reset: logged if the table has replies for it. */
+void domain_log_ring_reset(struct domain *d);
+/* Logs the reply (borrowed) to d's request that ended at req_end. */
+void domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
+		      uint32_t len);
+/*
+ * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the
+ * N-th logged ring reply since start, which then kills the daemon right
+ * before that reply is written into the ring.
+ */
+bool domain_test_crash_point(struct server *srv);
 
 /* ---- ring.c: the ring transport ----------------------------------------- */
 
@@ -413,7 +436,15 @@ void ring_connect(struct domain *d);
  * server_features offered again). A ring whose error field is set stays
  * ignored: NULL. The guest is notified at the end of the iteration.
  */
-struct conn *ring_attach(struct domain *d);
+struct wal_reply;
+struct conn *ring_attach(struct domain *d, const struct wal_reply *replies,
+			 uint32_t n);
+/*
+ * Before-sleep, last step: publishes req_cons up to everything read when
+ * every reply is in rsp[] (catches up on requests without a reply and
+ * partial messages).
+ */
+void ring_settle(struct domain *d);
 /* The domain c serves if c is an attached ring connection, else NULL. */
 struct domain *ring_conn_domain(const struct conn *c);
 /* Drops d's connection (its watches and transactions at once), if any. */

@@ -925,6 +925,66 @@ START_TEST(test_wal_domain_record_roundtrip)
 }
 END_TEST
 
+/*
+ * Replies to ring requests: kept while a later one is less than a ring
+ * (WAL_RING_WINDOW bytes of requests) ahead, across the 2^32 wrap; kept by
+ * SET, dropped by RING_RESET; one shorter than a header is refused.
+ */
+START_TEST(test_wal_domain_ring_replies)
+{
+	struct wal_domtab *t = wal_domtab_new(), *back = wal_domtab_new();
+	struct wal_domain d = dom_rec(3, true), got;
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 3,
+					.dom = &d };
+	unsigned char msg[20] = { 0 };
+	const struct wal_domain *w;
+	struct buf b = { 0 };
+
+	dom_log(t, NULL, &ch);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_REPLY,
+					 .domid = 3, .reply = msg,
+					 .reply_len = sizeof(msg) };
+	ch.req_end = 0xfffffff0u;
+	msg[4] = 1;
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x100u;		/* wrapped: 0x110 bytes later */
+	msg[4] = 2;
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x3f0u;		/* 0x400 after the first: it goes */
+	msg[4] = 3;
+	dom_log(t, NULL, &ch);
+	w = wal_domtab_find(t, 3);
+	ck_assert_uint_eq(w->nreplies, 2);
+	ck_assert_uint_eq(w->replies[0].req_end, 0x100u);
+	ck_assert_uint_eq(w->replies[0].data[4], 2);
+	ck_assert_uint_eq(w->replies[1].len, sizeof(msg));
+	/* SET (SET_TARGET, say) keeps them; the snapshot form carries them. */
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_SET, .domid = 3,
+					 .dom = &d };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 2);
+	wal_encode_domain(wal_domtab_find(t, 3), &b);
+	ck_assert_int_eq(wal_decode_domain(b.data, (uint32_t)b.len, &got), 0);
+	ck_assert_uint_eq(got.nreplies, 2);
+	ck_assert_uint_eq(got.replies[1].req_end, 0x3f0u);
+	ck_assert_uint_eq(got.replies[1].data[4], 3);
+	ck_assert_int_eq(wal_domtab_put(back, &got), 0);
+	ck_assert_uint_eq(wal_domtab_find(back, 3)->nreplies, 2);
+	wal_domain_release(&got);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_RESET,
+					 .domid = 3 };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 0);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_REPLY,
+					 .domid = 3, .reply = msg,
+					 .reply_len = 15 };
+	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
+	buf_free(&b);
+	wal_domtab_free(t);
+	wal_domtab_free(back);
+}
+END_TEST
+
 static Suite *
 wal_suite(void)
 {
@@ -956,6 +1016,7 @@ wal_suite(void)
 	tcase_add_test(codec, test_wal_domain_change_codec_builds_table);
 	tcase_add_test(codec, test_wal_domain_change_rejects);
 	tcase_add_test(codec, test_wal_domain_record_roundtrip);
+	tcase_add_test(codec, test_wal_domain_ring_replies);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, crash);
 	suite_add_tcase(s, codec);

@@ -18,6 +18,9 @@
  *   WATCH PATH TOKEN[,depth=N]          (a guest ring's watch)
  *   UNWATCH PATH TOKEN
  *   RESET-WATCHES - -
+ *   RING-REPLY req_end=N SIZE           (the reply to a ring request that
+ *                                        changed something, SIZE bytes)
+ *   RING-RESET - -                      (its ring's indices went to 0)
  * Records are decoded by the code replay uses (inspect-tap.c, wal/).
  *
  * --path PREFIX keeps operations on PREFIX or below it, and deletions of
@@ -142,11 +145,18 @@ inspect_log_domain(void *arg, const struct wal_domain_change *ch)
 			printf(",depth=%d", ch->depth);
 		putchar('\n');
 		return 0;
+	case WAL_DOMAIN_RING_REPLY:
+		if (c->prefix == NULL)
+			printf("%" PRIu64 " %s %u RING-REPLY req_end=%u %u\n",
+			       c->seq, c->when, ch->domid, ch->req_end,
+			       ch->reply_len);
+		return 0;
 	default:
 		if (c->prefix == NULL)
 			printf("%" PRIu64 " %s %u %s - -\n", c->seq, c->when,
 			       ch->domid, ch->kind == WAL_DOMAIN_RELEASE ?
-			       "RELEASE" : "RESET-WATCHES");
+			       "RELEASE" : ch->kind == WAL_DOMAIN_RING_RESET ?
+			       "RING-RESET" : "RESET-WATCHES");
 		return 0;
 	}
 }

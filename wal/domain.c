@@ -18,6 +18,9 @@
 #include "wal/wal.h"
 #include "wal/wal.pb-c.h"
 
+/* A reply is at least a message header. */
+#define WAL_REPLY_MIN		16u
+
 struct wal_domtab {
 	struct wal_domain *v;		/* sorted by domid */
 	uint32_t n, cap;
@@ -42,6 +45,21 @@ wal_watch_release(struct wal_watch *w)
 }
 
 void
+wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++)
+		free(v[i].data);
+	memmove(v, v + k, (*n - k) * sizeof(*v));
+	*n -= k;
+}
+
+static void
+wal_domain_drop_replies(struct wal_domain *d, uint32_t n)
+{
+	wal_replies_drop(d->replies, &d->nreplies, n);
+}
+
+void
 wal_domain_release(struct wal_domain *d)
 {
 	for (uint32_t i = 0; i < d->nwatches; i++)
@@ -49,6 +67,30 @@ wal_domain_release(struct wal_domain *d)
 	free(d->watches);
 	d->watches = NULL;
 	d->nwatches = 0;
+	wal_domain_drop_replies(d, d->nreplies);
+	free(d->replies);
+	d->replies = NULL;
+}
+
+/* Appends a copy; the ones a window or more behind it are dropped. */
+static void
+wal_domain_add_reply(struct wal_domain *d, uint32_t req_end,
+		     const void *data, uint32_t len)
+{
+	uint32_t old = 0;
+	struct wal_reply *r;
+
+	while (old < d->nreplies &&
+	       req_end - d->replies[old].req_end >= WAL_RING_WINDOW)
+		old++;
+	wal_domain_drop_replies(d, old);
+	d->replies = xrealloc(d->replies,
+			      (d->nreplies + 1) * sizeof(*d->replies));
+	r = &d->replies[d->nreplies++];
+	r->req_end = req_end;
+	r->len = len;
+	r->data = xmalloc(len);
+	memcpy(r->data, data, len);
 }
 
 static void
@@ -73,11 +115,22 @@ wal_domain_find_watch(const struct wal_domain *d, const char *path,
 
 /* ---- protobuf-c messages -------------------------------------------------- */
 
-/* msg and its watches point into d and ws (borrowed for a pack). */
+/* Room for the submessages of one lxs.Domain being packed. */
+struct wal_domain_pb {
+	Lxs__Watch *ws;
+	Lxs__Watch **wps;
+	Lxs__RingReply *rs;
+	Lxs__RingReply **rps;
+};
+
+/* msg and its parts point into d and pb (borrowed for a pack). */
 static void
 wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
-		  Lxs__Watch *ws, Lxs__Watch **wps, bool with_watches)
+		  const struct wal_domain_pb *pb)
 {
+	Lxs__Watch *ws = pb ? pb->ws : NULL;
+	Lxs__Watch **wps = pb ? pb->wps : NULL;
+
 	lxs__domain__init(msg);
 	msg->domid = d->domid;
 	msg->has_introduced = d->introduced;
@@ -92,8 +145,17 @@ wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
 	msg->target = d->target;
 	msg->has_shutdown = d->shutdown;
 	msg->shutdown = d->shutdown;
-	if (!with_watches)
+	if (pb == NULL)
 		return;
+	for (uint32_t i = 0; i < d->nreplies; i++) {
+		lxs__ring_reply__init(&pb->rs[i]);
+		pb->rs[i].req_end = d->replies[i].req_end;
+		pb->rs[i].reply.data = d->replies[i].data;
+		pb->rs[i].reply.len = d->replies[i].len;
+		pb->rps[i] = &pb->rs[i];
+	}
+	msg->n_replies = d->nreplies;
+	msg->replies = pb->rps;
 	for (uint32_t i = 0; i < d->nwatches; i++) {
 		lxs__watch__init(&ws[i]);
 		ws[i].path = d->watches[i].path;
@@ -128,23 +190,39 @@ wal_domain_from_msg(const Lxs__Domain *msg, struct wal_domain *d)
 				     w->has_depth && w->depth >= 0 ?
 				     w->depth : -1);
 	}
+	for (size_t i = 0; i < msg->n_replies; i++) {
+		const Lxs__RingReply *r = msg->replies[i];
+
+		if (r->reply.len < WAL_REPLY_MIN) {
+			wal_domain_release(d);
+			return -EINVAL;
+		}
+		wal_domain_add_reply(d, r->req_end, r->reply.data,
+				     (uint32_t)r->reply.len);
+	}
 	return 0;
 }
 
 void
 wal_encode_domain(const struct wal_domain *d, struct buf *out)
 {
-	Lxs__Watch *ws = xcalloc(d->nwatches + 1, sizeof(*ws));
-	Lxs__Watch **wps = xcalloc(d->nwatches + 1, sizeof(*wps));
+	struct wal_domain_pb pb = {
+		.ws = xcalloc(d->nwatches + 1, sizeof(*pb.ws)),
+		.wps = xcalloc(d->nwatches + 1, sizeof(*pb.wps)),
+		.rs = xcalloc(d->nreplies + 1, sizeof(*pb.rs)),
+		.rps = xcalloc(d->nreplies + 1, sizeof(*pb.rps)),
+	};
 	Lxs__Domain msg;
 	size_t size;
 
-	wal_domain_to_msg(d, &msg, ws, wps, true);
+	wal_domain_to_msg(d, &msg, &pb);
 	size = lxs__domain__get_packed_size(&msg);
 	lxs__domain__pack(&msg, (uint8_t *)buf_reserve(out, size));
 	out->len += size;
-	free(ws);
-	free(wps);
+	free(pb.ws);
+	free(pb.wps);
+	free(pb.rs);
+	free(pb.rps);
 }
 
 int
@@ -166,12 +244,13 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 	Lxs__DomainChange msg = LXS__DOMAIN_CHANGE__INIT;
 	Lxs__Domain dom;
 	Lxs__Watch w = LXS__WATCH__INIT;
+	Lxs__RingReply rr = LXS__RING_REPLY__INIT;
 	size_t size;
 
 	msg.kind = (Lxs__DomainChange__Kind)ch->kind;
 	msg.domid = ch->domid;
 	if (ch->kind == WAL_DOMAIN_SET) {
-		wal_domain_to_msg(ch->dom, &dom, NULL, NULL, false);
+		wal_domain_to_msg(ch->dom, &dom, NULL);
 		msg.domain = &dom;
 	}
 	if (ch->kind == WAL_DOMAIN_WATCH || ch->kind == WAL_DOMAIN_UNWATCH) {
@@ -180,6 +259,12 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 		w.has_depth = ch->depth >= 0;
 		w.depth = ch->depth;
 		msg.watch = &w;
+	}
+	if (ch->kind == WAL_DOMAIN_RING_REPLY) {
+		rr.req_end = ch->req_end;
+		rr.reply.data = (uint8_t *)ch->reply;
+		rr.reply.len = ch->reply_len;
+		msg.reply = &rr;
 	}
 	size = lxs__domain_change__get_packed_size(&msg);
 	lxs__domain_change__pack(&msg, (uint8_t *)buf_reserve(out, size));
@@ -221,8 +306,16 @@ wal_decode_domain_change(const void *payload, uint32_t len,
 		if (msg->watch->has_depth && msg->watch->depth >= 0)
 			ch.depth = msg->watch->depth;
 		break;
+	case LXS__DOMAIN_CHANGE__KIND__RING_REPLY:
+		if (msg->reply == NULL || msg->reply->reply.len < WAL_REPLY_MIN)
+			goto out;
+		ch.req_end = msg->reply->req_end;
+		ch.reply = msg->reply->reply.data;
+		ch.reply_len = (uint32_t)msg->reply->reply.len;
+		break;
 	case LXS__DOMAIN_CHANGE__KIND__RELEASE:
 	case LXS__DOMAIN_CHANGE__KIND__RESET_WATCHES:
+	case LXS__DOMAIN_CHANGE__KIND__RING_RESET:
 		break;
 	default:
 		goto out;
@@ -247,6 +340,10 @@ wal_domain_kind_name(enum wal_domain_kind k)
 		return "unwatch";
 	case WAL_DOMAIN_RESET_WATCHES:
 		return "reset-watches";
+	case WAL_DOMAIN_RING_REPLY:
+		return "ring-reply";
+	case WAL_DOMAIN_RING_RESET:
+		return "ring-reset";
 	}
 	return "?";
 }
@@ -353,9 +450,14 @@ wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d)
 	*slot = *d;
 	slot->watches = NULL;
 	slot->nwatches = 0;
+	slot->replies = NULL;
+	slot->nreplies = 0;
 	for (uint32_t i = 0; i < d->nwatches; i++)
 		wal_domain_add_watch(slot, d->watches[i].path,
 				     d->watches[i].token, d->watches[i].depth);
+	for (uint32_t i = 0; i < d->nreplies; i++)
+		wal_domain_add_reply(slot, d->replies[i].req_end,
+				     d->replies[i].data, d->replies[i].len);
 	return 0;
 }
 
@@ -368,18 +470,17 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 	int w;
 
 	if (ch->kind == WAL_DOMAIN_SET) {
-		struct wal_domain *slot;
-		struct wal_watch *ws;
-		uint32_t nws;
+		struct wal_domain *slot, keep;
 
 		if (ch->dom == NULL || ch->dom->domid != ch->domid)
 			return -EINVAL;
 		slot = wal_domtab_slot(t, ch->domid);
-		ws = slot->watches;
-		nws = slot->nwatches;
+		keep = *slot;
 		*slot = *ch->dom;
-		slot->watches = ws;
-		slot->nwatches = nws;
+		slot->watches = keep.watches;
+		slot->nwatches = keep.nwatches;
+		slot->replies = keep.replies;
+		slot->nreplies = keep.nreplies;
 		return 0;
 	}
 	/* Everything else concerns a domain the table has. */
@@ -409,6 +510,14 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 		for (uint32_t j = 0; j < d->nwatches; j++)
 			wal_watch_release(&d->watches[j]);
 		d->nwatches = 0;
+		return 0;
+	case WAL_DOMAIN_RING_REPLY:
+		if (ch->reply == NULL || ch->reply_len < WAL_REPLY_MIN)
+			return -EINVAL;
+		wal_domain_add_reply(d, ch->req_end, ch->reply, ch->reply_len);
+		return 0;
+	case WAL_DOMAIN_RING_RESET:
+		wal_domain_drop_replies(d, d->nreplies);
 		return 0;
 	default:
 		return -EINVAL;

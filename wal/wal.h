@@ -225,6 +225,24 @@ struct wal_watch {
 };
 
 /*
+ * The reply to a ring request that changed something (data owned). Kept
+ * until a later one is WAL_RING_WINDOW bytes of requests further: the
+ * daemon publishes req_cons only past requests whose reply is in the
+ * ring, and a guest never gets more than one ring (1024 bytes) ahead of
+ * req_cons, so an older request is behind req_cons for sure.
+ */
+struct wal_reply {
+	uint32_t req_end;		/* req_cons just after the request */
+	uint32_t len;
+	uint8_t *data;			/* header + payload, as sent */
+};
+
+#define WAL_RING_WINDOW		1024u
+
+/* Frees the first k of the *n replies in v and moves the rest down. */
+void wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k);
+
+/*
  * One guest domain as a restarted daemon (or live update) needs it to
  * serve the guest's ring again: plain data, no handles. dom0's kernel ring
  * is not one (it is found again at every start). The daemon converts its
@@ -242,9 +260,11 @@ struct wal_domain {
 	bool shutdown;
 	uint32_t nwatches;
 	struct wal_watch *watches;	/* owned */
+	uint32_t nreplies;
+	struct wal_reply *replies;	/* owned; oldest first */
 };
 
-/* Frees the watches of d (not d itself). */
+/* Frees the watches and replies of d (not d itself). */
 void wal_domain_release(struct wal_domain *d);
 
 enum wal_domain_kind {
@@ -253,6 +273,8 @@ enum wal_domain_kind {
 	WAL_DOMAIN_WATCH = 2,		/* path, token, depth */
 	WAL_DOMAIN_UNWATCH = 3,		/* path, token */
 	WAL_DOMAIN_RESET_WATCHES = 4,
+	WAL_DOMAIN_RING_REPLY = 5,	/* req_end, reply, reply_len */
+	WAL_DOMAIN_RING_RESET = 6,	/* the ring's indices went to 0 */
 };
 
 /* One WAL_REC_DOMAIN record. Everything borrowed. */
@@ -262,6 +284,9 @@ struct wal_domain_change {
 	const struct wal_domain *dom;	/* SET (its watches are ignored) */
 	const char *path, *token;	/* WATCH, UNWATCH */
 	int depth;			/* WATCH; < 0 unlimited */
+	uint32_t req_end;		/* RING_REPLY */
+	const void *reply;
+	uint32_t reply_len;
 };
 
 const char *wal_domain_kind_name(enum wal_domain_kind k);
@@ -302,7 +327,10 @@ const struct wal_domain *wal_domtab_find(const struct wal_domtab *t,
 int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
 /*
  * Applies one change. -EINVAL if it does not apply: anything but SET for
- * an unknown domain, a WATCH that exists or an UNWATCH that does not.
+ * an unknown domain, a WATCH that exists or an UNWATCH that does not, a
+ * RING_REPLY shorter than a message header. SET keeps the watches and
+ * replies; RING_REPLY drops the replies WAL_RING_WINDOW bytes or more
+ * behind it; RING_RESET drops them all.
  */
 int wal_domtab_change(struct wal_domtab *t,
 		      const struct wal_domain_change *ch);
