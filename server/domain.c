@@ -172,6 +172,36 @@ domain_test_crash_point(struct server *srv)
 	return ds->crash_countdown > 0 && --ds->crash_countdown == 0;
 }
 
+/*
+ * The spelling under which the table holds the watch UNWATCH path token
+ * removed: the store matches watches by absolute path, so "data" and
+ * "/local/domain/<d>/data" are the same watch. Borrowed; NULL if none.
+ */
+static const char *
+domain_watch_spelling(const struct domain *d, const struct conn *c,
+		      const char *path, const char *token)
+{
+	const struct wal_domain *w = domain_logged(d);
+	const struct store_caller *who = store_conn_caller(c->sc);
+	const char *found = NULL;
+	char *abs, *other;
+
+	if (w == NULL ||
+	    store_path_resolve(d->srv->store, who, path, true, &abs) < 0)
+		return NULL;
+	for (uint32_t i = 0; i < w->nwatches && found == NULL; i++) {
+		if (strcmp(w->watches[i].token, token) != 0 ||
+		    store_path_resolve(d->srv->store, who, w->watches[i].path,
+				       true, &other) < 0)
+			continue;
+		if (strcmp(abs, other) == 0)
+			found = w->watches[i].path;
+		free(other);
+	}
+	free(abs);
+	return found;
+}
+
 void
 domain_log_watch(struct conn *c, bool add, const char *path,
 		 const char *token, int depth)
@@ -185,7 +215,10 @@ domain_log_watch(struct conn *c, bool add, const char *path,
 	if (d == NULL || d->priv)
 		return;
 	ch.domid = d->domid;
-	durable_domain(d->srv->dur, &ch);
+	if (!add)
+		ch.path = domain_watch_spelling(d, c, path, token);
+	if (ch.path)
+		durable_domain(d->srv->dur, &ch);
 }
 
 /* Drops the connection, unbinds, unmaps and frees. */

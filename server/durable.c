@@ -613,6 +613,10 @@ durable_domain(struct durable *d, const struct wal_domain_change *ch)
 
 	if (d == NULL)
 		return;
+	/* Encoded first: ch may borrow strings of the table it changes. */
+	buf_reset(&d->enc);
+	if (d->wal)
+		wal_encode_domain_change(ch, &d->enc);
 	/* The live table takes the change exactly as replay will. */
 	rc = wal_domtab_change(d->doms, ch);
 	if (rc < 0) {
@@ -621,9 +625,6 @@ durable_domain(struct durable *d, const struct wal_domain_change *ch)
 			wal_domain_kind_name(ch->kind), strerror(-rc));
 		return;
 	}
-	buf_reset(&d->enc);
-	if (d->wal)
-		wal_encode_domain_change(ch, &d->enc);
 	durable_append(d, WAL_REC_DOMAIN);
 }
 

@@ -471,8 +471,9 @@ void durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
 		   uint32_t value);
 /*
  * Appends a WAL_REC_DOMAIN record and applies it to the live domain table
- * (what snapshots write). A change that does not apply to the table is a
- * bug: logged, not appended. Never fails otherwise.
+ * (what snapshots write); ch may borrow from that table. A change that
+ * does not apply to the table is a bug: logged, not appended. Never fails
+ * otherwise.
  */
 struct wal_domain_change;
 void durable_domain(struct durable *d, const struct wal_domain_change *ch);

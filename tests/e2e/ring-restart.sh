@@ -33,12 +33,13 @@ ring_check "41 watches @releaseDomain" 41 OK watch @releaseDomain r41
 ring_check "its initial event" 41 "EVENT @releaseDomain r41" event
 ring_check "41 watches data" 41 OK watch data gone
 ring_check "its initial event" 41 "EVENT data gone" event
-ring_check "and unwatches it" 41 OK unwatch data gone
+ring_check "and unwatches it, spelled absolute" 41 OK \
+	unwatch /local/domain/41/data gone
 ring_check "41 starts a transaction" 41 OK txn
 ring_check "and writes in it" 41 OK write data/t 1
 # lxenstore-inspect log shows the domain records.
 INS=$top_builddir/lxenstore-inspect
-"$INS" --state-dir "$LXS_TMP/state" log >"$LXS_TMP/inslog" 2>&1 ||
+"$INS" --state-dir "$LXS_TMP/state" log >"$LXS_TMP/inslog" 2>&1 && cp "$LXS_TMP/inslog" "$LXS_TMP/inslog.1" ||
 	fail "inspect log: $(tail -n 3 "$LXS_TMP/inslog")"
 grep -q -E '^[0-9]+ [^ ]+ 42 DOMAIN introduced gfn=4138,port=1,features=7,target=-$' \
 	"$LXS_TMP/inslog" && ok "inspect log: INTRODUCE 42" ||
