@@ -148,7 +148,7 @@ domain_log_ring_reset(struct domain *d)
 {
 	const struct wal_domain *w = domain_logged(d);
 
-	if (w && w->nreplies)
+	if (w && (w->nreplies || w->partial))
 		domain_log_kind(d, WAL_DOMAIN_RING_RESET);
 }
 
@@ -159,6 +159,18 @@ domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
 	struct wal_domain_change ch = {
 		.kind = WAL_DOMAIN_RING_REPLY, .domid = d->domid,
 		.req_end = req_end, .reply = reply, .reply_len = len,
+	};
+
+	durable_domain(d->srv->dur, &ch);
+}
+
+void
+domain_log_partial(struct domain *d, uint32_t end, const void *bytes,
+		   uint32_t len)
+{
+	struct wal_domain_change ch = {
+		.kind = WAL_DOMAIN_RING_PARTIAL, .domid = d->domid,
+		.req_end = end, .partial = bytes, .partial_len = len,
 	};
 
 	durable_domain(d->srv->dur, &ch);
@@ -499,7 +511,7 @@ domain_restore_one(struct domains *ds, const struct wal_domain *w)
 	d->intf = page;
 	d->local_port = (uint32_t)local;
 	ds->nintroduced++;
-	if (ring_attach(d, w->replies, w->nreplies) == NULL) {
+	if (ring_attach(d, w) == NULL) {
 		log_warn("domain %u: restored, its ring stays ignored (error "
 			 "%u) until it reconnects", d->domid, d->error);
 		/* Its watches went with the connection it lost. */

@@ -71,6 +71,11 @@ struct ring_tp {
 	struct wal_reply *replay;
 	uint32_t nreplay;
 	bool crash_before_reply;	/* test hook armed (domain.c) */
+	/* A partial message logged up to partial_end, in record partial_seq:
+	 * req_cons may pass it once that record is durable. */
+	bool partial_logged;
+	uint32_t partial_end;
+	uint64_t partial_seq;
 };
 
 /* ---- shared memory access ------------------------------------------------ */
@@ -439,8 +444,10 @@ ring_connect(struct domain *d)
 }
 
 struct conn *
-ring_attach(struct domain *d, const struct wal_reply *replies, uint32_t n)
+ring_attach(struct domain *d, const struct wal_domain *w)
 {
+	const struct wal_reply *replies = w->replies;
+	uint32_t n = w->nreplies;
 	struct xenstore_domain_interface *intf = d->intf;
 	uint32_t err = ring_load(&intf->error);
 	struct ring_tp *tp;
@@ -473,7 +480,42 @@ ring_attach(struct domain *d, const struct wal_reply *replies, uint32_t n)
 		r->data = xmalloc(r->len);
 		memcpy(r->data, replies[i].data, r->len);
 	}
+	/* A message consumed in part, up to exactly where req_cons is: its
+	 * first bytes are no longer in the ring, but in the log. */
+	if (w->partial && w->partial_end == pub) {
+		size_t used;
+
+		if (frame_in_feed(&d->conn->in, w->partial, w->partial_len,
+				  &used) != FRAME_MORE || used != w->partial_len)
+			frame_in_reset(&d->conn->in);
+		else
+			log_info("domain %u: %u bytes of a partly read message "
+				 "restored", d->domid, w->partial_len);
+	}
 	return d->conn;
+}
+
+/*
+ * Logs the bytes of the message c has read in part (header, then payload)
+ * so that req_cons may move past them.
+ */
+static void
+ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
+{
+	const struct frame_in *f = &c->in;
+	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
+	unsigned char *bytes = xmalloc(f->got);
+
+	memcpy(bytes, &f->hdr, hl);
+	if (f->got > hl)
+		memcpy(bytes + hl, f->payload, f->got - hl);
+	domain_log_partial(d, tp->rd_cons, bytes, f->got);
+	free(bytes);
+	tp->partial_logged = true;
+	tp->partial_end = tp->rd_cons;
+	tp->partial_seq = durable_tail(d->srv->dur);
+	/* Another iteration writes the record, then publishes. */
+	loop_wake(d->srv->loop);
 }
 
 void
@@ -485,12 +527,21 @@ ring_settle(struct domain *d)
 	if (c == NULL || c->dead)
 		return;
 	tp = c->tp;
-	/* Every request read so far is answered in rsp[] (a partial message
-	 * included: the guest may need the room to finish it). */
-	if (c->nreplies == 0 && tp->rd_cons != tp->pub) {
-		ring_publish(d, tp, tp->rd_cons);
-		tp->npend = 0;
+	/* Every request read so far is answered in rsp[]. */
+	if (c->nreplies != 0 || tp->rd_cons == tp->pub)
+		return;
+	/* A partial message (the guest may need the room to finish it): its
+	 * bytes go into the log first, dom0's excepted (never restored). */
+	if (c->in.got != 0 && !d->priv) {
+		if (!tp->partial_logged || tp->partial_end != tp->rd_cons) {
+			ring_log_partial(d, c, tp);
+			return;
+		}
+		if (durable_done(d->srv->dur) < tp->partial_seq)
+			return;
 	}
+	ring_publish(d, tp, tp->rd_cons);
+	tp->npend = 0;
 }
 
 struct domain *

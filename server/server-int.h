@@ -411,6 +411,10 @@ void domain_log_watch(struct conn *c, bool add, const char *path,
 void domain_log_watches_gone(struct domain *d);
 /* d's ring was reset: logged if the table has replies for it. */
 void domain_log_ring_reset(struct domain *d);
+/* Logs the first len bytes (borrowed) of a message d's ring is sending,
+ * which end at request position end. */
+void domain_log_partial(struct domain *d, uint32_t end, const void *bytes,
+			uint32_t len);
 /* Logs the reply (borrowed) to d's request that ended at req_end. */
 void domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
 		      uint32_t len);
@@ -436,13 +440,12 @@ void ring_connect(struct domain *d);
  * server_features offered again). A ring whose error field is set stays
  * ignored: NULL. The guest is notified at the end of the iteration.
  */
-struct wal_reply;
-struct conn *ring_attach(struct domain *d, const struct wal_reply *replies,
-			 uint32_t n);
+struct wal_domain;
+struct conn *ring_attach(struct domain *d, const struct wal_domain *w);
 /*
  * Before-sleep, last step: publishes req_cons up to everything read when
- * every reply is in rsp[] (catches up on requests without a reply and
- * partial messages).
+ * every reply is in rsp[] (catches up on requests without a reply), and
+ * past a partial message once its bytes are durable in the log.
  */
 void ring_settle(struct domain *d);
 /* The domain c serves if c is an attached ring connection, else NULL. */

@@ -928,7 +928,8 @@ END_TEST
 /*
  * Replies to ring requests: kept while a later one is less than a ring
  * (WAL_RING_WINDOW bytes of requests) ahead, across the 2^32 wrap; kept by
- * SET, dropped by RING_RESET; one shorter than a header is refused.
+ * SET, dropped by RING_RESET; one shorter than a header is refused. The
+ * partial message likewise (the newest one only; an empty one refused).
  */
 START_TEST(test_wal_domain_ring_replies)
 {
@@ -958,23 +959,41 @@ START_TEST(test_wal_domain_ring_replies)
 	ck_assert_uint_eq(w->replies[0].req_end, 0x100u);
 	ck_assert_uint_eq(w->replies[0].data[4], 2);
 	ck_assert_uint_eq(w->replies[1].len, sizeof(msg));
+	/* A partial message: the newest replaces the older. */
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_PARTIAL,
+					 .domid = 3, .req_end = 0x400u,
+					 .partial = "abc", .partial_len = 3 };
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x408u;
+	ch.partial = "abcdefgh";
+	ch.partial_len = 8;
+	dom_log(t, NULL, &ch);
+	ch.partial_len = 0;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
 	/* SET (SET_TARGET, say) keeps them; the snapshot form carries them. */
 	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_SET, .domid = 3,
 					 .dom = &d };
 	dom_log(t, NULL, &ch);
 	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 2);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->partial_len, 8);
 	wal_encode_domain(wal_domtab_find(t, 3), &b);
 	ck_assert_int_eq(wal_decode_domain(b.data, (uint32_t)b.len, &got), 0);
 	ck_assert_uint_eq(got.nreplies, 2);
 	ck_assert_uint_eq(got.replies[1].req_end, 0x3f0u);
 	ck_assert_uint_eq(got.replies[1].data[4], 3);
+	ck_assert_uint_eq(got.partial_end, 0x408u);
+	ck_assert_uint_eq(got.partial_len, 8);
+	ck_assert_int_eq(memcmp(got.partial, "abcdefgh", 8), 0);
 	ck_assert_int_eq(wal_domtab_put(back, &got), 0);
 	ck_assert_uint_eq(wal_domtab_find(back, 3)->nreplies, 2);
+	ck_assert_int_eq(memcmp(wal_domtab_find(back, 3)->partial, "abcd", 4),
+			 0);
 	wal_domain_release(&got);
 	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_RESET,
 					 .domid = 3 };
 	dom_log(t, NULL, &ch);
 	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 0);
+	ck_assert_ptr_null(wal_domtab_find(t, 3)->partial);
 	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_REPLY,
 					 .domid = 3, .reply = msg,
 					 .reply_len = 15 };

@@ -20,6 +20,8 @@
  *   RESET-WATCHES - -
  *   RING-REPLY req_end=N SIZE           (the reply to a ring request that
  *                                        changed something, SIZE bytes)
+ *   RING-PARTIAL req_end=N SIZE         (the first SIZE bytes of a message
+ *                                        read in part, up to position N)
  *   RING-RESET - -                      (its ring's indices went to 0)
  * Records are decoded by the code replay uses (inspect-tap.c, wal/).
  *
@@ -146,10 +148,14 @@ inspect_log_domain(void *arg, const struct wal_domain_change *ch)
 		putchar('\n');
 		return 0;
 	case WAL_DOMAIN_RING_REPLY:
+	case WAL_DOMAIN_RING_PARTIAL:
 		if (c->prefix == NULL)
-			printf("%" PRIu64 " %s %u RING-REPLY req_end=%u %u\n",
-			       c->seq, c->when, ch->domid, ch->req_end,
-			       ch->reply_len);
+			printf("%" PRIu64 " %s %u %s req_end=%u %u\n", c->seq,
+			       c->when, ch->domid,
+			       ch->kind == WAL_DOMAIN_RING_REPLY ? "RING-REPLY" :
+			       "RING-PARTIAL", ch->req_end,
+			       ch->kind == WAL_DOMAIN_RING_REPLY ? ch->reply_len :
+			       ch->partial_len);
 		return 0;
 	default:
 		if (c->prefix == NULL)

@@ -47,6 +47,8 @@ wal_watch_release(struct wal_watch *w)
 void
 wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k)
 {
+	if (k == 0)
+		return;
 	for (uint32_t i = 0; i < k; i++)
 		free(v[i].data);
 	memmove(v, v + k, (*n - k) * sizeof(*v));
@@ -70,6 +72,24 @@ wal_domain_release(struct wal_domain *d)
 	wal_domain_drop_replies(d, d->nreplies);
 	free(d->replies);
 	d->replies = NULL;
+	free(d->partial);
+	d->partial = NULL;
+	d->partial_len = 0;
+}
+
+static void
+wal_domain_set_partial(struct wal_domain *d, uint32_t end, const void *data,
+		       uint32_t len)
+{
+	free(d->partial);
+	d->partial = NULL;
+	d->partial_len = 0;
+	d->partial_end = end;
+	if (len == 0)
+		return;
+	d->partial = xmalloc(len);
+	memcpy(d->partial, data, len);
+	d->partial_len = len;
 }
 
 /* Appends a copy; the ones a window or more behind it are dropped. */
@@ -121,12 +141,13 @@ struct wal_domain_pb {
 	Lxs__Watch **wps;
 	Lxs__RingReply *rs;
 	Lxs__RingReply **rps;
+	Lxs__RingPartial part;
 };
 
 /* msg and its parts point into d and pb (borrowed for a pack). */
 static void
 wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
-		  const struct wal_domain_pb *pb)
+		  struct wal_domain_pb *pb)
 {
 	Lxs__Watch *ws = pb ? pb->ws : NULL;
 	Lxs__Watch **wps = pb ? pb->wps : NULL;
@@ -156,6 +177,13 @@ wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
 	}
 	msg->n_replies = d->nreplies;
 	msg->replies = pb->rps;
+	if (d->partial) {
+		lxs__ring_partial__init(&pb->part);
+		pb->part.end = d->partial_end;
+		pb->part.data.data = d->partial;
+		pb->part.data.len = d->partial_len;
+		msg->partial = &pb->part;
+	}
 	for (uint32_t i = 0; i < d->nwatches; i++) {
 		lxs__watch__init(&ws[i]);
 		ws[i].path = d->watches[i].path;
@@ -200,6 +228,10 @@ wal_domain_from_msg(const Lxs__Domain *msg, struct wal_domain *d)
 		wal_domain_add_reply(d, r->req_end, r->reply.data,
 				     (uint32_t)r->reply.len);
 	}
+	if (msg->partial && msg->partial->data.len)
+		wal_domain_set_partial(d, msg->partial->end,
+				       msg->partial->data.data,
+				       (uint32_t)msg->partial->data.len);
 	return 0;
 }
 
@@ -245,6 +277,7 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 	Lxs__Domain dom;
 	Lxs__Watch w = LXS__WATCH__INIT;
 	Lxs__RingReply rr = LXS__RING_REPLY__INIT;
+	Lxs__RingPartial rp = LXS__RING_PARTIAL__INIT;
 	size_t size;
 
 	msg.kind = (Lxs__DomainChange__Kind)ch->kind;
@@ -265,6 +298,12 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 		rr.reply.data = (uint8_t *)ch->reply;
 		rr.reply.len = ch->reply_len;
 		msg.reply = &rr;
+	}
+	if (ch->kind == WAL_DOMAIN_RING_PARTIAL) {
+		rp.end = ch->req_end;
+		rp.data.data = (uint8_t *)ch->partial;
+		rp.data.len = ch->partial_len;
+		msg.partial = &rp;
 	}
 	size = lxs__domain_change__get_packed_size(&msg);
 	lxs__domain_change__pack(&msg, (uint8_t *)buf_reserve(out, size));
@@ -313,6 +352,13 @@ wal_decode_domain_change(const void *payload, uint32_t len,
 		ch.reply = msg->reply->reply.data;
 		ch.reply_len = (uint32_t)msg->reply->reply.len;
 		break;
+	case LXS__DOMAIN_CHANGE__KIND__RING_PARTIAL:
+		if (msg->partial == NULL || msg->partial->data.len == 0)
+			goto out;
+		ch.req_end = msg->partial->end;
+		ch.partial = msg->partial->data.data;
+		ch.partial_len = (uint32_t)msg->partial->data.len;
+		break;
 	case LXS__DOMAIN_CHANGE__KIND__RELEASE:
 	case LXS__DOMAIN_CHANGE__KIND__RESET_WATCHES:
 	case LXS__DOMAIN_CHANGE__KIND__RING_RESET:
@@ -344,6 +390,8 @@ wal_domain_kind_name(enum wal_domain_kind k)
 		return "ring-reply";
 	case WAL_DOMAIN_RING_RESET:
 		return "ring-reset";
+	case WAL_DOMAIN_RING_PARTIAL:
+		return "ring-partial";
 	}
 	return "?";
 }
@@ -452,6 +500,9 @@ wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d)
 	slot->nwatches = 0;
 	slot->replies = NULL;
 	slot->nreplies = 0;
+	slot->partial = NULL;
+	wal_domain_set_partial(slot, d->partial_end, d->partial,
+			       d->partial_len);
 	for (uint32_t i = 0; i < d->nwatches; i++)
 		wal_domain_add_watch(slot, d->watches[i].path,
 				     d->watches[i].token, d->watches[i].depth);
@@ -481,6 +532,9 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 		slot->nwatches = keep.nwatches;
 		slot->replies = keep.replies;
 		slot->nreplies = keep.nreplies;
+		slot->partial = keep.partial;
+		slot->partial_len = keep.partial_len;
+		slot->partial_end = keep.partial_end;
 		return 0;
 	}
 	/* Everything else concerns a domain the table has. */
@@ -518,6 +572,13 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 		return 0;
 	case WAL_DOMAIN_RING_RESET:
 		wal_domain_drop_replies(d, d->nreplies);
+		wal_domain_set_partial(d, 0, NULL, 0);
+		return 0;
+	case WAL_DOMAIN_RING_PARTIAL:
+		if (ch->partial == NULL || ch->partial_len == 0)
+			return -EINVAL;
+		wal_domain_set_partial(d, ch->req_end, ch->partial,
+				       ch->partial_len);
 		return 0;
 	default:
 		return -EINVAL;

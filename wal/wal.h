@@ -262,9 +262,14 @@ struct wal_domain {
 	struct wal_watch *watches;	/* owned */
 	uint32_t nreplies;
 	struct wal_reply *replies;	/* owned; oldest first */
+	/* The last message consumed in part: its first partial_len bytes,
+	 * ending at request position partial_end (partial NULL: none). */
+	uint8_t *partial;		/* owned */
+	uint32_t partial_len;
+	uint32_t partial_end;
 };
 
-/* Frees the watches and replies of d (not d itself). */
+/* Frees the watches, replies and partial message of d (not d itself). */
 void wal_domain_release(struct wal_domain *d);
 
 enum wal_domain_kind {
@@ -275,6 +280,7 @@ enum wal_domain_kind {
 	WAL_DOMAIN_RESET_WATCHES = 4,
 	WAL_DOMAIN_RING_REPLY = 5,	/* req_end, reply, reply_len */
 	WAL_DOMAIN_RING_RESET = 6,	/* the ring's indices went to 0 */
+	WAL_DOMAIN_RING_PARTIAL = 7,	/* req_end, partial, partial_len */
 };
 
 /* One WAL_REC_DOMAIN record. Everything borrowed. */
@@ -284,9 +290,11 @@ struct wal_domain_change {
 	const struct wal_domain *dom;	/* SET (its watches are ignored) */
 	const char *path, *token;	/* WATCH, UNWATCH */
 	int depth;			/* WATCH; < 0 unlimited */
-	uint32_t req_end;		/* RING_REPLY */
-	const void *reply;
+	uint32_t req_end;		/* RING_REPLY, RING_PARTIAL */
+	const void *reply;		/* RING_REPLY */
 	uint32_t reply_len;
+	const void *partial;		/* RING_PARTIAL: the bytes so far */
+	uint32_t partial_len;
 };
 
 const char *wal_domain_kind_name(enum wal_domain_kind k);
@@ -328,9 +336,10 @@ int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
 /*
  * Applies one change. -EINVAL if it does not apply: anything but SET for
  * an unknown domain, a WATCH that exists or an UNWATCH that does not, a
- * RING_REPLY shorter than a message header. SET keeps the watches and
- * replies; RING_REPLY drops the replies WAL_RING_WINDOW bytes or more
- * behind it; RING_RESET drops them all.
+ * RING_REPLY shorter than a message header, an empty RING_PARTIAL. SET
+ * keeps the watches, replies and partial message; RING_REPLY drops the
+ * replies WAL_RING_WINDOW bytes or more behind it; RING_PARTIAL replaces
+ * the partial message; RING_RESET drops replies and partial message.
  */
 int wal_domtab_change(struct wal_domtab *t,
 		      const struct wal_domain_change *ch);

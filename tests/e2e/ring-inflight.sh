@@ -4,7 +4,8 @@
 # its reply are in the log, before the reply is in the ring. After the
 # restart the guest gets that reply, with no error, and the change is in
 # the log once: a WRITE, a transaction's commit, a WATCH (whose restored
-# watch then fires once).
+# watch then fires once). A message the daemon had read in part when it
+# was killed is finished after the restart from its logged first bytes.
 . "$(dirname "$0")/ring-lib.sh"
 INS=$top_builddir/lxenstore-inspect
 
@@ -99,4 +100,21 @@ ring_check "watch: the restored watch fires once" 50 "EVENT data/w tok" event
 ring_check "a change below it" 50 OK write data/w/x 1
 ring_check "fires it" 50 "EVENT data/w/x tok" event
 ring_check "still served" 50 1 read data/a
+
+# A message consumed in part: its first bytes are in the log, and the
+# restarted daemon goes on with it where the guest goes on.
+value=$(head -c 300 /dev/zero | tr '\0' h)
+ring_check "half a WRITE, consumed by the daemon" 50 OK \
+	half-write data/half "$value"
+"$INS" --state-dir "$LXS_TMP/state" log 2>/dev/null |
+	grep -q -E '^[0-9]+ [^ ]+ 50 RING-PARTIAL req_end=[0-9]+ [0-9]+$' &&
+	ok "inspect log shows the partial message" ||
+	fail "inspect log: no RING-PARTIAL of 50"
+ring_restart -9
+ok "daemon killed with SIGKILL with half a message read"
+lxs_daemon_log 'bytes of a partly read message restored' ||
+	fail "the partial message was not restored"
+ring_check "the rest of it after the restart" 50 OK finish
+ring_check "the value is whole" 50 "$value" read data/half
+check_eq "no error field" 0 "$(ring_page_field 50 2072)"
 lxs_done
