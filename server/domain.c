@@ -153,26 +153,20 @@ domain_log_ring_reset(struct domain *d)
 }
 
 void
-domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
-		 uint32_t len)
+domain_log_ring(struct domain *d, bool partial, uint32_t end,
+		const void *bytes, uint32_t len)
 {
-	struct wal_domain_change ch = {
-		.kind = WAL_DOMAIN_RING_REPLY, .domid = d->domid,
-		.req_end = req_end, .reply = reply, .reply_len = len,
-	};
+	struct wal_domain_change ch = { .domid = d->domid, .req_end = end };
 
-	durable_domain(d->srv->dur, &ch);
-}
-
-void
-domain_log_partial(struct domain *d, uint32_t end, const void *bytes,
-		   uint32_t len)
-{
-	struct wal_domain_change ch = {
-		.kind = WAL_DOMAIN_RING_PARTIAL, .domid = d->domid,
-		.req_end = end, .partial = bytes, .partial_len = len,
-	};
-
+	if (partial) {
+		ch.kind = WAL_DOMAIN_RING_PARTIAL;
+		ch.partial = bytes;
+		ch.partial_len = len;
+	} else {
+		ch.kind = WAL_DOMAIN_RING_REPLY;
+		ch.reply = bytes;
+		ch.reply_len = len;
+	}
 	durable_domain(d->srv->dur, &ch);
 }
 

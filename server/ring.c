@@ -353,7 +353,7 @@ ring_handled(struct conn *c, uint64_t tail)
 	if (d == NULL || d->priv || o == NULL ||
 	    durable_tail(d->srv->dur) == tail)
 		return;
-	domain_log_reply(d, tp->rd_cons, o->data, o->len);
+	domain_log_ring(d, false, tp->rd_cons, o->data, o->len);
 	o->seq = durable_tail(d->srv->dur);
 	if (domain_test_crash_point(d->srv))
 		tp->crash_before_reply = true;
@@ -509,7 +509,7 @@ ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
 	memcpy(bytes, &f->hdr, hl);
 	if (f->got > hl)
 		memcpy(bytes + hl, f->payload, f->got - hl);
-	domain_log_partial(d, tp->rd_cons, bytes, f->got);
+	domain_log_ring(d, true, tp->rd_cons, bytes, f->got);
 	free(bytes);
 	tp->partial_logged = true;
 	tp->partial_end = tp->rd_cons;

@@ -411,13 +411,13 @@ void domain_log_watch(struct conn *c, bool add, const char *path,
 void domain_log_watches_gone(struct domain *d);
 /* d's ring was reset: logged if the table has replies for it. */
 void domain_log_ring_reset(struct domain *d);
-/* Logs the first len bytes (borrowed) of a message d's ring is sending,
- * which end at request position end. */
-void domain_log_partial(struct domain *d, uint32_t end, const void *bytes,
-			uint32_t len);
-/* Logs the reply (borrowed) to d's request that ended at req_end. */
-void domain_log_reply(struct domain *d, uint32_t req_end, const void *reply,
-		      uint32_t len);
+/*
+ * Logs, for d's ring, the reply (bytes borrowed) to the request that ended
+ * at request position end; or, partial, the first len bytes of a message
+ * read in part, which end at end.
+ */
+void domain_log_ring(struct domain *d, bool partial, uint32_t end,
+		     const void *bytes, uint32_t len);
 /*
  * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the
  * N-th logged ring reply since start, which then kills the daemon right
