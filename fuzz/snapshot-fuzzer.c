@@ -126,7 +126,7 @@ sz_check_file(const char *dir, const char *path)
 		sub = xasprintf("%s/rt", dir);
 
 		FZ_ASSERT(mkdir(sub, 0700) == 0, "mkdir %s", sub);
-		rc = snap_write(s, li.seq + 1, sub, &wi);
+		rc = snap_write(s, NULL, li.seq + 1, sub, &wi);
 		FZ_ASSERT(rc == 0, "snap_write of a loaded store: %d", rc);
 		t = store_new(NULL, NULL, 0);
 		rc = snap_load(wi.path, t, &ri, &rwhy);

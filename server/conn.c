@@ -65,6 +65,7 @@ conn_out_clear(struct conn *c)
 	}
 	c->out_bytes = 0;
 	c->nreplies = 0;
+	c->last_reply = NULL;
 }
 
 void
@@ -141,6 +142,20 @@ conn_update_want(struct conn *c)
 	c->ops->want(c, rd, wr);
 }
 
+/* One whole request, with the transport's hooks around it. */
+static void
+conn_dispatch(struct conn *c)
+{
+	uint64_t tail = durable_tail(c->srv->dur);
+
+	if (c->ops->request && c->ops->request(c, &c->in.hdr))
+		return;
+	c->last_reply = NULL;
+	dispatch_message(c, &c->in.hdr, c->in.payload);
+	if (c->ops->handled && !c->dead)
+		c->ops->handled(c, tail);
+}
+
 void
 conn_handle_input(struct conn *c)
 {
@@ -175,7 +190,7 @@ conn_handle_input(struct conn *c)
 		}
 		if (st == FRAME_MORE)
 			continue;
-		dispatch_message(c, &c->in.hdr, c->in.payload);
+		conn_dispatch(c);
 		frame_in_reset(&c->in);
 		handled++;
 	}
@@ -190,6 +205,7 @@ conn_out_consume(struct conn *c, size_t n)
 
 	while (n > 0 && (o = STAILQ_FIRST(&c->out)) != NULL) {
 		size_t take = o->len - o->off;
+		bool was_reply;
 
 		if (take > n)
 			take = n;
@@ -199,9 +215,14 @@ conn_out_consume(struct conn *c, size_t n)
 		if (o->off < o->len)
 			break;
 		STAILQ_REMOVE_HEAD(&c->out, link);
-		if (o->reply)
+		if (o == c->last_reply)
+			c->last_reply = NULL;
+		was_reply = o->reply;
+		if (was_reply)
 			c->nreplies--;
 		free(o);
+		if (was_reply && c->ops->replied)
+			c->ops->replied(c);
 	}
 }
 
@@ -312,8 +333,23 @@ conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		memcpy(o->data + LXS_HDR_SIZE + l1, p2, l2);
 	STAILQ_INSERT_TAIL(&c->out, o, link);
 	c->out_bytes += o->len;
+	if (reply)
+		c->last_reply = o;
 	if (log_access_enabled())
 		log_access_msg(c->id, "OUT", &hdr, o->data + LXS_HDR_SIZE);
+}
+
+void
+conn_reply_raw(struct conn *c, const void *msg, uint32_t len)
+{
+	struct xsd_sockmsg hdr;
+
+	if (c->dead || len < LXS_HDR_SIZE)
+		return;
+	memcpy(&hdr, msg, LXS_HDR_SIZE);
+	conn_queue(c, hdr.type, hdr.req_id, hdr.tx_id,
+		   (const char *)msg + LXS_HDR_SIZE, len - LXS_HDR_SIZE, NULL,
+		   0, true);
 }
 
 void

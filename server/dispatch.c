@@ -61,7 +61,7 @@ dispatch_check(const struct conn *c, const struct op_entry *op,
 		return -EACCES;
 	if (!(op->flags & OP_ANY_TX) && hdr->tx_id != 0 &&
 	    !conn_txn_is_open(c, hdr->tx_id))
-		return -ENOENT;
+		return c->restored ? -EAGAIN : -ENOENT;
 	/* Outside a transaction the change is logged at once: refuse it
 	 * before it is made if the log cannot take it. */
 	if ((op->flags & OP_LOGGED) && hdr->tx_id == 0)

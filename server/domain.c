@@ -27,6 +27,7 @@
 #include <xengnttab.h>
 
 #include "server/server-int.h"
+#include "wal/wal.h"
 
 #define DOMAIN_SCAN_MS		1000
 #define DOMAIN_EVENTS_BATCH	256
@@ -44,6 +45,7 @@ struct domains {
 	uint64_t scan_timer;
 	uint64_t events;
 	uint64_t notifies;
+	long crash_countdown;		/* LXS_TEST_CRASH_BEFORE_RING_REPLY */
 };
 
 /* ---- the table ------------------------------------------------------------- */
@@ -72,6 +74,157 @@ domain_new(struct domains *ds, uint32_t domid)
 	d->features = SERVER_RING_FEATURES;
 	TAILQ_INSERT_TAIL(&ds->list, d, link);
 	return d;
+}
+
+/* ---- the log's view of a domain ------------------------------------------ */
+
+void
+domain_export(const struct domain *d, struct wal_domain *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->domid = d->domid;
+	out->introduced = d->introduced;
+	out->gfn = d->gfn;
+	out->remote_port = d->remote_port;
+	out->features = d->features;
+	out->target = d->target;
+	out->shutdown = d->shutdown;
+}
+
+void
+domain_import(struct domain *d, const struct wal_domain *w)
+{
+	d->introduced = w->introduced;
+	d->gfn = w->gfn;
+	d->remote_port = w->remote_port;
+	d->features = w->features;
+	d->target = w->target;
+	d->shutdown = w->shutdown;
+}
+
+/* Logs d's record as it is now (INTRODUCE, RESUME, SET_TARGET, ...). */
+static void
+domain_log_set(struct domain *d)
+{
+	struct wal_domain w;
+	struct wal_domain_change ch = {
+		.kind = WAL_DOMAIN_SET, .domid = d->domid, .dom = &w,
+	};
+
+	if (d->priv)
+		return;
+	domain_export(d, &w);
+	durable_domain(d->srv->dur, &ch);
+}
+
+static void
+domain_log_kind(struct domain *d, enum wal_domain_kind kind)
+{
+	struct wal_domain_change ch = { .kind = kind, .domid = d->domid };
+
+	durable_domain(d->srv->dur, &ch);
+}
+
+/* d's record in the log's table, or NULL (dom0's ring has none). */
+static const struct wal_domain *
+domain_logged(const struct domain *d)
+{
+	if (d->priv)
+		return NULL;
+	return wal_domtab_find(durable_domains(d->srv->dur), d->domid);
+}
+
+void
+domain_log_watches_gone(struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+
+	if (w && w->nwatches)
+		domain_log_kind(d, WAL_DOMAIN_RESET_WATCHES);
+}
+
+void
+domain_log_ring_reset(struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+
+	if (w && (w->nreplies || w->partial))
+		domain_log_kind(d, WAL_DOMAIN_RING_RESET);
+}
+
+void
+domain_log_ring(struct domain *d, bool partial, uint32_t end,
+		const void *bytes, uint32_t len)
+{
+	struct wal_domain_change ch = { .domid = d->domid, .req_end = end };
+
+	if (partial) {
+		ch.kind = WAL_DOMAIN_RING_PARTIAL;
+		ch.partial = bytes;
+		ch.partial_len = len;
+	} else {
+		ch.kind = WAL_DOMAIN_RING_REPLY;
+		ch.reply = bytes;
+		ch.reply_len = len;
+	}
+	durable_domain(d->srv->dur, &ch);
+}
+
+bool
+domain_test_crash_point(struct server *srv)
+{
+	struct domains *ds = srv->doms;
+
+	return ds->crash_countdown > 0 && --ds->crash_countdown == 0;
+}
+
+/*
+ * The spelling under which the table holds the watch UNWATCH path token
+ * removed: the store matches watches by absolute path, so "data" and
+ * "/local/domain/<d>/data" are the same watch. Borrowed; NULL if none.
+ */
+static const char *
+domain_watch_spelling(const struct domain *d, const struct conn *c,
+		      const char *path, const char *token)
+{
+	const struct wal_domain *w = domain_logged(d);
+	const struct store_caller *who = store_conn_caller(c->sc);
+	const char *found = NULL;
+	char *abs, *other;
+
+	if (w == NULL ||
+	    store_path_resolve(d->srv->store, who, path, true, &abs) < 0)
+		return NULL;
+	for (uint32_t i = 0; i < w->nwatches && found == NULL; i++) {
+		if (strcmp(w->watches[i].token, token) != 0 ||
+		    store_path_resolve(d->srv->store, who, w->watches[i].path,
+				       true, &other) < 0)
+			continue;
+		if (strcmp(abs, other) == 0)
+			found = w->watches[i].path;
+		free(other);
+	}
+	free(abs);
+	return found;
+}
+
+void
+domain_log_watch(struct conn *c, bool add, const char *path,
+		 const char *token, int depth)
+{
+	struct domain *d = ring_conn_domain(c);
+	struct wal_domain_change ch = {
+		.kind = add ? WAL_DOMAIN_WATCH : WAL_DOMAIN_UNWATCH,
+		.path = path, .token = token, .depth = depth,
+	};
+
+	if (d == NULL || d->priv)
+		return;
+	ch.domid = d->domid;
+	if (!add)
+		ch.path = domain_watch_spelling(d, c, path, token);
+	if (ch.path)
+		durable_domain(d->srv->dur, &ch);
 }
 
 /* Drops the connection, unbinds, unmaps and frees. */
@@ -184,6 +337,7 @@ domains_kick(struct server *srv)
 
 		if (!d->introduced)
 			continue;
+		ring_settle(d);
 		if (d->kick) {
 			d->kick = false;
 			ds->notifies++;
@@ -284,16 +438,124 @@ domain_open_dom0(struct domains *ds)
 		 local);
 }
 
+/*
+ * Restores one guest's watches on its new connection; each fires once
+ * (the protocol allows spurious events), so the guest re-reads what it
+ * may have missed while the daemon was down.
+ */
+static void
+domain_restore_watches(struct domain *d, const struct wal_domain *w)
+{
+	for (uint32_t i = 0; i < w->nwatches; i++) {
+		const struct wal_watch *ww = &w->watches[i];
+		int rc = store_watch(d->conn->sc, ww->path, ww->token,
+				     ww->depth);
+
+		if (rc < 0) {
+			log_warn("domain %u: watch %s %s not restored: %s",
+				 d->domid, ww->path, ww->token, strerror(-rc));
+			continue;
+		}
+		conn_event(d->conn, ww->path, ww->token);
+	}
+}
+
+/*
+ * One domain of the recovered table: map its ring and bind its event
+ * channel again, as INTRODUCE did, and serve the ring from where the guest
+ * left it. A domain that cannot be reached any more (it died while the
+ * daemon was down) is dropped from the table with a RELEASE record; its
+ * nodes stay and no @releaseDomain fires (nobody told us it is gone; the
+ * toolstack's RELEASE then answers ENOENT).
+ */
+static void
+domain_restore_one(struct domains *ds, const struct wal_domain *w)
+{
+	xenevtchn_port_or_error_t local;
+	struct domain *d;
+	void *page;
+
+	if (!w->introduced) {
+		d = domain_new(ds, w->domid);
+		domain_import(d, w);
+		return;
+	}
+	page = xengnttab_map_grant_ref(ds->xgt, w->domid,
+				       GNTTAB_RESERVED_XENSTORE,
+				       PROT_READ | PROT_WRITE);
+	local = -1;
+	if (page != NULL)
+		local = xenevtchn_bind_interdomain(ds->xce, w->domid,
+						   w->remote_port);
+	if (page == NULL || local < 0) {
+		struct wal_domain_change ch = {
+			.kind = WAL_DOMAIN_RELEASE, .domid = w->domid,
+		};
+
+		log_err("domain %u: its ring cannot be restored (%s: %s); "
+			"forgotten, its nodes are kept", w->domid,
+			page == NULL ? "mapping" : "binding", strerror(errno));
+		if (page != NULL)
+			xengnttab_unmap(ds->xgt, page, 1);
+		durable_domain(ds->srv->dur, &ch);
+		return;
+	}
+	d = domain_new(ds, w->domid);
+	domain_import(d, w);
+	d->intf = page;
+	d->local_port = (uint32_t)local;
+	ds->nintroduced++;
+	if (ring_attach(d, w) == NULL) {
+		log_warn("domain %u: restored, its ring stays ignored (error "
+			 "%u) until it reconnects", d->domid, d->error);
+		/* Its watches went with the connection it lost. */
+		domain_log_watches_gone(d);
+	} else {
+		d->conn->restored = true;
+		domain_restore_watches(d, w);
+	}
+	log_info("domain %u: restored, port %u (local %d), %u watch(es)",
+		 d->domid, d->remote_port, local, w->nwatches);
+}
+
+/* The domains of the recovered state, in domid order. */
+static void
+domains_restore(struct domains *ds)
+{
+	const struct wal_domtab *t = durable_domains(ds->srv->dur);
+	uint32_t n = wal_domtab_count(t), *ids;
+
+	if (n == 0)
+		return;
+	/* Restoring may drop records from the table: walk a copy of ids. */
+	ids = xcalloc(n, sizeof(*ids));
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = wal_domtab_at(t, i)->domid;
+	for (uint32_t i = 0; i < n; i++)
+		domain_restore_one(ds, wal_domtab_find(t, ids[i]));
+	free(ids);
+	if (ds->nintroduced)
+		domain_scan_arm(ds);
+}
+
 int
 domains_open(struct server *srv)
 {
 	struct domains *ds = xcalloc(1, sizeof(*ds));
+	const char *test_hook;
 	int rc;
 
 	ds->srv = srv;
 	ds->evtchn_fd = -1;
 	TAILQ_INIT(&ds->list);
 	srv->doms = ds;
+	test_hook = getenv("LXS_TEST_CRASH_BEFORE_RING_REPLY");
+	if (test_hook) {
+		ds->crash_countdown = strtol(test_hook, NULL, 10);
+		log_warn("domains: LXS_TEST_CRASH_BEFORE_RING_REPLY=%ld: the "
+			 "daemon kills itself before a logged reply (tests "
+			 "only)", ds->crash_countdown);
+	}
 	ds->xce = xenevtchn_open(NULL, 0);
 	if (ds->xce == NULL) {
 		log_info("domains: no event channels (%s): guest rings "
@@ -316,6 +578,7 @@ domains_open(struct server *srv)
 		return rc;
 	}
 	domain_open_dom0(ds);
+	domains_restore(ds);
 	log_info("domains: guest rings enabled");
 	return 0;
 }
@@ -387,6 +650,7 @@ domain_reintroduce(struct domains *ds, struct domain *d, uint64_t gfn,
 	d->resets++;
 	log_info("domain %u: introduced again: connection reset", d->domid);
 	ring_connect(d);
+	domain_log_set(d);
 	return 0;
 }
 
@@ -434,6 +698,7 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	ds->nintroduced++;
 	ring_connect(d);
 	domain_scan_arm(ds);
+	domain_log_set(d);
 	log_info("domain %u: introduced, port %u (local %d)", domid, port,
 		 local);
 	store_fire_special(srv->store, "@introduceDomain", domid);
@@ -456,6 +721,7 @@ domain_release(struct server *srv, uint32_t domid)
 	if (rc < 0)
 		return rc;
 	log_info("domain %u: released", domid);
+	domain_log_kind(d, WAL_DOMAIN_RELEASE);
 	domain_free(srv->doms, d);
 	store_domain_gone(srv->store, domid, srv->cfg.keep_orphans);
 	store_fire_special(srv->store, "@releaseDomain", domid);
@@ -473,6 +739,7 @@ domain_resume(struct server *srv, uint32_t domid)
 	if (d == NULL || !d->introduced)
 		return -ENOENT;
 	d->shutdown = false;
+	domain_log_set(d);
 	return 0;
 }
 
@@ -493,6 +760,7 @@ domain_set_target(struct server *srv, uint32_t domid, uint32_t tdomid)
 
 		store_conn_set_caller(d->conn->sc, &who);
 	}
+	domain_log_set(d);
 	return 0;
 }
 
@@ -526,5 +794,6 @@ domain_set_features(struct server *srv, uint32_t domid, uint32_t bits)
 	if (d == NULL)
 		d = domain_new(srv->doms, domid);
 	d->features = bits;
+	domain_log_set(d);
 	return 0;
 }

@@ -84,6 +84,8 @@ struct durable {
 
 	struct snap_recovery rec;
 	char *boot_moved_to;
+	/* The domain table as the log has it; snapshots write it. */
+	struct wal_domtab *doms;
 };
 
 const char *
@@ -472,6 +474,7 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	if (cfg->sync == DURABLE_SYNC_NONE) {
 		log_warn("durable: --sync=none: nothing is persisted, a crash "
 			 "loses the whole store");
+		d->doms = wal_domtab_new();
 		*out = server_store_new(srv);
 		return 0;
 	}
@@ -494,6 +497,8 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 		return rc;
 	}
 	durable_log_recovery(d);
+	d->doms = d->rec.domains;
+	d->rec.domains = NULL;
 	d->tail = d->done = d->posted = d->synced = d->rec.last_seq;
 	d->snap_seq = d->rec.used.seq;
 	d->snap_time = d->rec.used.time_ns;
@@ -550,6 +555,7 @@ durable_close(struct durable *d)
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	snap_recovery_release(&d->rec);
+	wal_domtab_free(d->doms);
 	buf_free(&d->enc);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
@@ -598,6 +604,34 @@ durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
 	if (d->wal)
 		wal_encode_quota(&wq, &d->enc);
 	durable_append(d, WAL_REC_QUOTA);
+}
+
+void
+durable_domain(struct durable *d, const struct wal_domain_change *ch)
+{
+	int rc;
+
+	if (d == NULL)
+		return;
+	/* Encoded first: ch may borrow strings of the table it changes. */
+	buf_reset(&d->enc);
+	if (d->wal)
+		wal_encode_domain_change(ch, &d->enc);
+	/* The live table takes the change exactly as replay will. */
+	rc = wal_domtab_change(d->doms, ch);
+	if (rc < 0) {
+		log_err("durable: domain %u: %s does not apply to the domain "
+			"table (%s); not logged", ch->domid,
+			wal_domain_kind_name(ch->kind), strerror(-rc));
+		return;
+	}
+	durable_append(d, WAL_REC_DOMAIN);
+}
+
+const struct wal_domtab *
+durable_domains(const struct durable *d)
+{
+	return d ? d->doms : NULL;
 }
 
 uint64_t
@@ -664,7 +698,7 @@ durable_snapshot_start(struct durable *d)
 	 * whole segments. */
 	rc = wal_rotate(d->wal);
 	if (rc == 0)
-		rc = snap_write_background(d->srv->store, seq,
+		rc = snap_write_background(d->srv->store, d->doms, seq,
 					   d->cfg.state_dir, &d->child);
 	if (rc < 0) {
 		log_err("durable: starting a snapshot: %s", strerror(-rc));

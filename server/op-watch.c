@@ -32,6 +32,8 @@ op_watch(struct op_req *r)
 	rc = store_watch(r->c->sc, argv[0], argv[1], n == 3 ? (int)depth : -1);
 	if (rc < 0)
 		return rc;
+	domain_log_watch(r->c, true, argv[0], argv[1],
+			 n == 3 ? (int)depth : -1);
 	op_reply_str(r, "OK");
 	op_reply_now(r);
 	conn_event(r->c, argv[0], argv[1]);
@@ -48,16 +50,22 @@ op_unwatch(struct op_req *r)
 	if (n < 0)
 		return n;
 	rc = store_unwatch(r->c->sc, argv[0], argv[1]);
-	if (rc == 0)
-		op_reply_str(r, "OK");
-	return rc;
+	if (rc < 0)
+		return rc;
+	domain_log_watch(r->c, false, argv[0], argv[1], -1);
+	op_reply_str(r, "OK");
+	return 0;
 }
 
 int
 op_reset_watches(struct op_req *r)
 {
+	struct domain *d = ring_conn_domain(r->c);
+
 	store_reset_watches(r->c->sc);
 	conn_txn_clear(r->c);
+	if (d)
+		domain_log_watches_gone(d);
 	op_reply_str(r, "OK");
 	return 0;
 }

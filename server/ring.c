@@ -30,12 +30,14 @@
  * readiness, so want() only serves to notice conn.c giving up on a guest.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/server-int.h"
+#include "wal/wal.h"
 
 _Static_assert(offsetof(struct xenstore_domain_interface, req) == 0,
 	       "ring: req at 0");
@@ -53,9 +55,27 @@ _Static_assert(offsetof(struct xenstore_domain_interface, error) == 2072,
 	       "ring: error at 2072");
 _Static_assert(XENSTORE_RING_SIZE == 1024, "ring: 1024-byte rings");
 
-/* The transport state of one connection. */
+/*
+ * The transport state of one connection. req_cons is published lazily
+ * (see "Requests in flight" above): rd_cons is where we read, pub what the
+ * page says, and pend the request ends whose replies are not in rsp[] yet.
+ */
 struct ring_tp {
 	struct domain *dom;	/* NULL once detached: every op does nothing */
+	uint32_t rd_cons;
+	uint32_t pub;
+	uint32_t *pend;		/* oldest first */
+	uint32_t npend, cappend;
+	/* After a restart: logged replies to send instead of executing the
+	 * request again (copies, oldest first). */
+	struct wal_reply *replay;
+	uint32_t nreplay;
+	bool crash_before_reply;	/* test hook armed (domain.c) */
+	/* A partial message logged up to partial_end, in record partial_seq:
+	 * req_cons may pass it once that record is durable. */
+	bool partial_logged;
+	uint32_t partial_end;
+	uint64_t partial_seq;
 };
 
 /* ---- shared memory access ------------------------------------------------ */
@@ -98,6 +118,33 @@ ring_dom(const struct conn *c)
 	return tp->dom;
 }
 
+/*
+ * With nothing read ahead of req_cons, the page's req_cons is the truth:
+ * a guest may move all four indices of an empty ring (as after a long
+ * life); a guest that moves it otherwise only confuses itself.
+ */
+static void
+ring_resync(struct domain *d, struct ring_tp *tp)
+{
+	uint32_t pc;
+
+	if (tp->rd_cons != tp->pub || tp->npend != 0)
+		return;
+	pc = ring_load(&d->intf->req_cons);
+	if (pc != tp->pub)
+		tp->rd_cons = tp->pub = pc;
+}
+
+/* Stores req_cons: the guest may reuse everything before pos. */
+static void
+ring_publish(struct domain *d, struct ring_tp *tp, uint32_t pos)
+{
+	ring_barrier_full();
+	ring_store(&d->intf->req_cons, pos);
+	tp->pub = pos;
+	d->kick = true;
+}
+
 /* Sets the error field, logs, and returns -EPROTO for the caller. */
 static int
 ring_fail(struct domain *d, uint32_t err, const char *what)
@@ -125,7 +172,8 @@ ring_fail_indices(struct domain *d, const char *which, uint32_t cons,
 static int
 ring_read(struct conn *c, void *buf, size_t len, size_t *done)
 {
-	struct domain *d = ring_dom(c);
+	struct ring_tp *tp = c->tp;
+	struct domain *d = tp->dom;
 	struct xenstore_domain_interface *intf;
 	uint32_t cons, prod, avail, off, first, n;
 
@@ -133,12 +181,13 @@ ring_read(struct conn *c, void *buf, size_t len, size_t *done)
 	if (d == NULL)
 		return 0;
 	intf = d->intf;
-	cons = ring_load(&intf->req_cons);
+	ring_resync(d, tp);
+	cons = tp->rd_cons;
 	prod = ring_load(&intf->req_prod);
 	ring_barrier_acquire();
 	avail = prod - cons;
-	if (avail > XENSTORE_RING_SIZE)
-		return ring_fail_indices(d, "request", cons, prod);
+	if (prod - tp->pub > XENSTORE_RING_SIZE || avail > prod - tp->pub)
+		return ring_fail_indices(d, "request", tp->pub, prod);
 	n = len < avail ? (uint32_t)len : avail;
 	if (n == 0)
 		return 0;
@@ -148,9 +197,7 @@ ring_read(struct conn *c, void *buf, size_t len, size_t *done)
 		first = n;
 	memcpy(buf, intf->req + off, first);
 	memcpy((char *)buf + first, intf->req, n - first);
-	ring_barrier_full();
-	ring_store(&intf->req_cons, cons + n);
-	d->kick = true;
+	tp->rd_cons = cons + n;
 	*done = n;
 	return 0;
 }
@@ -165,6 +212,11 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 	*done = 0;
 	if (d == NULL)
 		return 0;
+	if (((struct ring_tp *)c->tp)->crash_before_reply) {
+		log_err("domain %u: LXS_TEST_CRASH_BEFORE_RING_REPLY: killed "
+			"with a logged reply not yet in the ring", d->domid);
+		raise(SIGKILL);
+	}
 	intf = d->intf;
 	cons = ring_load(&intf->rsp_cons);
 	prod = ring_load(&intf->rsp_prod);
@@ -194,10 +246,12 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 static bool
 ring_can_read(struct conn *c)
 {
-	struct domain *d = ring_dom(c);
+	struct ring_tp *tp = c->tp;
 
-	return d && ring_load(&d->intf->req_prod) !=
-		    ring_load(&d->intf->req_cons);
+	if (tp->dom == NULL)
+		return false;
+	ring_resync(tp->dom, tp);
+	return ring_load(&tp->dom->intf->req_prod) != tp->rd_cons;
 }
 
 static bool
@@ -224,6 +278,15 @@ ring_want(struct conn *c, bool rd, bool wr)
 	if (c->dead && d && d->error == XENSTORE_ERROR_NONE)
 		(void)ring_fail(d, XENSTORE_ERROR_PROTO,
 				"message longer than 4096 bytes");
+	/* Dropped by conn.c while attached: its watches go with it. */
+	if (c->dead && d)
+		domain_log_watches_gone(d);
+}
+
+static void
+ring_replay_drop(struct ring_tp *tp, uint32_t n)
+{
+	wal_replies_drop(tp->replay, &tp->nreplay, n);
 }
 
 static void
@@ -233,7 +296,80 @@ ring_close(struct conn *c)
 
 	if (tp->dom && tp->dom->conn == c)
 		tp->dom->conn = NULL;
+	ring_replay_drop(tp, tp->nreplay);
+	free(tp->replay);
+	free(tp->pend);
 	free(tp);
+}
+
+/*
+ * A whole request has been read: remember where it ends, and after a
+ * restart answer it with its logged reply if it was executed already.
+ */
+static bool
+ring_request(struct conn *c, const struct xsd_sockmsg *hdr)
+{
+	struct ring_tp *tp = c->tp;
+	struct xsd_sockmsg logged;
+	uint32_t passed = 0;
+
+	if (tp->npend == tp->cappend) {
+		tp->cappend = tp->cappend ? tp->cappend * 2 : 16;
+		tp->pend = xrealloc(tp->pend, tp->cappend * sizeof(*tp->pend));
+	}
+	tp->pend[tp->npend++] = tp->rd_cons;
+	if (tp->nreplay == 0)
+		return false;
+	while (passed < tp->nreplay &&
+	       (int32_t)(tp->rd_cons - tp->replay[passed].req_end) > 0)
+		passed++;
+	ring_replay_drop(tp, passed);
+	if (tp->nreplay == 0 || tp->replay[0].req_end != tp->rd_cons)
+		return false;
+	memcpy(&logged, tp->replay[0].data, sizeof(logged));
+	if (logged.req_id != hdr->req_id || logged.tx_id != hdr->tx_id) {
+		log_warn("domain %u: the request ending at %u is not the one "
+			 "logged there (req_id %u, logged %u): executed",
+			 tp->dom->domid, tp->rd_cons, hdr->req_id,
+			 logged.req_id);
+		ring_replay_drop(tp, 1);
+		return false;
+	}
+	log_info("domain %u: request %u was executed before the restart: "
+		 "its logged reply is sent", tp->dom->domid, hdr->req_id);
+	conn_reply_raw(c, tp->replay[0].data, tp->replay[0].len);
+	ring_replay_drop(tp, 1);
+	return true;
+}
+
+/* A request that changed something: its reply goes into the log too. */
+static void
+ring_handled(struct conn *c, uint64_t tail)
+{
+	struct ring_tp *tp = c->tp;
+	struct domain *d = tp->dom;
+	struct conn_out *o = c->last_reply;
+
+	if (d == NULL || d->priv || o == NULL ||
+	    durable_tail(d->srv->dur) == tail)
+		return;
+	domain_log_ring(d, false, tp->rd_cons, o->data, o->len);
+	o->seq = durable_tail(d->srv->dur);
+	if (domain_test_crash_point(d->srv))
+		tp->crash_before_reply = true;
+}
+
+/* The oldest unanswered request has its reply in rsp[]: publish it. */
+static void
+ring_replied(struct conn *c)
+{
+	struct ring_tp *tp = c->tp;
+
+	if (tp->dom == NULL || tp->npend == 0)
+		return;
+	if ((int32_t)(tp->pend[0] - tp->pub) > 0)
+		ring_publish(tp->dom, tp, tp->pend[0]);
+	memmove(tp->pend, tp->pend + 1, --tp->npend * sizeof(*tp->pend));
 }
 
 static const struct conn_ops ring_conn_ops = {
@@ -243,6 +379,9 @@ static const struct conn_ops ring_conn_ops = {
 	.can_write = ring_can_write,
 	.want = ring_want,
 	.close = ring_close,
+	.request = ring_request,
+	.handled = ring_handled,
+	.replied = ring_replied,
 };
 
 /* ---- connection life -------------------------------------------------------- */
@@ -263,18 +402,31 @@ ring_disconnect(struct domain *d, const char *why)
 	store_reset_watches(c->sc);
 	conn_txn_clear(c);
 	conn_drop(c, why);
+	domain_log_watches_gone(d);
+}
+
+/* A new connection serving d's ring from its current indices. */
+static struct conn *
+ring_new_conn(struct domain *d)
+{
+	const struct store_caller who = {
+		d->domid, d->target, d->priv,
+	};
+	struct ring_tp *tp = xcalloc(1, sizeof(*tp));
+
+	tp->dom = d;
+	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
+	d->conn->features = d->features;
+	return d->conn;
 }
 
 void
 ring_connect(struct domain *d)
 {
-	const struct store_caller who = {
-		d->domid, d->target, d->priv,
-	};
 	struct xenstore_domain_interface *intf = d->intf;
-	struct ring_tp *tp;
 
 	ring_disconnect(d, NULL);
+	domain_log_ring_reset(d);
 	ring_store(&intf->req_cons, 0);
 	ring_store(&intf->req_prod, 0);
 	ring_store(&intf->rsp_cons, 0);
@@ -288,11 +440,114 @@ ring_connect(struct domain *d)
 	ring_store(&intf->connection, XENSTORE_CONNECTED);
 	d->error = XENSTORE_ERROR_NONE;
 	d->kick = true;
+	(void)ring_new_conn(d);
+}
 
-	tp = xmalloc(sizeof(*tp));
-	tp->dom = d;
-	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
-	d->conn->features = d->features;
+struct conn *
+ring_attach(struct domain *d, const struct wal_domain *w)
+{
+	const struct wal_reply *replies = w->replies;
+	uint32_t n = w->nreplies;
+	struct xenstore_domain_interface *intf = d->intf;
+	uint32_t err = ring_load(&intf->error);
+	struct ring_tp *tp;
+	uint32_t pub;
+
+	/* Ignored before the restart: ignored still, until a reset. */
+	if (err != XENSTORE_ERROR_NONE) {
+		d->error = err;
+		return NULL;
+	}
+	ring_store(&intf->server_features,
+		   ring_load(&intf->server_features) | d->features);
+	d->error = XENSTORE_ERROR_NONE;
+	d->kick = true;
+	ring_new_conn(d);
+	tp = d->conn->tp;
+	pub = ring_load(&intf->req_cons);
+	tp->rd_cons = tp->pub = pub;
+	/* Only replies to requests not yet behind req_cons can be owed. */
+	tp->replay = xcalloc(n ? n : 1, sizeof(*tp->replay));
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t ahead = (int32_t)(replies[i].req_end - pub);
+		struct wal_reply *r;
+
+		if (ahead <= 0 || ahead > (int32_t)XENSTORE_RING_SIZE)
+			continue;
+		r = &tp->replay[tp->nreplay++];
+		r->req_end = replies[i].req_end;
+		r->len = replies[i].len;
+		r->data = xmalloc(r->len);
+		memcpy(r->data, replies[i].data, r->len);
+	}
+	/* A message consumed in part, up to exactly where req_cons is: its
+	 * first bytes are no longer in the ring, but in the log. */
+	if (w->partial && w->partial_end == pub) {
+		size_t used;
+
+		if (frame_in_feed(&d->conn->in, w->partial, w->partial_len,
+				  &used) != FRAME_MORE || used != w->partial_len)
+			frame_in_reset(&d->conn->in);
+		else
+			log_info("domain %u: %u bytes of a partly read message "
+				 "restored", d->domid, w->partial_len);
+	}
+	return d->conn;
+}
+
+/*
+ * Logs the bytes of the message c has read in part (header, then payload)
+ * so that req_cons may move past them.
+ */
+static void
+ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
+{
+	const struct frame_in *f = &c->in;
+	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
+	unsigned char *bytes = xmalloc(f->got);
+
+	memcpy(bytes, &f->hdr, hl);
+	if (f->got > hl)
+		memcpy(bytes + hl, f->payload, f->got - hl);
+	domain_log_ring(d, true, tp->rd_cons, bytes, f->got);
+	free(bytes);
+	tp->partial_logged = true;
+	tp->partial_end = tp->rd_cons;
+	tp->partial_seq = durable_tail(d->srv->dur);
+	/* Another iteration writes the record, then publishes. */
+	loop_wake(d->srv->loop);
+}
+
+void
+ring_settle(struct domain *d)
+{
+	struct conn *c = d->conn;
+	struct ring_tp *tp;
+
+	if (c == NULL || c->dead)
+		return;
+	tp = c->tp;
+	/* Every request read so far is answered in rsp[]. */
+	if (c->nreplies != 0 || tp->rd_cons == tp->pub)
+		return;
+	/* A partial message (the guest may need the room to finish it): its
+	 * bytes go into the log first, dom0's excepted (never restored). */
+	if (c->in.got != 0 && !d->priv) {
+		if (!tp->partial_logged || tp->partial_end != tp->rd_cons) {
+			ring_log_partial(d, c, tp);
+			return;
+		}
+		if (durable_done(d->srv->dur) < tp->partial_seq)
+			return;
+	}
+	ring_publish(d, tp, tp->rd_cons);
+	tp->npend = 0;
+}
+
+struct domain *
+ring_conn_domain(const struct conn *c)
+{
+	return c->ops == &ring_conn_ops ? ring_dom(c) : NULL;
 }
 
 bool

@@ -132,6 +132,14 @@ struct conn_ops {
 	bool (*can_write)(struct conn *c);
 	void (*want)(struct conn *c, bool rd, bool wr);
 	void (*close)(struct conn *c);
+	/* Optional (NULL for sockets). request: a whole message was read,
+	 * before dispatch; true if the transport answered it itself (a ring
+	 * replaying a logged reply after a restart). handled: after dispatch;
+	 * tail is durable_tail() before it, so a change is tail advancing.
+	 * replied: a reply has been written completely. */
+	bool (*request)(struct conn *c, const struct xsd_sockmsg *hdr);
+	void (*handled)(struct conn *c, uint64_t tail);
+	void (*replied)(struct conn *c);
 };
 
 /*
@@ -176,6 +184,11 @@ struct conn {
 	STAILQ_HEAD(, conn_out) out;
 	size_t out_bytes;		/* sum of unwritten bytes in out */
 	uint32_t nreplies;		/* replies in out: requests outstanding */
+	/* The reply queued by the request being dispatched (or NULL). */
+	struct conn_out *last_reply;
+	/* Serves a guest's ring again after a daemon restart: a header
+	 * tx_id it does not know is a transaction the crash lost (EAGAIN). */
+	bool restored;
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -224,6 +237,8 @@ bool conn_input_paused(const struct conn *c);
  */
 void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		const void *payload, size_t len);
+/* Queues a complete message (header + payload, copied) as a reply. */
+void conn_reply_raw(struct conn *c, const void *msg, uint32_t len);
 /* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
 void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
 /*
@@ -400,6 +415,39 @@ int domain_set_features(struct server *srv, uint32_t domid, uint32_t bits);
 /* IS_DOMAIN_INTRODUCED: 0 and DOMID_SELF always are. */
 bool domain_is_introduced(struct server *srv, uint32_t domid);
 
+/*
+ * The log's (and live update's) view of a domain: a plain struct wal_domain
+ * (wal/wal.h) without watches and handles. export fills *out; import sets
+ * d's identity fields from w (not its mapping, port binding or
+ * connection).
+ */
+struct wal_domain;
+void domain_export(const struct domain *d, struct wal_domain *out);
+void domain_import(struct domain *d, const struct wal_domain *w);
+/*
+ * Logs a WATCH (add) or UNWATCH of c if c is a guest's ring connection;
+ * nothing for sockets and dom0's ring. Strings borrowed.
+ */
+void domain_log_watch(struct conn *c, bool add, const char *path,
+		      const char *token, int depth);
+/* d's connection lost its watches: logged if the table has any. */
+void domain_log_watches_gone(struct domain *d);
+/* d's ring was reset: logged if the table has replies for it. */
+void domain_log_ring_reset(struct domain *d);
+/*
+ * Logs, for d's ring, the reply (bytes borrowed) to the request that ended
+ * at request position end; or, partial, the first len bytes of a message
+ * read in part, which end at end.
+ */
+void domain_log_ring(struct domain *d, bool partial, uint32_t end,
+		     const void *bytes, uint32_t len);
+/*
+ * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the
+ * N-th logged ring reply since start, which then kills the daemon right
+ * before that reply is written into the ring.
+ */
+bool domain_test_crash_point(struct server *srv);
+
 /* ---- ring.c: the ring transport ----------------------------------------- */
 
 /*
@@ -409,6 +457,22 @@ bool domain_is_introduced(struct server *srv, uint32_t domid);
  * notified at the end of the iteration.
  */
 void ring_connect(struct domain *d);
+/*
+ * After a daemon restart: a connection for d's ring as the guest left it
+ * (indices, partial messages in the ring and connection field untouched;
+ * server_features offered again). A ring whose error field is set stays
+ * ignored: NULL. The guest is notified at the end of the iteration.
+ */
+struct wal_domain;
+struct conn *ring_attach(struct domain *d, const struct wal_domain *w);
+/*
+ * Before-sleep, last step: publishes req_cons up to everything read when
+ * every reply is in rsp[] (catches up on requests without a reply), and
+ * past a partial message once its bytes are durable in the log.
+ */
+void ring_settle(struct domain *d);
+/* The domain c serves if c is an attached ring connection, else NULL. */
+struct domain *ring_conn_domain(const struct conn *c);
 /* Drops d's connection (its watches and transactions at once), if any. */
 void ring_disconnect(struct domain *d, const char *why);
 /* The guest set connection = RECONNECT and the feature is offered. */
@@ -431,6 +495,17 @@ void durable_close(struct durable *d);
 void durable_mutation(struct durable *d, const struct store_mutation *m);
 void durable_quota(struct durable *d, uint32_t domid, int q, bool soft,
 		   uint32_t value);
+/*
+ * Appends a WAL_REC_DOMAIN record and applies it to the live domain table
+ * (what snapshots write); ch may borrow from that table. A change that
+ * does not apply to the table is a bug: logged, not appended. Never fails
+ * otherwise.
+ */
+struct wal_domain_change;
+void durable_domain(struct durable *d, const struct wal_domain_change *ch);
+/* The live domain table (borrowed; NULL without durable state). */
+struct wal_domtab;
+const struct wal_domtab *durable_domains(const struct durable *d);
 /* 0 if a change may be made now, else -ENOSPC or -EIO (logged). */
 int durable_check(struct durable *d);
 /* Before-sleep: write this iteration's records; may start a snapshot. */

@@ -24,6 +24,9 @@ struct snap_reader {
 	struct snap_hdr h;
 	struct store *s;		/* NULL: verify only */
 	struct store *meta;		/* quotas go here (the store, or NULL) */
+	struct wal_domtab *doms;	/* domain records go here, or NULL */
+	uint64_t ndomains;
+	bool has_domains;
 	store_walk_fn fn;		/* nodes go here instead of into s */
 	void *fn_arg;
 	int fn_rc;			/* fn's non-zero return */
@@ -185,6 +188,45 @@ snapr_meta(struct snap_reader *r, const Lxs__SnapMeta *msg)
 	return 0;
 }
 
+/* lxs.SnapDomains by hand: field 1 repeated, each one lxs.Domain. */
+static int
+snapr_domains(struct snap_reader *r, const uint8_t *p, uint32_t len)
+{
+	struct pb_reader pr = { p, p + len };
+
+	if (r->has_domains)
+		return snapr_fail(r, -EINVAL, xstrdup("two DOMAINS records"));
+	r->has_domains = true;
+	while (pr.p < pr.end) {
+		struct wal_domain d;
+		const uint8_t *v;
+		uint32_t f, wt;
+		size_t n;
+		int rc;
+
+		if (pb_read_tag(&pr, &f, &wt) < 0)
+			return snapr_fail(r, -EINVAL,
+					  xstrdup("bad DOMAINS record"));
+		if (f != 1) {
+			if (pb_skip(&pr, wt) < 0)
+				return snapr_fail(r, -EINVAL,
+						  xstrdup("bad DOMAINS record"));
+			continue;
+		}
+		if (wt != PB_LEN || pb_read_bytes(&pr, &v, &n) < 0 ||
+		    wal_decode_domain(v, (uint32_t)n, &d) < 0)
+			return snapr_fail(r, -EINVAL,
+					  xstrdup("bad domain in DOMAINS"));
+		rc = r->doms ? wal_domtab_put(r->doms, &d) : 0;
+		wal_domain_release(&d);
+		if (rc < 0)
+			return snapr_fail(r, -EINVAL,
+					  xasprintf("domain %u twice", d.domid));
+		r->ndomains++;
+	}
+	return 0;
+}
+
 static int
 snapr_record(struct snap_reader *r, uint32_t type, const unsigned char *p,
 	     uint32_t len)
@@ -205,6 +247,9 @@ snapr_record(struct snap_reader *r, uint32_t type, const unsigned char *p,
 	}
 	case SNAP_REC_NODES:
 		rc = snapr_nodes(r, p, len);
+		break;
+	case SNAP_REC_DOMAINS:
+		rc = snapr_domains(r, p, len);
 		break;
 	case SNAP_REC_END: {
 		Lxs__SnapEnd *m = lxs__snap_end__unpack(NULL, len, p);
@@ -352,6 +397,8 @@ snap_read(struct snap_reader r, const char *path, struct snap_info *out,
 		out->seq = r.h.seq;
 		out->time_ns = r.h.time_ns;
 		out->nodes = r.nodes;
+		out->domains = r.ndomains;
+		out->has_domains = r.has_domains;
 		out->file_bytes = r.size;
 		out->raw_bytes = r.h.raw_len;
 		out->path = xstrdup(path);
@@ -378,10 +425,20 @@ snap_load(const char *path, struct store *s, struct snap_info *out,
 }
 
 int
-snap_scan(const char *path, store_walk_fn fn, void *arg, struct store *meta,
-	  struct snap_info *out, char **why)
+snap_load_domains(const char *path, struct store *s, struct wal_domtab *doms,
+		  struct snap_info *out, char **why)
 {
-	struct snap_reader r = { .meta = meta, .fn = fn, .fn_arg = arg };
+	struct snap_reader r = { .s = s, .meta = s, .doms = doms };
+
+	return snap_read(r, path, out, why);
+}
+
+int
+snap_scan(const char *path, store_walk_fn fn, void *arg, struct store *meta,
+	  struct wal_domtab *doms, struct snap_info *out, char **why)
+{
+	struct snap_reader r = { .meta = meta, .doms = doms, .fn = fn,
+				 .fn_arg = arg };
 
 	return snap_read(r, path, out, why);
 }

@@ -19,6 +19,7 @@
 
 struct replay {
 	struct store *s;
+	struct wal_domtab *doms;
 	uint64_t upto;
 };
 
@@ -36,6 +37,9 @@ replay_frame(void *arg, const struct wal_frame *f)
 		break;
 	case WAL_REC_QUOTA:
 		rc = wal_apply_quota(rp->s, f->payload, f->len);
+		break;
+	case WAL_REC_DOMAIN:
+		rc = wal_domtab_apply(rp->doms, f->payload, f->len);
 		break;
 	default:
 		/* Written by a newer daemon: applying the rest without it
@@ -65,7 +69,10 @@ snap_set_aside(struct snap_recovery *r, const char *dir, const char *path)
 	free(dst);
 }
 
-/* The newest snapshot up to upto that loads (or an empty store). */
+/*
+ * The newest snapshot up to upto that loads (or an empty store); its
+ * domain table goes into r->domains.
+ */
 static struct store *
 snap_base(const char *dir, snap_store_fn new_store, void *arg, uint64_t upto,
 	  bool repair, struct snap_recovery *r, uint64_t *base)
@@ -85,12 +92,16 @@ snap_base(const char *dir, snap_store_fn new_store, void *arg, uint64_t upto,
 			continue;
 		s = new_store(arg);
 		snap_info_release(&r->used);
-		if (snap_load(snaps[i].path, s, &r->used, &why) == 0) {
+		r->domains = wal_domtab_new();
+		if (snap_load_domains(snaps[i].path, s, r->domains, &r->used,
+				      &why) == 0) {
 			found = s;
 			*base = r->used.seq;
 			break;
 		}
 		store_free(s);
+		wal_domtab_free(r->domains);
+		r->domains = NULL;
 		if (r->rejected++ == 0)
 			r->rejected_why = xasprintf("%s: %s", snaps[i].path,
 						    why ? why : "unreadable");
@@ -99,6 +110,8 @@ snap_base(const char *dir, snap_store_fn new_store, void *arg, uint64_t upto,
 			snap_set_aside(r, dir, snaps[i].path);
 	}
 	snap_list_free(snaps, n);
+	if (r->domains == NULL)
+		r->domains = wal_domtab_new();
 	return found ? found : new_store(arg);
 }
 
@@ -115,6 +128,7 @@ snap_recover(const char *dir, snap_store_fn new_store, void *arg,
 	if (access(dir, R_OK | X_OK) < 0)
 		return -errno;
 	rp.s = snap_base(dir, new_store, arg, upto, repair, r, &base);
+	rp.doms = r->domains;
 	if (repair)
 		rc = wal_recover(dir, base, replay_frame, &rp, &r->wal);
 	else
@@ -141,5 +155,6 @@ snap_recovery_release(struct snap_recovery *r)
 	free(r->rejected_why);
 	free(r->moved_to);
 	wal_recovery_release(&r->wal);
+	wal_domtab_free(r->domains);
 	memset(r, 0, sizeof(*r));
 }

@@ -15,6 +15,7 @@
 #define SNAP_REC_META		1u
 #define SNAP_REC_NODES		2u
 #define SNAP_REC_END		3u
+#define SNAP_REC_DOMAINS	4u	/* lxs.SnapDomains */
 
 /* Largest record inside the stream; larger is corruption. */
 #define SNAP_REC_MAX		(64u << 20)

@@ -24,6 +24,8 @@ struct snap_info {
 	uint64_t seq;		/* last log record the snapshot includes */
 	uint64_t time_ns;	/* when it was taken */
 	uint64_t nodes;
+	uint64_t domains;	/* records of the domain table */
+	bool has_domains;	/* false: written before domain records */
 	uint64_t file_bytes;
 	uint64_t raw_bytes;	/* uncompressed stream */
 	char *path;		/* owned; snap_info_release frees */
@@ -32,18 +34,20 @@ struct snap_info {
 void snap_info_release(struct snap_info *i);
 
 /*
- * Writes a snapshot of s covering seq into dir and installs it atomically.
- * *out (may be NULL) describes the installed file.
+ * Writes a snapshot of s and the domain table doms (borrowed; NULL: no
+ * domains) covering seq into dir and installs it atomically. *out (may be
+ * NULL) describes the installed file.
  */
-int snap_write(const struct store *s, uint64_t seq, const char *dir,
-	       struct snap_info *out);
+int snap_write(const struct store *s, const struct wal_domtab *doms,
+	       uint64_t seq, const char *dir, struct snap_info *out);
 
 /*
  * Starts snap_write in a child process, which shares the store as it is
  * now (copy-on-write) while the caller goes on changing it. *child is the
  * pid to wait for: exit status 0 means the snapshot is installed.
  */
-int snap_write_background(const struct store *s, uint64_t seq,
+int snap_write_background(const struct store *s,
+			  const struct wal_domtab *doms, uint64_t seq,
 			  const char *dir, pid_t *child);
 
 /*
@@ -54,15 +58,21 @@ int snap_write_background(const struct store *s, uint64_t seq,
  */
 int snap_load(const char *path, struct store *s, struct snap_info *out,
 	      char **why);
+/* snap_load, and the domain table into doms (empty, from wal_domtab_new). */
+int snap_load_domains(const char *path, struct store *s,
+		      struct wal_domtab *doms, struct snap_info *out,
+		      char **why);
 
 /*
  * Like snap_load, but each node goes to fn (in pre-order, borrowed for the
- * call) instead of into a store; the quotas go into meta when it is not
- * NULL. Returns 0, -errno (with *why), or fn's value if fn stopped the
- * scan by returning non-zero.
+ * call) instead of into a store; the quotas go into meta and the domain
+ * records into doms (an empty table) when they are not NULL. Returns 0,
+ * -errno (with *why), or fn's value if fn stopped the scan by returning
+ * non-zero.
  */
 int snap_scan(const char *path, store_walk_fn fn, void *arg,
-	      struct store *meta, struct snap_info *out, char **why);
+	      struct store *meta, struct wal_domtab *doms,
+	      struct snap_info *out, char **why);
 
 /* Checks a snapshot completely without building a store. */
 int snap_verify(const char *path, struct snap_info *out, char **why);
@@ -89,6 +99,9 @@ struct snap_recovery {
 	uint64_t last_seq;		/* last record in the rebuilt state */
 	uint64_t records;		/* log records replayed */
 	uint64_t duration_ns;
+	/* The domain table: the snapshot's, then the log's changes. Owned;
+	 * a caller may take it (and set this to NULL). */
+	struct wal_domtab *domains;
 };
 
 /* Makes a fresh store (with the caller's callbacks) for recovery. */

@@ -15,8 +15,9 @@
  *   56     data: zlib (deflate) stream of records
  *
  * Each record of the uncompressed stream is len (4) | type (4) | payload,
- * payload a protobuf-c message (snapshot/snapshot.proto): one META, NODES
- * batches in pre-order, one END with the node count. The header is
+ * payload a protobuf-c message (snapshot/snapshot.proto): one META, one
+ * DOMAINS (the domain table, since the domains issue; older files have
+ * none), NODES batches in pre-order, one END with the node count. The header is
  * written last, so a file whose header checks is complete.
  */
 #include <errno.h>
@@ -128,6 +129,20 @@ snapw_out(struct snap_writer *w, int flush)
 	} while (w->z.avail_out == 0 && !w->err);
 }
 
+/* Compresses the record in w->rec, whose header is filled in here. */
+static void
+snapw_emit(struct snap_writer *w, uint32_t type)
+{
+	le32_put((unsigned char *)w->rec.data,
+		 (uint32_t)(w->rec.len - SNAP_REC_HDR));
+	le32_put((unsigned char *)w->rec.data + 4, type);
+	w->raw_len += w->rec.len;
+	w->z.next_in = (unsigned char *)w->rec.data;
+	w->z.avail_in = (uInt)w->rec.len;
+	while (w->z.avail_in && !w->err)
+		snapw_out(w, Z_NO_FLUSH);
+}
+
 /* Compresses one record: len | type | payload. */
 static void
 snapw_record(struct snap_writer *w, uint32_t type, const ProtobufCMessage *m)
@@ -137,15 +152,38 @@ snapw_record(struct snap_writer *w, uint32_t type, const ProtobufCMessage *m)
 
 	buf_reset(&w->rec);
 	p = (unsigned char *)buf_reserve(&w->rec, SNAP_REC_HDR + size);
-	le32_put(p, (uint32_t)size);
-	le32_put(p + 4, type);
 	protobuf_c_message_pack(m, p + SNAP_REC_HDR);
 	w->rec.len = SNAP_REC_HDR + size;
-	w->raw_len += w->rec.len;
-	w->z.next_in = (unsigned char *)w->rec.data;
-	w->z.avail_in = (uInt)w->rec.len;
-	while (w->z.avail_in && !w->err)
-		snapw_out(w, Z_NO_FLUSH);
+	snapw_emit(w, type);
+}
+
+/*
+ * SNAP_REC_DOMAINS: lxs.SnapDomains, i.e. field 1 (0x0a) repeated, each
+ * an lxs.Domain as wal/domain.c encodes it (the one place that knows the
+ * domain record). Written even when the table is empty, so a reader can
+ * tell "no domains" from "a writer that did not know domains"; without a
+ * table (doms NULL: a tool's export) the file is what such a writer made.
+ */
+static void
+snapw_domains(struct snap_writer *w, const struct wal_domtab *doms)
+{
+	struct buf one = { 0 };
+	uint8_t *p;
+
+	buf_reset(&w->rec);
+	buf_reserve(&w->rec, SNAP_REC_HDR);
+	w->rec.len = SNAP_REC_HDR;
+	for (uint32_t i = 0; i < wal_domtab_count(doms); i++) {
+		buf_reset(&one);
+		wal_encode_domain(wal_domtab_at(doms, i), &one);
+		p = (uint8_t *)buf_reserve(&w->rec, 1 + 10 + one.len);
+		*p++ = 0x0a;
+		p = pb_put_varint(p, one.len);
+		memcpy(p, one.data, one.len);
+		w->rec.len = (size_t)(p + one.len - (uint8_t *)w->rec.data);
+	}
+	buf_free(&one);
+	snapw_emit(w, SNAP_REC_DOMAINS);
 }
 
 static void
@@ -261,8 +299,8 @@ snapw_meta(struct snap_writer *w, const struct store *s)
 }
 
 int
-snap_write(const struct store *s, uint64_t seq, const char *dir,
-	   struct snap_info *out)
+snap_write(const struct store *s, const struct wal_domtab *doms, uint64_t seq,
+	   const char *dir, struct snap_info *out)
 {
 	struct snap_writer *w = xcalloc(1, sizeof(*w));
 	struct snap_hdr h = { .version = SNAP_VERSION, .seq = seq };
@@ -294,6 +332,8 @@ snap_write(const struct store *s, uint64_t seq, const char *dir,
 	w->perms = xcalloc(w->nperms_cap, sizeof(*w->perms));
 	w->permp = xcalloc(w->nperms_cap, sizeof(*w->permp));
 	snapw_meta(w, s);
+	if (doms)
+		snapw_domains(w, doms);
 	store_walk(s, snapw_node, w);
 	snapw_flush_nodes(w);
 	end.nodes = w->total_nodes;
@@ -326,6 +366,7 @@ snap_write(const struct store *s, uint64_t seq, const char *dir,
 		out->seq = seq;
 		out->time_ns = h.time_ns;
 		out->nodes = w->total_nodes;
+		out->domains = wal_domtab_count(doms);
 		out->file_bytes = SNAP_HDR_SIZE + w->data_len;
 		out->raw_bytes = w->raw_len;
 		out->path = xstrdup(path);
@@ -345,8 +386,8 @@ out:
 }
 
 int
-snap_write_background(const struct store *s, uint64_t seq, const char *dir,
-		      pid_t *child)
+snap_write_background(const struct store *s, const struct wal_domtab *doms,
+		      uint64_t seq, const char *dir, pid_t *child)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -365,7 +406,7 @@ snap_write_background(const struct store *s, uint64_t seq, const char *dir,
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		_exit(snap_write(s, seq, dir, NULL) == 0 ? 0 : 1);
+		_exit(snap_write(s, doms, seq, dir, NULL) == 0 ? 0 : 1);
 	}
 	*child = pid;
 	return 0;

@@ -102,7 +102,12 @@ mem_close(struct conn *c)
 }
 
 static const struct conn_ops mem_ops = {
-	mem_read, mem_write, mem_can_read, mem_can_write, mem_want, mem_close,
+	.read = mem_read,
+	.write = mem_write,
+	.can_read = mem_can_read,
+	.can_write = mem_can_write,
+	.want = mem_want,
+	.close = mem_close,
 };
 
 static const struct store_caller tst_dom0 = { 0, LXS_DOMID_INVALID, true };

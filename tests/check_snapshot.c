@@ -2,7 +2,9 @@
  * Unit tests of snapshot/: a written snapshot loads back into an equal
  * store (nodes, binary values, perms, child order, specials, quotas), in
  * the foreground and from a background child; damaged files are refused
- * with a reason; pruning keeps the newest files and reports the log point.
+ * with a reason; pruning keeps the newest files and reports the log point;
+ * the domain table goes through snapshots and the log, and a snapshot of a
+ * writer without domain records still loads.
  */
 #include <check.h>
 #include <errno.h>
@@ -74,7 +76,7 @@ START_TEST(test_snapshot_roundtrip_equal)
 	uint32_t v;
 	char *why = NULL;
 
-	ck_assert_int_eq(snap_write(a, 42, tdir, &wi), 0);
+	ck_assert_int_eq(snap_write(a, NULL, 42, tdir, &wi), 0);
 	ck_assert_uint_eq(wi.seq, 42);
 	ck_assert_uint_gt(wi.nodes, 3000);
 	ck_assert_uint_lt(wi.file_bytes, wi.raw_bytes);
@@ -102,7 +104,7 @@ START_TEST(test_snapshot_background_child_installs_file)
 	pid_t pid;
 	int status;
 
-	ck_assert_int_eq(snap_write_background(a, 7, tdir, &pid), 0);
+	ck_assert_int_eq(snap_write_background(a, NULL, 7, tdir, &pid), 0);
 	/* The parent goes on changing its store; the child saw it before. */
 	ck_assert_int_eq(store_write(c, 0, "/after", "x", 1), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -142,7 +144,7 @@ START_TEST(test_snapshot_refuses_damaged_files)
 	struct snap_info wi = { 0 };
 	struct stat st;
 
-	ck_assert_int_eq(snap_write(a, 1, tdir, &wi), 0);
+	ck_assert_int_eq(snap_write(a, NULL, 1, tdir, &wi), 0);
 	ck_assert_int_eq(stat(wi.path, &st), 0);
 	tst_flip_byte(wi.path, st.st_size / 2, 0x21);
 	expect_refused(wi.path, "checksum");
@@ -185,7 +187,7 @@ START_TEST(test_snapshot_prune_keeps_newest)
 	FILE *f;
 
 	for (uint64_t seq = 3; seq <= 30; seq += 9)
-		ck_assert_int_eq(snap_write(a, seq, tdir, NULL), 0);
+		ck_assert_int_eq(snap_write(a, NULL, seq, tdir, NULL), 0);
 	f = fopen(tmp, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
@@ -291,6 +293,145 @@ START_TEST(test_snapshot_recover_upto_changes_nothing)
 }
 END_TEST
 
+/* Appends a domain change record. */
+static void
+log_domain(struct wal *w, const struct wal_domain_change *ch)
+{
+	struct buf b = { 0 };
+
+	wal_encode_domain_change(ch, &b);
+	wal_append(w, WAL_REC_DOMAIN, b.data, (uint32_t)b.len);
+	buf_free(&b);
+}
+
+static struct wal_domtab *
+sample_domains(void)
+{
+	struct wal_domtab *t = wal_domtab_new();
+	struct wal_domain d = { .domid = 4, .introduced = true, .gfn = 99,
+				.remote_port = 3, .features = 7,
+				.target = LXS_DOMID_INVALID };
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 4,
+					.dom = &d };
+
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	d.domid = ch.domid = 12;
+	d.introduced = false;
+	d.features = 2;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_WATCH, .domid = 4,
+					 .path = "device", .token = "be",
+					 .depth = 1 };
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	ch.path = "@releaseDomain";
+	ch.depth = -1;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	return t;
+}
+
+/* The domain table with its watches goes through a snapshot unchanged. */
+START_TEST(test_snapshot_domains_roundtrip)
+{
+	struct store *a = sample_store(10), *b = store_new(NULL, NULL, 0);
+	struct wal_domtab *t = sample_domains(), *back = wal_domtab_new();
+	const struct wal_domain *d;
+	struct snap_info wi = { 0 }, li = { 0 };
+	char *why = NULL;
+
+	ck_assert_int_eq(snap_write(a, t, 5, tdir, &wi), 0);
+	ck_assert_uint_eq(wi.domains, 2);
+	ck_assert_int_eq(snap_load_domains(wi.path, b, back, &li, &why), 0);
+	ck_assert(li.has_domains);
+	ck_assert_uint_eq(li.domains, 2);
+	ck_assert_uint_eq(wal_domtab_count(back), 2);
+	d = wal_domtab_find(back, 4);
+	ck_assert(d->introduced);
+	ck_assert_uint_eq(d->gfn, 99);
+	ck_assert_uint_eq(d->remote_port, 3);
+	ck_assert_uint_eq(d->nwatches, 2);
+	ck_assert_str_eq(d->watches[0].path, "device");
+	ck_assert_int_eq(d->watches[0].depth, 1);
+	ck_assert_str_eq(d->watches[1].token, "be");
+	ck_assert(!wal_domtab_find(back, 12)->introduced);
+	ck_assert_uint_eq(wal_domtab_find(back, 12)->features, 2);
+	ck_assert_int_eq(snap_verify(wi.path, &li, NULL), 0);
+	snap_info_release(&wi);
+	snap_info_release(&li);
+	wal_domtab_free(t);
+	wal_domtab_free(back);
+	store_free(a);
+	store_free(b);
+}
+END_TEST
+
+/*
+ * A snapshot of a writer that knew no domains (no DOMAINS record) loads,
+ * with an empty table; recovery then adds the log's domain records.
+ */
+START_TEST(test_snapshot_recover_domains_old_snapshot_and_log)
+{
+	struct wal_config cfg = { tdir, 0, NULL };
+	struct store *a = sample_store(0), *s = NULL;
+	struct wal_domain d = { .domid = 8, .introduced = true, .gfn = 1,
+				.remote_port = 2, .features = 7,
+				.target = LXS_DOMID_INVALID };
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 8,
+					.dom = &d };
+	struct snap_info li = { 0 };
+	struct snap_recovery r;
+	struct wal *w;
+
+	ck_assert_int_eq(snap_write(a, NULL, 1, tdir, NULL), 0);
+	ck_assert_int_eq(wal_open(&cfg, 1, &w), 0);
+	log_write(w, "/x", "1");
+	log_domain(w, &ch);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_WATCH, .domid = 8,
+					 .path = "p", .token = "t", .depth = -1 };
+	log_domain(w, &ch);
+	ck_assert_int_eq(wal_write(w), 0);
+	wal_close(w);
+	ck_assert_int_eq(snap_recover(tdir, fresh_store, NULL, UINT64_MAX, true,
+				      &s, &r), 0);
+	ck_assert_int_eq(r.wal.scan.damage, WAL_CLEAN);
+	ck_assert_uint_eq(r.last_seq, 3);
+	ck_assert_uint_eq(r.records, 2);
+	ck_assert_uint_eq(wal_domtab_count(r.domains), 1);
+	ck_assert_uint_eq(wal_domtab_find(r.domains, 8)->nwatches, 1);
+	ck_assert_ptr_nonnull(r.used.path);
+	ck_assert_int_eq(snap_verify(r.used.path, &li, NULL), 0);
+	ck_assert(!li.has_domains);
+	snap_info_release(&li);
+	store_free(s);
+	snap_recovery_release(&r);
+	store_free(a);
+}
+END_TEST
+
+/* A domain record that does not apply stops recovery before it. */
+START_TEST(test_snapshot_recover_bad_domain_record_is_damage)
+{
+	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_RELEASE,
+					.domid = 8 };
+	struct snap_recovery r;
+	struct store *s = NULL;
+	struct wal *w;
+
+	ck_assert_int_eq(wal_open(&cfg, 1, &w), 0);
+	log_write(w, "/x", "1");
+	log_domain(w, &ch);
+	log_write(w, "/y", "2");
+	ck_assert_int_eq(wal_write(w), 0);
+	wal_close(w);
+	ck_assert_int_eq(snap_recover(tdir, fresh_store, NULL, UINT64_MAX, true,
+				      &s, &r), 0);
+	ck_assert_int_eq(r.wal.scan.damage, WAL_CORRUPT);
+	ck_assert_uint_eq(r.last_seq, 1);
+	store_free(s);
+	snap_recovery_release(&r);
+}
+END_TEST
+
 static Suite *
 snapshot_suite(void)
 {
@@ -308,6 +449,9 @@ snapshot_suite(void)
 	tcase_add_test(crash, test_snapshot_missing_file_is_enoent);
 	tcase_add_test(crash, test_snapshot_recover_unknown_record_type);
 	tcase_add_test(core, test_snapshot_recover_upto_changes_nothing);
+	tcase_add_test(core, test_snapshot_domains_roundtrip);
+	tcase_add_test(core, test_snapshot_recover_domains_old_snapshot_and_log);
+	tcase_add_test(crash, test_snapshot_recover_bad_domain_record_is_damage);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, crash);
 	return s;

@@ -740,6 +740,270 @@ START_TEST(test_wal_quota_codec)
 }
 END_TEST
 
+/* ---- domain records ------------------------------------------------------- */
+
+static void
+dom_log(struct wal_domtab *t, struct buf *log_, const struct wal_domain_change *ch)
+{
+	struct buf b = { 0 };
+
+	/* Through the codec: what replay sees. */
+	wal_encode_domain_change(ch, &b);
+	ck_assert_int_eq(wal_domtab_apply(t, b.data, (uint32_t)b.len), 0);
+	if (log_)
+		buf_add(log_, b.data, b.len);
+	buf_free(&b);
+}
+
+static struct wal_domain
+dom_rec(uint32_t domid, bool introduced)
+{
+	struct wal_domain d = {
+		.domid = domid, .introduced = introduced, .gfn = 0x1234567890ull,
+		.remote_port = 7, .features = 5, .target = LXS_DOMID_INVALID,
+	};
+
+	return d;
+}
+
+START_TEST(test_wal_domain_change_codec_builds_table)
+{
+	struct wal_domtab *t = wal_domtab_new();
+	struct wal_domain d5 = dom_rec(5, true), d9 = dom_rec(9, false);
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 5,
+					.dom = &d5, .depth = -1 };
+	const struct wal_domain *got;
+
+	dom_log(t, NULL, &ch);
+	ch.domid = 9;
+	ch.dom = &d9;
+	dom_log(t, NULL, &ch);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_WATCH, .domid = 5,
+					 .path = "data", .token = "tok",
+					 .depth = -1 };
+	dom_log(t, NULL, &ch);
+	ch.path = "/abs";
+	ch.token = "t2";
+	ch.depth = 2;
+	dom_log(t, NULL, &ch);
+	/* SET keeps the watches: SET_TARGET after the guest watched. */
+	d5.target = 9;
+	d5.shutdown = true;
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_SET, .domid = 5,
+					 .dom = &d5 };
+	dom_log(t, NULL, &ch);
+
+	ck_assert_uint_eq(wal_domtab_count(t), 2);
+	ck_assert_uint_eq(wal_domtab_at(t, 0)->domid, 5);
+	ck_assert_uint_eq(wal_domtab_at(t, 1)->domid, 9);
+	got = wal_domtab_find(t, 5);
+	ck_assert(got->introduced);
+	ck_assert_uint_eq(got->gfn, 0x1234567890ull);
+	ck_assert_uint_eq(got->remote_port, 7);
+	ck_assert_uint_eq(got->features, 5);
+	ck_assert_uint_eq(got->target, 9);
+	ck_assert(got->shutdown);
+	ck_assert_uint_eq(got->nwatches, 2);
+	ck_assert_str_eq(got->watches[0].path, "data");
+	ck_assert_int_eq(got->watches[0].depth, -1);
+	ck_assert_str_eq(got->watches[1].token, "t2");
+	ck_assert_int_eq(got->watches[1].depth, 2);
+	got = wal_domtab_find(t, 9);
+	ck_assert(!got->introduced);
+	ck_assert_uint_eq(got->target, LXS_DOMID_INVALID);
+
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_UNWATCH, .domid = 5,
+					 .path = "data", .token = "tok" };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 5)->nwatches, 1);
+	ck_assert_str_eq(wal_domtab_find(t, 5)->watches[0].path, "/abs");
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RESET_WATCHES,
+					 .domid = 5 };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 5)->nwatches, 0);
+	ch.kind = WAL_DOMAIN_RELEASE;
+	dom_log(t, NULL, &ch);
+	ck_assert_ptr_null(wal_domtab_find(t, 5));
+	ck_assert_uint_eq(wal_domtab_count(t), 1);
+	wal_domtab_free(t);
+}
+END_TEST
+
+/* What does not apply, and what does not decode, is -EINVAL. */
+START_TEST(test_wal_domain_change_rejects)
+{
+	struct wal_domtab *t = wal_domtab_new();
+	struct wal_domain d5 = dom_rec(5, true), d6 = dom_rec(6, true);
+	struct wal_domain_change set = { .kind = WAL_DOMAIN_SET, .domid = 5,
+					 .dom = &d5 };
+	struct wal_domain_change w = { .kind = WAL_DOMAIN_WATCH, .domid = 5,
+				       .path = "p", .token = "t", .depth = -1 };
+	static const unsigned char junk[] = { 0x08, 0x00, 0x10 };
+	static const unsigned char bad_kind[] = { 0x08, 0x09, 0x10, 0x05 };
+	/* kind WATCH, domid 5, no watch. */
+	static const unsigned char no_watch[] = { 0x08, 0x02, 0x10, 0x05 };
+	/* kind SET, domid 5, no domain. */
+	static const unsigned char no_dom[] = { 0x08, 0x00, 0x10, 0x05 };
+	struct buf b = { 0 };
+
+	/* Anything but SET needs a known domain. */
+	ck_assert_int_eq(wal_domtab_change(t, &w), -EINVAL);
+	w.kind = WAL_DOMAIN_RELEASE;
+	ck_assert_int_eq(wal_domtab_change(t, &w), -EINVAL);
+	ck_assert_int_eq(wal_domtab_change(t, &set), 0);
+	w.kind = WAL_DOMAIN_WATCH;
+	ck_assert_int_eq(wal_domtab_change(t, &w), 0);
+	ck_assert_int_eq(wal_domtab_change(t, &w), -EINVAL);
+	w.kind = WAL_DOMAIN_UNWATCH;
+	w.token = "other";
+	ck_assert_int_eq(wal_domtab_change(t, &w), -EINVAL);
+	/* A SET whose record names another domain. */
+	set.dom = &d6;
+	ck_assert_int_eq(wal_domtab_change(t, &set), -EINVAL);
+
+	ck_assert_int_eq(wal_domtab_apply(t, junk, sizeof(junk)), -EINVAL);
+	ck_assert_int_eq(wal_domtab_apply(t, bad_kind, sizeof(bad_kind)),
+			 -EINVAL);
+	ck_assert_int_eq(wal_domtab_apply(t, no_watch, sizeof(no_watch)),
+			 -EINVAL);
+	ck_assert_int_eq(wal_domtab_apply(t, no_dom, sizeof(no_dom)), -EINVAL);
+	/* Every proper prefix of a valid record: refused or harmless, never
+	 * a crash; the table still holds exactly domain 5 and its watch. */
+	w = (struct wal_domain_change){ .kind = WAL_DOMAIN_WATCH, .domid = 5,
+					.path = "/some/path", .token = "tk",
+					.depth = 3 };
+	wal_encode_domain_change(&w, &b);
+	for (size_t n = 0; n < b.len; n++)
+		(void)wal_domtab_apply(t, b.data, (uint32_t)n);
+	ck_assert_uint_eq(wal_domtab_count(t), 1);
+	ck_assert_uint_eq(wal_domtab_find(t, 5)->nwatches, 1);
+	buf_free(&b);
+	wal_domtab_free(t);
+}
+END_TEST
+
+/* The snapshot's form: one lxs.Domain with its watches. */
+START_TEST(test_wal_domain_record_roundtrip)
+{
+	struct wal_domtab *t = wal_domtab_new();
+	struct wal_domain d = dom_rec(77, true), back;
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 77,
+					.dom = &d };
+	struct buf b = { 0 };
+
+	d.target = 3;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_WATCH, .domid = 77,
+					 .path = "a", .token = "1", .depth = -1 };
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	ch.path = "b";
+	ch.depth = 0;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), 0);
+	wal_encode_domain(wal_domtab_find(t, 77), &b);
+	ck_assert_int_eq(wal_decode_domain(b.data, (uint32_t)b.len, &back), 0);
+	ck_assert_uint_eq(back.domid, 77);
+	ck_assert(back.introduced);
+	ck_assert_uint_eq(back.gfn, d.gfn);
+	ck_assert_uint_eq(back.remote_port, 7);
+	ck_assert_uint_eq(back.features, 5);
+	ck_assert_uint_eq(back.target, 3);
+	ck_assert_uint_eq(back.nwatches, 2);
+	ck_assert_str_eq(back.watches[1].path, "b");
+	ck_assert_int_eq(back.watches[1].depth, 0);
+	ck_assert_int_eq(back.watches[0].depth, -1);
+	/* Into a second table; twice is refused. */
+	wal_domtab_free(t);
+	t = wal_domtab_new();
+	ck_assert_int_eq(wal_domtab_put(t, &back), 0);
+	ck_assert_int_eq(wal_domtab_put(t, &back), -EEXIST);
+	ck_assert_uint_eq(wal_domtab_find(t, 77)->nwatches, 2);
+	wal_domain_release(&back);
+	/* A record without its required domid. */
+	ck_assert_int_eq(wal_decode_domain("\x10\x01", 2, &back), -EINVAL);
+	buf_free(&b);
+	wal_domtab_free(t);
+}
+END_TEST
+
+/*
+ * Replies to ring requests: kept while a later one is less than a ring
+ * (WAL_RING_WINDOW bytes of requests) ahead, across the 2^32 wrap; kept by
+ * SET, dropped by RING_RESET; one shorter than a header is refused. The
+ * partial message likewise (the newest one only; an empty one refused).
+ */
+START_TEST(test_wal_domain_ring_replies)
+{
+	struct wal_domtab *t = wal_domtab_new(), *back = wal_domtab_new();
+	struct wal_domain d = dom_rec(3, true), got;
+	struct wal_domain_change ch = { .kind = WAL_DOMAIN_SET, .domid = 3,
+					.dom = &d };
+	unsigned char msg[20] = { 0 };
+	const struct wal_domain *w;
+	struct buf b = { 0 };
+
+	dom_log(t, NULL, &ch);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_REPLY,
+					 .domid = 3, .reply = msg,
+					 .reply_len = sizeof(msg) };
+	ch.req_end = 0xfffffff0u;
+	msg[4] = 1;
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x100u;		/* wrapped: 0x110 bytes later */
+	msg[4] = 2;
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x3f0u;		/* 0x400 after the first: it goes */
+	msg[4] = 3;
+	dom_log(t, NULL, &ch);
+	w = wal_domtab_find(t, 3);
+	ck_assert_uint_eq(w->nreplies, 2);
+	ck_assert_uint_eq(w->replies[0].req_end, 0x100u);
+	ck_assert_uint_eq(w->replies[0].data[4], 2);
+	ck_assert_uint_eq(w->replies[1].len, sizeof(msg));
+	/* A partial message: the newest replaces the older. */
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_PARTIAL,
+					 .domid = 3, .req_end = 0x400u,
+					 .partial = "abc", .partial_len = 3 };
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x408u;
+	ch.partial = "abcdefgh";
+	ch.partial_len = 8;
+	dom_log(t, NULL, &ch);
+	ch.partial_len = 0;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
+	/* SET (SET_TARGET, say) keeps them; the snapshot form carries them. */
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_SET, .domid = 3,
+					 .dom = &d };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 2);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->partial_len, 8);
+	wal_encode_domain(wal_domtab_find(t, 3), &b);
+	ck_assert_int_eq(wal_decode_domain(b.data, (uint32_t)b.len, &got), 0);
+	ck_assert_uint_eq(got.nreplies, 2);
+	ck_assert_uint_eq(got.replies[1].req_end, 0x3f0u);
+	ck_assert_uint_eq(got.replies[1].data[4], 3);
+	ck_assert_uint_eq(got.partial_end, 0x408u);
+	ck_assert_uint_eq(got.partial_len, 8);
+	ck_assert_int_eq(memcmp(got.partial, "abcdefgh", 8), 0);
+	ck_assert_int_eq(wal_domtab_put(back, &got), 0);
+	ck_assert_uint_eq(wal_domtab_find(back, 3)->nreplies, 2);
+	ck_assert_int_eq(memcmp(wal_domtab_find(back, 3)->partial, "abcd", 4),
+			 0);
+	wal_domain_release(&got);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_RESET,
+					 .domid = 3 };
+	dom_log(t, NULL, &ch);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 0);
+	ck_assert_ptr_null(wal_domtab_find(t, 3)->partial);
+	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_RING_REPLY,
+					 .domid = 3, .reply = msg,
+					 .reply_len = 15 };
+	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
+	buf_free(&b);
+	wal_domtab_free(t);
+	wal_domtab_free(back);
+}
+END_TEST
+
 static Suite *
 wal_suite(void)
 {
@@ -768,6 +1032,10 @@ wal_suite(void)
 	tcase_add_test(codec, test_wal_mutation_decode_roundtrip);
 	tcase_add_test(codec, test_wal_mutation_decode_any_field_order);
 	tcase_add_test(codec, test_wal_quota_codec);
+	tcase_add_test(codec, test_wal_domain_change_codec_builds_table);
+	tcase_add_test(codec, test_wal_domain_change_rejects);
+	tcase_add_test(codec, test_wal_domain_record_roundtrip);
+	tcase_add_test(codec, test_wal_domain_ring_replies);
 	suite_add_tcase(s, core);
 	suite_add_tcase(s, crash);
 	suite_add_tcase(s, codec);

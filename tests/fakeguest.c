@@ -40,6 +40,9 @@
  *   too-long                a request header announcing 5000 bytes
  *   partial                 half a message: a header announcing 50 bytes
  *                           and 10 of them
+ *   half-write P V          the first half of a WRITE of P (as "write"),
+ *                           once the server has consumed it: "OK"
+ *   finish                  the rest of it, then its reply as "write"
  *   stuff N P               puts up to N READs of P in the ring and
  *                           returns without reading the replies
  *   wait-error              waits until the error field is set: "error N"
@@ -103,6 +106,9 @@ struct fg_guest {
 	unsigned char in[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
 	size_t in_got;
 	struct fg_queue replies, events;
+	/* The second half of a half-write, and its req_id. */
+	struct buf held;
+	uint32_t held_req;
 };
 
 /* Set when a wait timed out or the ring broke: exit status 1. */
@@ -852,6 +858,45 @@ fg_cmd_partial(struct fg_guest *g)
 }
 
 static void
+fg_cmd_half_write(struct fg_guest *g, const char *path, const char *value)
+{
+	struct xsd_sockmsg h = { XS_WRITE, ++g->next_req, g->tx,
+				 (uint32_t)(strlen(path) + 1 + strlen(value)) };
+	struct buf b = { 0 };
+	size_t half;
+
+	buf_add(&b, &h, sizeof(h));
+	buf_add(&b, path, strlen(path) + 1);
+	buf_add(&b, value, strlen(value));
+	half = b.len / 2;
+	buf_reset(&g->held);
+	buf_add(&g->held, b.data + half, b.len - half);
+	g->held_req = h.req_id;
+	if (fg_send(g, b.data, half) == 0)
+		fg_out("OK");
+	buf_free(&b);
+}
+
+static void
+fg_cmd_finish(struct fg_guest *g)
+{
+	struct fg_msg *m;
+
+	if (fg_send(g, g->held.data, g->held.len) < 0)
+		return;
+	m = fg_reply(g);
+	if (m == NULL)
+		return;
+	if (m->hdr.req_id != g->held_req) {
+		fg_out("BAD-REQ-ID %u for %u", m->hdr.req_id, g->held_req);
+		fg_broken = true;
+	} else if (!fg_is_error(m)) {
+		fg_out("OK");
+	}
+	free(m);
+}
+
+static void
 fg_cmd_wait_error(struct fg_guest *g)
 {
 	uint64_t deadline = fg_deadline(g);
@@ -1065,6 +1110,7 @@ static const struct fg_cmd fg_cmds[] = {
 	{ "bad-rsp-index", 0, 0 }, { "too-long", 0, 0 },
 	{ "wait-error", 0, 0 }, { "flood", 2, 2 }, { "bench", 2, 2 },
 	{ "pipeline", 2, 2 }, { "stuff", 2, 2 }, { "partial", 0, 0 },
+	{ "half-write", 2, 2 }, { "finish", 0, 0 },
 	{ "sleep", 1, 1 },
 };
 
@@ -1133,6 +1179,10 @@ fg_run(struct fg_guest *g, const char *cmd, int argc, const char **argv)
 		fg_cmd_stuff(g, argv[0], argv[1]);
 	else if (strcmp(cmd, "partial") == 0)
 		fg_cmd_partial(g);
+	else if (strcmp(cmd, "half-write") == 0)
+		fg_cmd_half_write(g, argv[0], argv[1]);
+	else if (strcmp(cmd, "finish") == 0)
+		fg_cmd_finish(g);
 	else if (strcmp(cmd, "sleep") == 0) {
 		usleep((useconds_t)strtoul(argv[0], NULL, 10) * 1000);
 		fg_out("OK");
@@ -1252,5 +1302,6 @@ main(int argc, char **argv)
 	}
 	fg_queue_clear(&g.replies);
 	fg_queue_clear(&g.events);
+	buf_free(&g.held);
 	return fg_broken ? 1 : 0;
 }

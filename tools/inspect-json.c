@@ -996,7 +996,7 @@ inspect_cmd_import(struct inspect *in, const struct inspect_point *at,
 	}
 	rc = inspect_import_dir(dir);
 	if (rc == 0) {
-		rc = snap_write(c.s, c.seq, dir, &info);
+		rc = snap_write(c.s, NULL, c.seq, dir, &info);
 		if (rc < 0)
 			inspect_error("%s: writing the snapshot: %s", dir,
 				      strerror(-rc));

@@ -9,8 +9,21 @@
  * operations share a SEQ. SIZE is the value's length in bytes, "-" for
  * DEL. A QUOTA record shows the quota's name as PATH ("memory-soft" for
  * the soft memory quota) and its new value as SIZE; its DOMAIN is the
- * domain the quota is set for, "-" for the global value. Records are
- * decoded by the code replay uses (inspect-tap.c).
+ * domain the quota is set for, "-" for the global value. A domain record
+ * shows the domain as DOMAIN and, as OP PATH SIZE:
+ *   DOMAIN introduced|configured gfn=G,port=P,features=F,target=T|-
+ *                                        (INTRODUCE, RESUME, SET_TARGET,
+ *                                        SET_FEATURE: the new record)
+ *   RELEASE - -
+ *   WATCH PATH TOKEN[,depth=N]          (a guest ring's watch)
+ *   UNWATCH PATH TOKEN
+ *   RESET-WATCHES - -
+ *   RING-REPLY req_end=N SIZE           (the reply to a ring request that
+ *                                        changed something, SIZE bytes)
+ *   RING-PARTIAL req_end=N SIZE         (the first SIZE bytes of a message
+ *                                        read in part, up to position N)
+ *   RING-RESET - -                      (its ring's indices went to 0)
+ * Records are decoded by the code replay uses (inspect-tap.c, wal/).
  *
  * --path PREFIX keeps operations on PREFIX or below it, and deletions of
  * an ancestor of PREFIX (they remove it too).
@@ -102,6 +115,59 @@ inspect_log_quota(struct log_ctx *c, const struct wal_frame *f)
 }
 
 static int
+inspect_log_domain(void *arg, const struct wal_domain_change *ch)
+{
+	struct log_ctx *c = arg;
+	const struct wal_domain *d = ch->dom;
+
+	if (c->by_domain && ch->domid != c->domain)
+		return 0;
+	switch (ch->kind) {
+	case WAL_DOMAIN_SET:
+		if (c->prefix)
+			return 0;
+		printf("%" PRIu64 " %s %u DOMAIN %s gfn=%" PRIu64 ",port=%u,"
+		       "features=%u,target=", c->seq, c->when, ch->domid,
+		       d->introduced ? "introduced" : "configured", d->gfn,
+		       d->remote_port, d->features);
+		if (d->target == LXS_DOMID_INVALID)
+			printf("-\n");
+		else
+			printf("%u\n", d->target);
+		return 0;
+	case WAL_DOMAIN_WATCH:
+	case WAL_DOMAIN_UNWATCH:
+		if (c->prefix && !inspect_log_under(ch->path, c->prefix,
+						    c->prefixlen))
+			return 0;
+		printf("%" PRIu64 " %s %u %s %s %s", c->seq, c->when,
+		       ch->domid, ch->kind == WAL_DOMAIN_WATCH ? "WATCH" :
+		       "UNWATCH", ch->path, ch->token);
+		if (ch->kind == WAL_DOMAIN_WATCH && ch->depth >= 0)
+			printf(",depth=%d", ch->depth);
+		putchar('\n');
+		return 0;
+	case WAL_DOMAIN_RING_REPLY:
+	case WAL_DOMAIN_RING_PARTIAL:
+		if (c->prefix == NULL)
+			printf("%" PRIu64 " %s %u %s req_end=%u %u\n", c->seq,
+			       c->when, ch->domid,
+			       ch->kind == WAL_DOMAIN_RING_REPLY ? "RING-REPLY" :
+			       "RING-PARTIAL", ch->req_end,
+			       ch->kind == WAL_DOMAIN_RING_REPLY ? ch->reply_len :
+			       ch->partial_len);
+		return 0;
+	default:
+		if (c->prefix == NULL)
+			printf("%" PRIu64 " %s %u %s - -\n", c->seq, c->when,
+			       ch->domid, ch->kind == WAL_DOMAIN_RELEASE ?
+			       "RELEASE" : ch->kind == WAL_DOMAIN_RING_RESET ?
+			       "RING-RESET" : "RESET-WATCHES");
+		return 0;
+	}
+}
+
+static int
 inspect_log_frame(void *arg, const struct wal_frame *f)
 {
 	struct log_ctx *c = arg;
@@ -119,6 +185,10 @@ inspect_log_frame(void *arg, const struct wal_frame *f)
 					    c) < 0 ? -EBADMSG : 0;
 	case WAL_REC_QUOTA:
 		return inspect_log_quota(c, f);
+	case WAL_REC_DOMAIN:
+		return wal_decode_domain_change(f->payload, f->len,
+						inspect_log_domain, c) < 0 ?
+		       -EBADMSG : 0;
 	default:
 		if (c->prefix == NULL && !c->by_domain)
 			printf("%" PRIu64 " %s - TYPE-%u - %u\n", c->seq,

@@ -444,6 +444,12 @@ inspect_survey_refuse(struct survey_ctx *c, uint64_t seq, char *why)
 }
 
 static int
+inspect_survey_domain(void *arg, const struct wal_domain_change *ch)
+{
+	return 0;
+}
+
+static int
 inspect_survey_frame(void *arg, const struct wal_frame *f)
 {
 	struct survey_ctx *c = arg;
@@ -454,7 +460,8 @@ inspect_survey_frame(void *arg, const struct wal_frame *f)
 
 	while (c->cur + 1 < sv->nsegs && f->seq >= sv->segs[c->cur + 1].first_seq)
 		c->cur++;
-	if (f->type != WAL_REC_MUTATION && f->type != WAL_REC_QUOTA) {
+	if (f->type != WAL_REC_MUTATION && f->type != WAL_REC_QUOTA &&
+	    f->type != WAL_REC_DOMAIN) {
 		if (sv->unknown_types++ == 0) {
 			sv->unknown_seq = f->seq;
 			sv->unknown_type = f->type;
@@ -470,6 +477,12 @@ inspect_survey_frame(void *arg, const struct wal_frame *f)
 			return inspect_survey_refuse(c, f->seq,
 				xasprintf("record %" PRIu64 " does not decode",
 					  f->seq));
+	} else if (c->decode && f->type == WAL_REC_DOMAIN) {
+		if (wal_decode_domain_change(f->payload, f->len,
+					     inspect_survey_domain, NULL) < 0)
+			return inspect_survey_refuse(c, f->seq,
+				xasprintf("record %" PRIu64 " is not a domain "
+					  "change", f->seq));
 	} else if (c->decode) {
 		if (inspect_tap_quota(f->payload, f->len, &q, &qmem) < 0 ||
 		    store_quota_lookup(q.name) < 0) {
@@ -754,6 +767,8 @@ inspect_state_rebuild(struct inspect *in, struct inspect_src *src,
 	st->base = rec.used;
 	memset(&rec.used, 0, sizeof(rec.used));
 	st->replayed = rec.records;
+	st->domains = rec.domains;
+	rec.domains = NULL;
 	snap_recovery_release(&rec);
 	return 0;
 }
@@ -842,7 +857,8 @@ inspect_state_open_file(struct inspect *in, const char *path,
 
 	st->store = inspect_store_new(NULL);
 	inspect_progress_begin(in, "loading the snapshot: nodes", 0);
-	rc = snap_load(path, st->store, &st->base, &why);
+	st->domains = wal_domtab_new();
+	rc = snap_load_domains(path, st->store, st->domains, &st->base, &why);
 	inspect_progress_end();
 	if (rc < 0) {
 		inspect_error("%s: %s", path, why ? why : strerror(-rc));
@@ -864,6 +880,7 @@ inspect_state_free(struct inspect_state *st)
 	store_free(st->meta);
 	free(st->snap);
 	snap_info_release(&st->base);
+	wal_domtab_free(st->domains);
 	free(st);
 }
 
@@ -918,8 +935,10 @@ inspect_state_walk(struct inspect *in, struct inspect_state *st,
 	/* A walk before this one filled it in. */
 	snap_info_release(&st->base);
 	inspect_progress_begin(in, "reading the snapshot: nodes", 0);
-	rc = inspect_tap_snapshot(st->snap, fn, arg, st->meta, &st->base,
-				  &nodes, &stop, &why);
+	wal_domtab_free(st->domains);
+	st->domains = wal_domtab_new();
+	rc = inspect_tap_snapshot(st->snap, fn, arg, st->meta, st->domains,
+				  &st->base, &nodes, &stop, &why);
 	inspect_progress_end();
 	if (stop != 0) {
 		free(why);

@@ -243,6 +243,32 @@ inspect_stat_print_nodes(const struct stat_ctx *c, const struct store *qs)
 	buf_free(&q.b);
 }
 
+/* The domain table: what a restarted daemon serves again. */
+static void
+inspect_stat_print_domains(const struct wal_domtab *t)
+{
+	printf("domains:      %u\n", wal_domtab_count(t));
+	for (uint32_t i = 0; i < wal_domtab_count(t); i++) {
+		const struct wal_domain *d = wal_domtab_at(t, i);
+
+		printf("  %u %s gfn=%" PRIu64 " port=%u features=%u target=",
+		       d->domid, d->introduced ? "introduced" : "configured",
+		       d->gfn, d->remote_port, d->features);
+		if (d->target == LXS_DOMID_INVALID)
+			printf("-");
+		else
+			printf("%u", d->target);
+		printf(" watches=%u\n", d->nwatches);
+		for (uint32_t j = 0; j < d->nwatches; j++) {
+			printf("    watch %s %s", d->watches[j].path,
+			       d->watches[j].token);
+			if (d->watches[j].depth >= 0)
+				printf(" depth=%d", d->watches[j].depth);
+			putchar('\n');
+		}
+	}
+}
+
 static void
 inspect_stat_print_files(const struct inspect_src *src,
 			 const struct inspect_state *st,
@@ -340,8 +366,9 @@ inspect_cmd_stat(struct inspect *in, const struct inspect_point *at,
 		putchar('\n');
 		inspect_stat_print_nodes(&c, inspect_state_quotas(st));
 		inspect_stat_print_files(src, st, &sv, snaps, nsnaps);
-		printf("watches:      not recorded (held by the running "
-		       "daemon only)\n");
+		inspect_stat_print_domains(st->domains);
+		printf("watches:      not recorded for socket clients (held by "
+		       "the running daemon only); guest rings' under domains\n");
 		printf("connections:  not recorded (held by the running "
 		       "daemon only)\n");
 		printf("transactions: not recorded (held by the running "

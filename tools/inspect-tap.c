@@ -33,13 +33,14 @@ inspect_tap_node(void *arg, const char *path, const void *value,
 
 int
 inspect_tap_snapshot(const char *path, store_walk_fn fn, void *arg,
-		     struct store *meta, struct snap_info *info,
-		     uint64_t *nodes, int *stop, char **why)
+		     struct store *meta, struct wal_domtab *doms,
+		     struct snap_info *info, uint64_t *nodes, int *stop,
+		     char **why)
 {
 	struct tap_snap t = { .fn = fn, .arg = arg };
 	int rc;
 
-	rc = snap_scan(path, inspect_tap_node, &t, meta, info, why);
+	rc = snap_scan(path, inspect_tap_node, &t, meta, doms, info, why);
 	*nodes = t.nodes;
 	*stop = t.stop;
 	if (t.stop != 0)

@@ -120,6 +120,9 @@ struct inspect_state {
 	uint64_t seq;			/* last record included */
 	struct snap_info base;		/* snapshot used (path NULL: none) */
 	uint64_t replayed;		/* log records on top of it */
+	/* The guest domains and their ring watches (owned; streaming: filled
+	 * by each walk). */
+	struct wal_domtab *domains;
 };
 
 /* --- inspect-main.c -------------------------------------------------------- */
@@ -223,13 +226,15 @@ struct store *inspect_store_new(void *arg);
 /*
  * Streams the nodes of a snapshot file to fn in file order (pre-order,
  * then the special nodes) without building a store, after the same checks
- * as snap_load. Quotas go into meta (a fresh store). *nodes counts the
+ * as snap_load. Quotas go into meta (a fresh store), domain records into
+ * doms (an empty table, or NULL). *nodes counts the
  * nodes handed out; *stop gets fn's return if it was not 0, which ends
  * the stream. Returns as snap_load (0 when fn stopped it).
  */
 int inspect_tap_snapshot(const char *path, store_walk_fn fn, void *arg,
-			 struct store *meta, struct snap_info *info,
-			 uint64_t *nodes, int *stop, char **why);
+			 struct store *meta, struct wal_domtab *doms,
+			 struct snap_info *info, uint64_t *nodes, int *stop,
+			 char **why);
 /* Decodes a WAL_REC_QUOTA payload; *q's name points into *storage. */
 int inspect_tap_quota(const void *payload, uint32_t len, struct wal_quota *q,
 		      void **storage);

@@ -26,6 +26,7 @@ struct wal;
 /* Record types (the frame's type field). */
 #define WAL_REC_MUTATION	1	/* lxs.Mutation */
 #define WAL_REC_QUOTA		2	/* lxs.QuotaChange */
+#define WAL_REC_DOMAIN		3	/* lxs.DomainChange */
 
 /* Largest payload a frame may carry; larger lengths are corruption. */
 #define WAL_REC_MAX		(256u << 20)
@@ -213,5 +214,137 @@ int wal_decode_quota(const void *payload, uint32_t len, struct wal_quota *q,
 int wal_decode_perm(const uint8_t *p, size_t len, struct store_perm *out);
 /* Decodes and applies a WAL_REC_QUOTA payload. */
 int wal_apply_quota(struct store *s, const void *payload, uint32_t len);
+
+/* --- domain records (wal/domain.c) ----------------------------------------- */
+
+/* A watch of a guest's ring connection. Strings owned by the record. */
+struct wal_watch {
+	char *path;			/* as the guest gave it */
+	char *token;
+	int depth;			/* < 0: unlimited */
+};
+
+/*
+ * The reply to a ring request that changed something (data owned). Kept
+ * until a later one is WAL_RING_WINDOW bytes of requests further: the
+ * daemon publishes req_cons only past requests whose reply is in the
+ * ring, and a guest never gets more than one ring (1024 bytes) ahead of
+ * req_cons, so an older request is behind req_cons for sure.
+ */
+struct wal_reply {
+	uint32_t req_end;		/* req_cons just after the request */
+	uint32_t len;
+	uint8_t *data;			/* header + payload, as sent */
+};
+
+#define WAL_RING_WINDOW		1024u
+
+/* Frees the first k of the *n replies in v and moves the rest down. */
+void wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k);
+
+/*
+ * One guest domain as a restarted daemon (or live update) needs it to
+ * serve the guest's ring again: plain data, no handles. dom0's kernel ring
+ * is not one (it is found again at every start). The daemon converts its
+ * struct domain to and from this (server/domain.c, domain_export and
+ * domain_import); the log, the snapshots and the inspect tool see only
+ * this.
+ */
+struct wal_domain {
+	uint32_t domid;
+	bool introduced;		/* false: only SET_FEATURE so far */
+	uint64_t gfn;
+	uint32_t remote_port;
+	uint32_t features;
+	uint32_t target;		/* LXS_DOMID_INVALID: none */
+	bool shutdown;
+	uint32_t nwatches;
+	struct wal_watch *watches;	/* owned */
+	uint32_t nreplies;
+	struct wal_reply *replies;	/* owned; oldest first */
+	/* The last message consumed in part: its first partial_len bytes,
+	 * ending at request position partial_end (partial NULL: none). */
+	uint8_t *partial;		/* owned */
+	uint32_t partial_len;
+	uint32_t partial_end;
+};
+
+/* Frees the watches, replies and partial message of d (not d itself). */
+void wal_domain_release(struct wal_domain *d);
+
+enum wal_domain_kind {
+	WAL_DOMAIN_SET = 0,		/* dom is the new record; watches kept */
+	WAL_DOMAIN_RELEASE = 1,
+	WAL_DOMAIN_WATCH = 2,		/* path, token, depth */
+	WAL_DOMAIN_UNWATCH = 3,		/* path, token */
+	WAL_DOMAIN_RESET_WATCHES = 4,
+	WAL_DOMAIN_RING_REPLY = 5,	/* req_end, reply, reply_len */
+	WAL_DOMAIN_RING_RESET = 6,	/* the ring's indices went to 0 */
+	WAL_DOMAIN_RING_PARTIAL = 7,	/* req_end, partial, partial_len */
+};
+
+/* One WAL_REC_DOMAIN record. Everything borrowed. */
+struct wal_domain_change {
+	enum wal_domain_kind kind;
+	uint32_t domid;
+	const struct wal_domain *dom;	/* SET (its watches are ignored) */
+	const char *path, *token;	/* WATCH, UNWATCH */
+	int depth;			/* WATCH; < 0 unlimited */
+	uint32_t req_end;		/* RING_REPLY, RING_PARTIAL */
+	const void *reply;		/* RING_REPLY */
+	uint32_t reply_len;
+	const void *partial;		/* RING_PARTIAL: the bytes so far */
+	uint32_t partial_len;
+};
+
+const char *wal_domain_kind_name(enum wal_domain_kind k);
+void wal_encode_domain_change(const struct wal_domain_change *ch,
+			      struct buf *out);
+/*
+ * Decodes a WAL_REC_DOMAIN payload and calls fn with it (borrowed for the
+ * call). Returns fn's result, or -EINVAL for a payload that is not a valid
+ * lxs.DomainChange (a required field missing, an unknown kind, a SET
+ * without its domain or a WATCH without its watch).
+ */
+int wal_decode_domain_change(const void *payload, uint32_t len,
+			     int (*fn)(void *arg,
+				       const struct wal_domain_change *ch),
+			     void *arg);
+/* One lxs.Domain with its watches (the snapshot's form); appends. */
+void wal_encode_domain(const struct wal_domain *d, struct buf *out);
+/* Decodes an lxs.Domain into *out (release with wal_domain_release). */
+int wal_decode_domain(const void *payload, uint32_t len,
+		      struct wal_domain *out);
+
+/*
+ * The domain table: what replay rebuilds from snapshots and WAL_REC_DOMAIN
+ * records, and what the daemon keeps live (durable.c) with the same
+ * changes. Sorted by domid. Caller frees with wal_domtab_free.
+ */
+struct wal_domtab;
+
+struct wal_domtab *wal_domtab_new(void);
+void wal_domtab_free(struct wal_domtab *t);	/* NULL is a no-op */
+uint32_t wal_domtab_count(const struct wal_domtab *t);
+/* The i-th record in domid order, or NULL; borrowed until a change. */
+const struct wal_domain *wal_domtab_at(const struct wal_domtab *t,
+				       uint32_t i);
+const struct wal_domain *wal_domtab_find(const struct wal_domtab *t,
+					 uint32_t domid);
+/* Adds a copy of d with its watches (snapshot load); -EEXIST if known. */
+int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
+/*
+ * Applies one change. -EINVAL if it does not apply: anything but SET for
+ * an unknown domain, a WATCH that exists or an UNWATCH that does not, a
+ * RING_REPLY shorter than a message header, an empty RING_PARTIAL. SET
+ * keeps the watches, replies and partial message; RING_REPLY drops the
+ * replies WAL_RING_WINDOW bytes or more behind it; RING_PARTIAL replaces
+ * the partial message; RING_RESET drops replies and partial message.
+ */
+int wal_domtab_change(struct wal_domtab *t,
+		      const struct wal_domain_change *ch);
+/* Decodes and applies a WAL_REC_DOMAIN payload; 0 or -EINVAL. */
+int wal_domtab_apply(struct wal_domtab *t, const void *payload,
+		     uint32_t len);
 
 #endif
