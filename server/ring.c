@@ -291,7 +291,7 @@ ring_connect(struct domain *d)
 
 	tp = xmalloc(sizeof(*tp));
 	tp->dom = d;
-	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
+	d->conn = conn_new(d->srv, &ring_conn_ops, tp, CONN_RING, &who);
 	d->conn->features = d->features;
 }
 
