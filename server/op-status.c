@@ -34,6 +34,8 @@
 #define STATUS_TOP_DEFAULT	10u
 #define STATUS_TOP_MAX		20u
 #define STATUS_PATH_SHOWN	160u
+/* Room for the JSON of top's domains, leaving some for what closes it. */
+#define STATUS_JSON_BUDGET	(XENSTORE_PAYLOAD_MAX - 64u)
 
 /* ---- JSON output ----------------------------------------------------------- */
 
@@ -668,11 +670,22 @@ status_top(struct server *srv, const struct status_args *a, struct buf *b)
 		jw_u64(&w, "window_s", shown ? all[0].win.seconds : 0);
 		jw_open(&w, "top", '[');
 		for (uint32_t i = 0; i < shown; i++) {
+			size_t before = b->len;
+			bool comma = w.comma;
+
 			jw_open(&w, NULL, '{');
 			status_dom_json_common(&all[i], &w);
 			jw_close(&w, '}');
+			/* Huge counters could overflow the payload: fewer. */
+			if (b->len > STATUS_JSON_BUDGET) {
+				b->len = before;
+				w.comma = comma;
+				shown = i;
+				break;
+			}
 		}
 		jw_close(&w, ']');
+		jw_u64(&w, "shown", shown);
 		jw_close(&w, '}');
 	} else {
 		buf_printf(b, "%u domains, the %u busiest:\n", uniq, shown);

@@ -213,6 +213,7 @@ for d in 0 31 32 33 34 35; do
 	esac
 done
 check_eq "top 2: two entries" 2 "$(printf '%s' "$(st_json --top 2)" | "$ST_PY" -c 'import json,sys; print(len(json.load(sys.stdin)["top"]))')"
+check_eq "top 2: shown" 2 "$(jget "$(st_json --top 2)" shown)"
 first=$(jget "$j" top.0.requests_per_s)
 second=$(jget "$j" top.1.requests_per_s)
 "$ST_PY" -c "import sys; sys.exit(0 if $first >= $second else 1)" &&
