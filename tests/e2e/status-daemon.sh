@@ -53,6 +53,12 @@ got=$(jget "$j" requests.total)
 check_eq "requests counted" $((req0 + 7)) "$got"
 [ "$(jget "$j" requests.last_window)" -ge 6 ] && ok "requests in the window" ||
 	fail "requests.last_window: $(jget "$j" requests.last_window)"
+"$ST_PY" -c "import sys; sys.exit(0 if $(jget "$j" requests.per_s) > 0 else 1)" &&
+	ok "requests per second" || fail "requests.per_s: $(jget "$j" requests.per_s)"
+case $(st_line "$(st_text)" requests) in
+*"/s over the last "*" s ("*"), "*" since start") ok "requests (text)" ;;
+*) fail "requests (text): $(st_text)" ;;
+esac
 case $(st_line "$(st_text)" errors) in
 *"ENOENT 3 (3 since start)"*"EINVAL 1"*|*"EINVAL 1"*"ENOENT 3 (3 since start)"*)
 	ok "errors (text)" ;;
@@ -93,6 +99,10 @@ case $(jget "$j" durable.snapshot_time) in
 *) fail "snapshot time: $(jget "$j" durable.snapshot_time)" ;;
 esac
 check_eq "snapshot not being written" false "$(jget "$j" durable.snapshot_writing)"
+case $(jget "$j" durable.snapshot_duration_ms) in
+''|*[!0-9]*) fail "snapshot duration: $(jget "$j" durable.snapshot_duration_ms)" ;;
+*) ok "snapshot duration $(jget "$j" durable.snapshot_duration_ms) ms" ;;
+esac
 case $(st_line "$(st_text)" snapshot-time) in
 20*Z) ok "snapshot time (text)" ;;
 *) fail "snapshot-time: $(st_text)" ;;
@@ -113,6 +123,10 @@ case $(jget "$j" recovery.time) in
 *) fail "recovery time: $(jget "$j" recovery.time)" ;;
 esac
 check_eq "no torn tail" false "$(jget "$j" recovery.torn_tail_cut)"
+case $(jget "$j" recovery.duration_ms) in
+''|*[!0-9]*) fail "recovery duration: $(jget "$j" recovery.duration_ms)" ;;
+*) ok "recovery duration $(jget "$j" recovery.duration_ms) ms" ;;
+esac
 check_eq "nothing moved aside" null "$(jget "$j" recovery.damaged_log_moved_to)"
 case $(dur_status) in
 *"recovery: snapshot seq $snap + $((last - snap)) records = seq $last in "*) ok "recovery (text)" ;;

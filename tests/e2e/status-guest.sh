@@ -18,6 +18,10 @@ for d in 31 32 33 34 35; do
 	check_eq "INTRODUCE $d" "INTRODUCE OK\\0" "$(ring_introduce $d)"
 done
 
+g=$(st_json)
+check_eq "five rings" 5 "$(jget "$g" connections.rings)"
+check_eq "five rings (text)" "1 sockets, 5 rings" "$(st_line "$(st_text)" connections)"
+
 # setq D NAME VALUE: a quota of one domain (0: unlimited).
 setq() {
 	check_raw "domain $1: quota $2 = $3" "SET_QUOTA OK\\0" \
@@ -223,4 +227,5 @@ second=$(jget "$j" top.1.requests_per_s)
 check_raw "RELEASE 34" "RELEASE OK\\0" 'RELEASE:34\0'
 check_eq "status of a released domain" "xenstore-control: status: No such file or directory" \
 	"$(st_text --domain 34)"
+check_eq "four rings left" 4 "$(jget "$(st_json)" connections.rings)"
 lxs_done
