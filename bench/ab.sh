@@ -8,7 +8,9 @@
 #   SPEC       xsbench arguments of one workload, quoted; default:
 #              "read -c 1" "read -c 1 -p 16" "read -c 8" "write -c 8"
 #              "watch -c 100"
-#   -r ROUNDS  rounds; each runs every SPEC on OLD then NEW (default 3)
+#   -r ROUNDS  rounds; each runs every SPEC on OLD then NEW, NEW then OLD
+#              in even rounds, so a drift of the machine's load falls on
+#              both (default 3)
 #   -d SECS    measured seconds per run (default 2)
 #   -n KEYS    prefilled keys (default 10000)
 #   -o DIR     state directories and results.tsv (default a new /tmp dir)
@@ -71,8 +73,10 @@ done
 
 : >"$OUT/results.tsv"
 for r in $(seq "$ROUNDS"); do
+	order="old new"
+	[ $((r % 2)) -eq 0 ] && order="new old"
 	for i in "${!SPECS[@]}"; do
-		for k in old new; do
+		for k in $order; do
 			"$XSB" -t -l "$k" -s "$OUT/$k/socket" -P "${PID[$k]}" \
 				-w ${SPECS[$i]} -d "$SECS" -n "$KEYS" |
 				awk -F'\t' -v i="$i" -v r="$r" \

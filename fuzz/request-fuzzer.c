@@ -188,7 +188,9 @@ rq_on_mutation(void *ctx, const struct store_mutation *m)
 		  "replay: %d", m->nops, m->nops ? m->ops[0].path : "-", rc);
 }
 
-static const struct store_cb rq_cb = { rq_on_event, rq_on_mutation };
+static const struct store_cb rq_cb = {
+	.watch_event = rq_on_event, .mutation = rq_on_mutation,
+};
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -48,6 +48,7 @@ conn_new(struct server *srv, const struct conn_ops *ops, void *tp,
 	frame_in_reset(&c->in);
 	STAILQ_INIT(&c->out);
 	c->sc = store_conn_new(srv->store, caller, c);
+	c->st = stats_dom_ref(srv->stats, caller->domid);
 	TAILQ_INSERT_TAIL(&srv->conns, c, link);
 	srv->nconns++;
 	c->want_rd = true;
@@ -76,6 +77,7 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&c->srv->conns, c, link);
 	c->srv->nconns--;
 	store_conn_free(c->sc);
+	stats_dom_unref(c->srv->stats, c->st);
 	conn_out_clear(c);
 	free(c->txns);
 	c->ops->close(c);
@@ -98,19 +100,25 @@ conn_drop(struct conn *c, const char *reason)
 bool
 conn_input_paused(const struct conn *c)
 {
+	return conn_pause_reason(c) != CONN_PAUSE_NONE;
+}
+
+enum conn_pause
+conn_pause_reason(const struct conn *c)
+{
 	const struct store_caller *who;
 	struct store_usage use;
 	uint32_t q;
 
 	if (c->out_bytes > CONN_OUT_SOFT)
-		return true;
+		return CONN_PAUSE_OUTPUT;
 	who = store_conn_caller(c->sc);
 	if (who->priv)
-		return false;
+		return CONN_PAUSE_NONE;
 	if (store_quota_get(c->srv->store, who->domid,
 			    STORE_QUOTA_OUTSTANDING, false, &q) == 0 &&
 	    q != 0 && c->nreplies >= q)
-		return true;
+		return CONN_PAUSE_OUTSTANDING;
 	/* Only output pushes it over: a domain at its quota through its
 	 * nodes alone must still be read, or it could never remove any. */
 	if (c->out_bytes != 0 &&
@@ -118,19 +126,23 @@ conn_input_paused(const struct conn *c)
 			    false, &q) == 0 && q != 0) {
 		store_usage(c->srv->store, who->domid, &use);
 		if (use.memory + c->out_bytes >= q)
-			return true;
+			return CONN_PAUSE_MEMORY;
 	}
-	return false;
+	return CONN_PAUSE_NONE;
 }
 
 static void
 conn_update_want(struct conn *c)
 {
+	enum conn_pause why;
 	bool rd, wr;
 
 	if (c->dead)
 		return;
-	rd = !conn_input_paused(c);
+	why = conn_pause_reason(c);
+	rd = why == CONN_PAUSE_NONE;
+	if (c->want_rd && !rd)
+		stats_conn_paused(c, why);
 	/* Only a full transport needs EPOLLOUT: everything else is written
 	 * by the before-sleep hook, and output waiting for the log is woken
 	 * by the log's progress. */

@@ -85,6 +85,7 @@ dispatch_message(struct conn *c, const struct xsd_sockmsg *hdr,
 	rc = dispatch_check(c, op, hdr);
 	if (rc == 0)
 		rc = op->handler(&r);
+	stats_request(c, rc);
 	if (rc < 0)
 		conn_error(c, hdr, -rc);
 	else if (!r.replied)

@@ -854,3 +854,41 @@ durable_status(const struct durable *d, struct buf *out)
 	if (d->boot_moved_to)
 		buf_printf(out, "previous-boot-state: %s\n", d->boot_moved_to);
 }
+
+void
+durable_info(const struct durable *d, struct durable_info *out)
+{
+	const struct snap_recovery *r;
+
+	memset(out, 0, sizeof(*out));
+	out->sync = DURABLE_SYNC_NONE;
+	if (d == NULL)
+		return;
+	out->sync = d->cfg.sync;
+	if (d->wal == NULL)
+		return;
+	r = &d->rec;
+	out->logging = true;
+	out->state_dir = d->cfg.state_dir;
+	out->tail = d->tail;
+	out->done = d->done;
+	out->segment = wal_segment_path(d->wal);
+	out->segment_bytes = wal_segment_size(d->wal);
+	out->bytes_written = d->bytes_written;
+	out->error = d->failed ? d->failed : d->sync_failed;
+	out->snap_seq = d->snap_seq;
+	out->snap_time_ns = d->snap_seq ? d->snap_time : 0;
+	out->snap_duration_ns = d->snap_duration;
+	out->snap_writing = d->child > 0;
+	out->snap_failures = d->snap_failures;
+	out->rec_snap_seq = r->used.seq;
+	out->rec_records = r->records;
+	out->rec_last_seq = r->last_seq;
+	out->rec_duration_ns = r->duration_ns;
+	out->rec_torn_tail = r->wal.scan.damage == WAL_TORN_TAIL;
+	if (r->wal.scan.damage == WAL_CORRUPT)
+		out->rec_log_moved_to = r->wal.moved_to;
+	out->rec_snap_rejected = r->rejected;
+	out->rec_snap_moved_to = r->moved_to;
+	out->boot_moved_to = d->boot_moved_to;
+}

@@ -41,6 +41,7 @@ struct loop {
 	loop_hook_fn *before_sleep;
 	void *before_sleep_arg;
 	bool woken;			/* the next wait does not block */
+	uint64_t now_ms;		/* when the last wait returned */
 };
 
 static uint64_t
@@ -76,6 +77,7 @@ loop_new(void)
 	l = xcalloc(1, sizeof(*l));
 	l->epfd = fd;
 	l->next_timer_id = 1;
+	l->now_ms = loop_now_ms();
 	return l;
 }
 
@@ -177,6 +179,12 @@ loop_set_before_sleep(struct loop *l, loop_hook_fn *fn, void *arg)
 	l->before_sleep_arg = arg;
 }
 
+uint64_t
+loop_time_ms(const struct loop *l)
+{
+	return l->now_ms;
+}
+
 void
 loop_wake(struct loop *l)
 {
@@ -237,6 +245,7 @@ loop_run_once(struct loop *l, int max_ms)
 	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS,
 		       l->woken ? 0 : loop_wait_ms(l, max_ms));
 	l->woken = false;
+	l->now_ms = loop_now_ms();
 	if (n < 0) {
 		if (errno == EINTR)
 			return 0;

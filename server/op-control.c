@@ -286,17 +286,6 @@ op_control_quota_soft(struct op_req *r, int argc, const char **argv)
 	return op_control_quota_common(r, argc, argv, true);
 }
 
-/* The state directory: log, snapshots, last recovery and its damage. */
-static int
-op_control_status(struct op_req *r, int argc, const char **argv)
-{
-	if (argc != 0)
-		return -EINVAL;
-	durable_status(r->srv->dur, &r->reply);
-	buf_add(&r->reply, "", 1);
-	return 0;
-}
-
 /* Writes a snapshot now, in the background; "status" shows when it is in. */
 static int
 op_control_snapshot(struct op_req *r, int argc, const char **argv)
@@ -322,7 +311,7 @@ static const struct op_control_cmd op_control_cmds[] = {
 	{ "quota", "[set <name> <val>|<domid>]", op_control_quota },
 	{ "quota-soft", "[set <name> <val>]", op_control_quota_soft },
 	{ "snapshot", "", op_control_snapshot },
-	{ "status", "", op_control_status },
+	{ "status", "[json] [domain <domid>|top [<n>]]", op_control_status },
 	{ "help", "", op_control_help },
 };
 

@@ -415,7 +415,7 @@ ring_new_conn(struct domain *d)
 	struct ring_tp *tp = xcalloc(1, sizeof(*tp));
 
 	tp->dom = d;
-	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
+	d->conn = conn_new(d->srv, &ring_conn_ops, tp, CONN_RING, &who);
 	d->conn->features = d->features;
 	return d->conn;
 }

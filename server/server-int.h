@@ -66,6 +66,9 @@ void loop_set_before_sleep(struct loop *l, loop_hook_fn *fn, void *arg);
  * (ring input beyond one batch). Callable from the hook.
  */
 void loop_wake(struct loop *l);
+/* CLOCK_MONOTONIC ms read when the last wait returned: a clock for
+ * per-request counters that costs nothing per request. */
+uint64_t loop_time_ms(const struct loop *l);
 /*
  * Runs the hook, waits at most max_ms (-1: until an event or a timer), and
  * delivers what is ready. Returns 0, or -errno if epoll_wait failed.
@@ -157,6 +160,16 @@ struct conn_ops {
 
 #define CONN_READONLY	1u	/* mutations get EACCES */
 #define CONN_DROP_ON_OVERFLOW 2u /* drop at CONN_OUT_HARD (sockets) */
+#define CONN_RING	4u	/* a guest's shared-memory ring */
+
+/* Why input is paused (conn_pause_reason); logged and counted by stats.c. */
+enum conn_pause {
+	CONN_PAUSE_NONE,
+	CONN_PAUSE_OUTPUT,	/* more than CONN_OUT_SOFT queued */
+	CONN_PAUSE_OUTSTANDING,	/* the domain's outstanding quota */
+	CONN_PAUSE_MEMORY,	/* queued output reaches the memory quota */
+	CONN_PAUSE_COUNT
+};
 
 /* Message queued for output: header and payload, contiguous. */
 struct conn_out {
@@ -198,6 +211,7 @@ struct conn {
 	bool events_lost;
 	uint64_t events_dropped, events_dropped_unlogged;
 	uint64_t events_dropped_logged_ns;
+	struct stats_dom *st;		/* its domain's counters, or NULL */
 };
 
 /*
@@ -231,6 +245,8 @@ void conn_flush(struct conn *c);
  * resumes once the client has read its replies.
  */
 bool conn_input_paused(const struct conn *c);
+/* The same test, saying which bound holds input back. */
+enum conn_pause conn_pause_reason(const struct conn *c);
 /*
  * Queues a reply with the request's req_id and tx_id. A payload over
  * XENSTORE_PAYLOAD_MAX is replaced by an E2BIG error.
@@ -520,6 +536,34 @@ void durable_child_exited(struct durable *d);
 /* Appends "name: value" lines for CONTROL status. */
 void durable_status(const struct durable *d, struct buf *out);
 
+/* The figures behind durable_status, for CONTROL status (stats, JSON). */
+struct durable_info {
+	enum durable_sync sync;
+	bool logging;			/* false with --sync=none */
+	const char *state_dir;		/* borrowed, like every string here */
+	uint64_t tail, done;		/* seqs appended / durable */
+	const char *segment;		/* current log segment */
+	uint64_t segment_bytes;
+	uint64_t bytes_written;		/* log bytes written since start */
+	int error;			/* last write or sync error, 0 ok */
+	uint64_t snap_seq;		/* newest installed snapshot, 0 none */
+	uint64_t snap_time_ns;		/* CLOCK_REALTIME of it, 0 none */
+	uint64_t snap_duration_ns;	/* of the last one this daemon wrote */
+	bool snap_writing;
+	uint64_t snap_failures;
+	uint64_t rec_snap_seq;		/* recovery started from this seq */
+	uint64_t rec_records;		/* log records replayed */
+	uint64_t rec_last_seq;
+	uint64_t rec_duration_ns;
+	bool rec_torn_tail;		/* a torn tail was cut */
+	const char *rec_log_moved_to;	/* damaged log segments, or NULL */
+	uint32_t rec_snap_rejected;	/* snapshots that did not load */
+	const char *rec_snap_moved_to;	/* where they went, or NULL */
+	const char *boot_moved_to;	/* a previous boot's state, or NULL */
+};
+/* Fills *out; d NULL (unit tests) gives sync none and zeros. */
+void durable_info(const struct durable *d, struct durable_info *out);
+
 /* ---- server.c: the daemon state ---------------------------------------- */
 
 struct server {
@@ -535,6 +579,7 @@ struct server {
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
 	uint64_t mutations_total;
+	struct stats *stats;		/* NULL: not counted (unit tests) */
 };
 
 /* A new store reporting to srv (the recovery factory). */
@@ -552,6 +597,122 @@ int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
  * only when it does not (or the exec failed, said on stderr).
  */
 void hugepages_reexec(char **argv);
+/* ---- stats.c: the counters behind CONTROL status ---------------------- */
+
+/*
+ * Per second, over a ring of STATS_SLOTS one-second slots: a slot is
+ * reused (zeroed) when its second comes round again, so counting is an
+ * index and an increment, with no allocation and no clock read (the
+ * loop's wake-up time). Figures "over the last minute" sum the slots of
+ * the STATS_WINDOW seconds up to now.
+ */
+#define STATS_WINDOW	60u
+#define STATS_SLOTS	64u
+/* A quota refusal or a throttle of a domain is logged at most once per
+ * (domain, quota) per interval; the next line says how many were not. */
+#define STATS_LOG_INTERVAL_MS	60000u
+/* Largest nodes shown for a domain. */
+#define STATS_LARGEST	5u
+
+struct stats;
+
+struct stats_slot {
+	uint32_t sec;
+	uint32_t requests;
+	uint32_t errors;
+	uint32_t eagain;
+};
+
+/* Error replies are counted per wire error name; anything else is other. */
+#define STATS_NERR	17u
+
+struct stats_gslot {
+	uint32_t sec;
+	uint32_t requests;
+	uint32_t err[STATS_NERR];
+};
+
+/* Counters of one domain, kept while it has a connection (dom0: always). */
+struct stats_dom {
+	uint32_t domid;
+	uint32_t refs;				/* connections */
+	uint64_t requests, errors, eagain;	/* since start */
+	struct stats_slot ring[STATS_SLOTS];
+	uint64_t refused[STORE_QUOTA_COUNT];
+	uint64_t refused_value[STORE_QUOTA_COUNT];	/* the last one */
+	uint32_t refused_limit[STORE_QUOTA_COUNT];
+	uint64_t throttled[CONN_PAUSE_COUNT];
+	/* Rate limit of the log: refusals by quota, then throttles. */
+	uint64_t logged_ms[STORE_QUOTA_COUNT + CONN_PAUSE_COUNT];
+	uint64_t unlogged[STORE_QUOTA_COUNT + CONN_PAUSE_COUNT];
+};
+
+/* Sums over the window ending at now_ms. */
+struct stats_window {
+	uint64_t requests, errors, eagain;
+	uint64_t err[STATS_NERR];
+	uint32_t seconds;		/* the window's length, <= 60 */
+};
+
+/* now_ms: CLOCK_MONOTONIC ms; real_ns: CLOCK_REALTIME. Caller frees. */
+struct stats *stats_new(uint64_t now_ms, uint64_t real_ns);
+void stats_free(struct stats *st);
+/* The domain's counters, created on first use; one ref per call. */
+struct stats_dom *stats_dom_ref(struct stats *st, uint32_t domid);
+/* Drops a ref; the counters go with the last one (except dom0's). */
+void stats_dom_unref(struct stats *st, struct stats_dom *d);
+/* The counters of domid, or NULL. Borrowed. */
+struct stats_dom *stats_dom_find(const struct stats *st, uint32_t domid);
+/* Every domain with counters, in domid order. Borrowed array. */
+struct stats_dom *const *stats_doms(const struct stats *st, uint32_t *n);
+
+/* One request answered: rc is the handler's 0 or -errno. d may be NULL. */
+void stats_count(struct stats *st, struct stats_dom *d, uint64_t now_ms,
+		 int rc);
+/*
+ * Refusal of quota q (value above limit) / input of d's connection paused
+ * for why (value against limit): counted, and logged when the interval
+ * allows. d may be NULL (logged, not counted).
+ */
+void stats_refusal(struct stats *st, struct stats_dom *d, uint32_t domid,
+		   uint64_t now_ms, enum store_quota q, uint64_t value,
+		   uint32_t limit);
+void stats_throttle(struct stats *st, struct stats_dom *d, uint32_t domid,
+		    uint64_t now_ms, enum conn_pause why, uint64_t value,
+		    uint64_t limit);
+/* Window sums: global (d NULL) or one domain's. */
+void stats_window(const struct stats *st, const struct stats_dom *d,
+		  uint64_t now_ms, struct stats_window *out);
+/* The errno counted in err[i], 0 for "other". */
+int stats_err_errno(unsigned int i);
+/* The figures since start. */
+struct stats_summary {
+	uint64_t start_ms, start_real_ns;
+	uint64_t requests;
+	uint64_t err[STATS_NERR];	/* error replies per index */
+	uint64_t lu_count;		/* live updates; 0: never */
+	uint64_t lu_real_ns, lu_pause_ns;	/* of the last one */
+};
+void stats_summary(const struct stats *st, struct stats_summary *out);
+/* "no", "output", "outstanding", "memory". */
+const char *stats_pause_name(enum conn_pause why);
+
+/*
+ * Live update (another part of the daemon) reports each handover here:
+ * when the new binary took over and how long clients were paused.
+ */
+void stats_note_live_update(struct stats *st, uint64_t real_ns,
+			    uint64_t pause_ns);
+
+/* Hooks of the server: dispatch.c, conn.c, server.c call these. */
+void stats_request(struct conn *c, int rc);
+void stats_conn_paused(struct conn *c, enum conn_pause why);
+void stats_quota_refused(struct server *srv, uint32_t domid,
+			 enum store_quota q, uint64_t value, uint32_t limit);
+
+/* ---- op-status.c: CONTROL status ---------------------------------------- */
+
+int op_control_status(struct op_req *r, int argc, const char **argv);
 
 /* ---- log.c: daemon log and access log --------------------------------- */
 

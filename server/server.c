@@ -52,12 +52,20 @@ server_on_mutation(void *ctx, const struct store_mutation *m)
 	durable_mutation(srv->dur, m);
 }
 
+static void
+server_on_quota_refused(void *ctx, uint32_t domid, enum store_quota q,
+			uint64_t value, uint32_t limit)
+{
+	stats_quota_refused(ctx, domid, q, value, limit);
+}
+
 struct store *
 server_store_new(struct server *srv)
 {
 	static const struct store_cb cb = {
 		.watch_event = server_on_watch_event,
 		.mutation = server_on_mutation,
+		.quota_refused = server_on_quota_refused,
 	};
 
 	return store_new(&cb, srv, 0);
@@ -191,6 +199,7 @@ server_new(const struct server_config *cfg, struct server **out)
 		goto fail;
 	}
 	loop_set_before_sleep(srv->loop, server_before_sleep, srv);
+	srv->stats = stats_new(loop_time_ms(srv->loop), real_ns());
 	/* Signals first: a snapshot child may exit at any time after this. */
 	rc = server_signals(srv);
 	if (rc < 0)
@@ -252,6 +261,7 @@ server_free(struct server *srv)
 	if (srv->store)
 		store_free(srv->store);
 	loop_free(srv->loop);
+	stats_free(srv->stats);
 	log_access_close();
 	free((char *)srv->cfg.sock_path);
 	free((char *)srv->cfg.access_log);

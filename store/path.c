@@ -88,8 +88,11 @@ store_path_resolve(const struct store *s, const struct store_caller *caller,
 	if (!caller->priv) {
 		uint32_t max = quota_eff(s, caller->domid, STORE_QUOTA_PATH_MAX);
 
-		if (max && path_rel_len(abs) > max)
+		if (max && path_rel_len(abs) > max) {
+			quota_refuse(s, caller->domid, STORE_QUOTA_PATH_MAX,
+				     path_rel_len(abs), max);
 			goto fail;
+		}
 	}
 	*out = abs;
 	return 0;

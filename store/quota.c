@@ -131,7 +131,18 @@ quota_over(const struct store *s, const struct store_caller *who,
 	if (who->priv)
 		return false;
 	max = quota_eff(s, who->domid, q);
-	return max != 0 && value > max;
+	if (max == 0 || value <= max)
+		return false;
+	quota_refuse(s, who->domid, q, value, max);
+	return true;
+}
+
+void
+quota_refuse(const struct store *s, uint32_t domid, enum store_quota q,
+	     uint64_t value, uint32_t limit)
+{
+	if (s->cb.quota_refused && !s->replaying)
+		s->cb.quota_refused(s->cb_ctx, domid, q, value, limit);
 }
 
 void

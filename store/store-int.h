@@ -207,6 +207,9 @@ uint32_t quota_eff(const struct store *s, uint32_t domid, enum store_quota q);
 /* true when an unprivileged caller would go above quota q with value. */
 bool quota_over(const struct store *s, const struct store_caller *who,
 		enum store_quota q, uint64_t value);
+/* Reports a refusal through cb.quota_refused (when set); not in replay. */
+void quota_refuse(const struct store *s, uint32_t domid, enum store_quota q,
+		  uint64_t value, uint32_t limit);
 void dom_charge(struct store *s, uint32_t domid, int nodes, int64_t bytes);
 void quota_init(struct store *s);
 void quota_free(struct store *s);

@@ -95,6 +95,14 @@ struct store_cb {
 	void (*watch_event)(void *conn_ctx, const char *path, const char *token);
 	/* Borrowed record, valid during the call only. */
 	void (*mutation)(void *ctx, const struct store_mutation *m);
+	/*
+	 * May be NULL. Quota q refused a request of unprivileged domid: the
+	 * request would have reached value, above limit. Called once per
+	 * refusal, before the request returns its error; for the server to
+	 * count and log (the store does no I/O).
+	 */
+	void (*quota_refused)(void *ctx, uint32_t domid, enum store_quota q,
+			      uint64_t value, uint32_t limit);
 };
 
 struct store_usage {

@@ -298,7 +298,7 @@ pm_events_clear(void)
 	pm_nevents = 0;
 }
 
-static const struct store_cb pm_cb = { pm_on_event, NULL };
+static const struct store_cb pm_cb = { .watch_event = pm_on_event };
 
 static const struct store_caller pm_priv = { 0, LXS_DOMID_INVALID, true };
 

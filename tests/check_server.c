@@ -118,7 +118,7 @@ tst_event(void *conn_ctx, const char *path, const char *token)
 	conn_event(conn_ctx, path, token);
 }
 
-static const struct store_cb tst_cb = { tst_event, NULL };
+static const struct store_cb tst_cb = { .watch_event = tst_event };
 
 static struct server *
 tst_server(void)

@@ -64,9 +64,20 @@ tst_cb_mutation(void *ctx, const struct store_mutation *m)
 	}
 }
 
+static void
+tst_cb_refused(void *ctx, uint32_t domid, enum store_quota q, uint64_t value,
+	       uint32_t limit)
+{
+	if (tst_log.nrefusals < TST_MAX_REFUSALS)
+		tst_log.refusals[tst_log.nrefusals] =
+			(struct tst_refusal){ domid, q, value, limit };
+	tst_log.nrefusals++;
+}
+
 const struct store_cb tst_cb = {
 	.watch_event = tst_cb_event,
 	.mutation = tst_cb_mutation,
+	.quota_refused = tst_cb_refused,
 };
 
 void

@@ -50,8 +50,20 @@ struct tst_mutation {
 	struct tst_op *ops;
 };
 
+/* One quota_refused callback. */
+struct tst_refusal {
+	uint32_t domid;
+	enum store_quota q;
+	uint64_t value;
+	uint32_t limit;
+};
+
+#define TST_MAX_REFUSALS 16
+
 struct tst_log {
 	unsigned long seq;
+	struct tst_refusal refusals[TST_MAX_REFUSALS];
+	unsigned int nrefusals;	/* may exceed TST_MAX_REFUSALS */
 	struct tst_event *events;
 	unsigned int nevents;
 	struct tst_mutation *muts;

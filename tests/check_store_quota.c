@@ -399,6 +399,87 @@ START_TEST(test_store_quota_foreach_domain)
 }
 END_TEST
 
+/* Exactly one refusal reported, by q, with the value and the limit. */
+static void
+ck_refused(enum store_quota q, uint64_t value, uint32_t limit)
+{
+	ck_assert_uint_eq(tst_log.nrefusals, 1);
+	ck_assert_uint_eq(tst_log.refusals[0].domid, 5);
+	ck_assert_str_eq(store_quota_name(tst_log.refusals[0].q),
+			 store_quota_name(q));
+	ck_assert_uint_eq(tst_log.refusals[0].value, value);
+	ck_assert_uint_eq(tst_log.refusals[0].limit, limit);
+	tst_log.nrefusals = 0;
+}
+
+static void
+set_quota5(enum store_quota q, uint32_t v)
+{
+	ck_rc(store_quota_set(fx.s, 5, q, false, v), 0);
+}
+
+/* Every quota the store enforces names itself when it refuses. */
+START_TEST(test_store_quota_refusal_names_the_quota)
+{
+	struct store_perm perms[3] = { { 5, 0 }, { 6, 1 }, { 7, 1 } };
+	uint32_t tx, n0 = usage_nodes(5);
+	char *big;
+
+	tst_log.nrefusals = 0;
+	set_quota5(STORE_QUOTA_NODES, n0 + 1);
+	ck_rc(tst_write(fx.d5, 0, "a", "1"), 0);
+	ck_assert_uint_eq(tst_log.nrefusals, 0);
+	ck_rc(tst_write(fx.d5, 0, "b", "1"), -ENOSPC);
+	ck_refused(STORE_QUOTA_NODES, n0 + 2, n0 + 1);
+	set_quota5(STORE_QUOTA_NODES, 0);
+
+	set_quota5(STORE_QUOTA_NODE_SIZE, 10);
+	ck_rc(tst_write(fx.d5, 0, "a", "0123456789a"), -ENOSPC);
+	/* value 11 bytes + 8 per permission entry (one). */
+	ck_refused(STORE_QUOTA_NODE_SIZE, 19, 10);
+	set_quota5(STORE_QUOTA_NODE_SIZE, 0);
+
+	set_quota5(STORE_QUOTA_NODE_PERMS, 2);
+	ck_rc(store_set_perms(fx.d5, 0, "a", perms, 3), -ENOSPC);
+	ck_refused(STORE_QUOTA_NODE_PERMS, 3, 2);
+
+	set_quota5(STORE_QUOTA_WATCHES, 1);
+	ck_rc(store_watch(fx.d5, "a", "t1", -1), 0);
+	ck_rc(store_watch(fx.d5, "a", "t2", -1), -ENOSPC);
+	ck_refused(STORE_QUOTA_WATCHES, 2, 1);
+
+	set_quota5(STORE_QUOTA_TRANSACTIONS, 1);
+	ck_rc(store_txn_start(fx.d5, &tx), 0);
+	ck_rc(store_txn_start(fx.d5, &tx), -ENOSPC);
+	ck_refused(STORE_QUOTA_TRANSACTIONS, 2, 1);
+
+	set_quota5(STORE_QUOTA_TXN_NODES, 1);
+	ck_rc(tst_write(fx.d5, tx, "a", "2"), 0);
+	ck_rc(tst_write(fx.d5, tx, "c", "2"), -ENOSPC);
+	ck_refused(STORE_QUOTA_TXN_NODES, 2, 1);
+	ck_rc(store_txn_end(fx.d5, tx, false), 0);
+
+	set_quota5(STORE_QUOTA_PATH_MAX, 8);
+	ck_rc(tst_write(fx.d5, 0, "abcdefghi", "1"), -EINVAL);
+	ck_refused(STORE_QUOTA_PATH_MAX, 9, 8);
+
+	set_quota5(STORE_QUOTA_MEMORY, 100);
+	big = tst_str_rep("", 'm', 200);
+	ck_rc(tst_write(fx.d5, 0, "a", big), -ENOMEM);
+	free(big);
+	ck_assert_uint_eq(tst_log.nrefusals, 1);
+	ck_assert_int_eq(tst_log.refusals[0].q, STORE_QUOTA_MEMORY);
+	ck_assert_uint_eq(tst_log.refusals[0].limit, 100);
+	ck_assert_uint_gt(tst_log.refusals[0].value, 200);
+	tst_log.nrefusals = 0;
+
+	/* Privileged callers are never limited, so never reported. */
+	ck_rc(store_quota_set(fx.s, 0, STORE_QUOTA_NODE_SIZE, false, 1), 0);
+	ck_rc(tst_write(fx.p, 0, "/big", "0123456789"), 0);
+	ck_assert_uint_eq(tst_log.nrefusals, 0);
+}
+END_TEST
+
 START_TEST(test_store_quota_usage_unknown_domain)
 {
 	struct store_usage u;
@@ -440,6 +521,7 @@ store_quota_suite(void)
 	tcase_add_test(tl, test_store_quota_node_size);
 	tcase_add_test(tl, test_store_quota_node_size_ignores_children);
 	tcase_add_test(tl, test_store_quota_node_perms_override);
+	tcase_add_test(tl, test_store_quota_refusal_names_the_quota);
 	suite_add_tcase(s, tl);
 	return s;
 }

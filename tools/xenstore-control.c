@@ -6,7 +6,8 @@
  *
  * The command and its arguments go out as NUL-separated strings, so any
  * command the daemon knows (check, help, log, logfile, memreport, print,
- * quota, quota-soft, ...) works without this tool knowing it. The daemon
+ * quota, quota-soft, snapshot, status [--json] [--domain N|--top [N]],
+ * ...) works without this tool knowing it. The daemon
  * refusing the command (EINVAL) prints its `help` text, as Xen's tool does.
  * Commands that need more than one request are handled here instead, from
  * ctl_local_cmds[].
