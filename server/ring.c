@@ -225,6 +225,10 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 	if (used > XENSTORE_RING_SIZE)
 		return ring_fail_indices(d, "response", cons, prod);
 	n = XENSTORE_RING_SIZE - used;
+	/* What fits in the ring goes in whole: a daemon killed half-way
+	 * through a message would leave the guest's stream misframed. */
+	if (len <= XENSTORE_RING_SIZE && n < len)
+		return 0;
 	if (n > len)
 		n = (uint32_t)len;
 	if (n == 0)
