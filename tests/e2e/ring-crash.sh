@@ -5,7 +5,7 @@
 # answered and no error, the last value of each is there, and (no snapshot
 # in between) each WRITE is in the log exactly once. A second round takes
 # snapshots during the floods, so that the domain table with its logged
-# replies comes from a snapshot.
+# replies comes from a snapshot; a third one runs with --sync=always.
 . "$(dirname "$0")/ring-lib.sh"
 INS=$top_builddir/lxenstore-inspect
 N=3000
@@ -69,4 +69,6 @@ crash_round "with snapshots" --snapshot-records 300
 grep -q 'snapshot at seq' "$LXS_TMP"/daemon.log* &&
 	ok "snapshots were taken during the floods" ||
 	fail "no snapshot was taken"
+ring_restart --sync=always
+crash_round "sync always" --sync=always
 lxs_done

@@ -117,4 +117,11 @@ lxs_daemon_log 'bytes of a partly read message restored' ||
 ring_check "the rest of it after the restart" 50 OK finish
 ring_check "the value is whole" 50 "$value" read data/half
 check_eq "no error field" 0 "$(ring_page_field 50 2072)"
+# The same with --sync=always: req_cons waits for the fdatasync.
+ring_restart --sync=always
+ring_check "sync always: half a WRITE, consumed" 50 OK \
+	half-write data/half2 "$value"
+ring_restart -9 --sync=always
+ring_check "sync always: the rest after the restart" 50 OK finish
+ring_check "sync always: the value is whole" 50 "$value" read data/half2
 lxs_done
