@@ -153,15 +153,16 @@ domain_log_ring_reset(struct domain *d)
 }
 
 void
-domain_log_ring(struct domain *d, bool partial, uint32_t end,
+domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
 		const void *bytes, uint32_t len)
 {
 	struct wal_domain_change ch = { .domid = d->domid, .req_end = end };
 
-	if (partial) {
+	if (what != RING_LOG_REPLY) {
 		ch.kind = WAL_DOMAIN_RING_PARTIAL;
 		ch.partial = bytes;
 		ch.partial_len = len;
+		ch.partial_more = what == RING_LOG_PARTIAL_MORE;
 	} else {
 		ch.kind = WAL_DOMAIN_RING_REPLY;
 		ch.reply = bytes;

@@ -71,10 +71,12 @@ struct ring_tp {
 	struct wal_reply *replay;
 	uint32_t nreplay;
 	bool crash_before_reply;	/* test hook armed (domain.c) */
-	/* A partial message logged up to partial_end, in record partial_seq:
-	 * req_cons may pass it once that record is durable. */
+	/* The partial message logged: its first partial_len bytes, up to
+	 * partial_end, the last of them in record partial_seq: req_cons may
+	 * pass them once that record is durable. */
 	bool partial_logged;
 	uint32_t partial_end;
+	uint32_t partial_len;
 	uint64_t partial_seq;
 };
 
@@ -225,6 +227,10 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 	if (used > XENSTORE_RING_SIZE)
 		return ring_fail_indices(d, "response", cons, prod);
 	n = XENSTORE_RING_SIZE - used;
+	/* What fits in the ring goes in whole: a daemon killed half-way
+	 * through a message would leave the guest's stream misframed. */
+	if (len <= XENSTORE_RING_SIZE && n < len)
+		return 0;
 	if (n > len)
 		n = (uint32_t)len;
 	if (n == 0)
@@ -353,7 +359,7 @@ ring_handled(struct conn *c, uint64_t tail)
 	if (d == NULL || d->priv || o == NULL ||
 	    durable_tail(d->srv->dur) == tail)
 		return;
-	domain_log_ring(d, false, tp->rd_cons, o->data, o->len);
+	domain_log_ring(d, RING_LOG_REPLY, tp->rd_cons, o->data, o->len);
 	o->seq = durable_tail(d->srv->dur);
 	if (domain_test_crash_point(d->srv))
 		tp->crash_before_reply = true;
@@ -497,22 +503,29 @@ ring_attach(struct domain *d, const struct wal_domain *w)
 
 /*
  * Logs the bytes of the message c has read in part (header, then payload)
- * so that req_cons may move past them.
+ * that are not logged yet, so that req_cons may move past them. Only new
+ * bytes: a guest trickling a message costs the log its size, not more.
  */
 static void
 ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
 {
 	const struct frame_in *f = &c->in;
 	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
+	bool more = tp->partial_logged &&
+		    tp->partial_end - tp->partial_len == tp->rd_cons - f->got &&
+		    tp->partial_len < f->got;
+	uint32_t from = more ? tp->partial_len : 0;
 	unsigned char *bytes = xmalloc(f->got);
 
 	memcpy(bytes, &f->hdr, hl);
 	if (f->got > hl)
 		memcpy(bytes + hl, f->payload, f->got - hl);
-	domain_log_ring(d, true, tp->rd_cons, bytes, f->got);
+	domain_log_ring(d, more ? RING_LOG_PARTIAL_MORE : RING_LOG_PARTIAL,
+			tp->rd_cons, bytes + from, f->got - from);
 	free(bytes);
 	tp->partial_logged = true;
 	tp->partial_end = tp->rd_cons;
+	tp->partial_len = f->got;
 	tp->partial_seq = durable_tail(d->srv->dur);
 	/* Another iteration writes the record, then publishes. */
 	loop_wake(d->srv->loop);

@@ -451,11 +451,13 @@ void domain_log_watches_gone(struct domain *d);
 /* d's ring was reset: logged if the table has replies for it. */
 void domain_log_ring_reset(struct domain *d);
 /*
- * Logs, for d's ring, the reply (bytes borrowed) to the request that ended
- * at request position end; or, partial, the first len bytes of a message
- * read in part, which end at end.
+ * Logs, for d's ring (bytes borrowed): REPLY, the reply to the request
+ * that ended at request position end; PARTIAL, the first len bytes of a
+ * message read in part, which end at end; PARTIAL_MORE, len more bytes of
+ * that message, up to end.
  */
-void domain_log_ring(struct domain *d, bool partial, uint32_t end,
+enum ring_log { RING_LOG_REPLY, RING_LOG_PARTIAL, RING_LOG_PARTIAL_MORE };
+void domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
 		     const void *bytes, uint32_t len);
 /*
  * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the

@@ -354,6 +354,7 @@ START_TEST(test_snapshot_domains_roundtrip)
 	ck_assert_str_eq(d->watches[1].token, "be");
 	ck_assert(!wal_domtab_find(back, 12)->introduced);
 	ck_assert_uint_eq(wal_domtab_find(back, 12)->features, 2);
+	snap_info_release(&li);
 	ck_assert_int_eq(snap_verify(wi.path, &li, NULL), 0);
 	snap_info_release(&wi);
 	snap_info_release(&li);

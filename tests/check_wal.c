@@ -929,7 +929,8 @@ END_TEST
  * Replies to ring requests: kept while a later one is less than a ring
  * (WAL_RING_WINDOW bytes of requests) ahead, across the 2^32 wrap; kept by
  * SET, dropped by RING_RESET; one shorter than a header is refused. The
- * partial message likewise (the newest one only; an empty one refused).
+ * partial message likewise (the newest one only, continued by records of
+ * its next bytes; an empty one or a gap refused).
  */
 START_TEST(test_wal_domain_ring_replies)
 {
@@ -968,6 +969,15 @@ START_TEST(test_wal_domain_ring_replies)
 	ch.partial = "abcdefgh";
 	ch.partial_len = 8;
 	dom_log(t, NULL, &ch);
+	/* More bytes of it, through the codec; a gap is refused. */
+	ch.req_end = 0x40au;
+	ch.partial = "ij";
+	ch.partial_len = 2;
+	ch.partial_more = true;
+	dom_log(t, NULL, &ch);
+	ch.req_end = 0x40fu;
+	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
+	ch.partial_more = false;
 	ch.partial_len = 0;
 	ck_assert_int_eq(wal_domtab_change(t, &ch), -EINVAL);
 	/* SET (SET_TARGET, say) keeps them; the snapshot form carries them. */
@@ -975,15 +985,15 @@ START_TEST(test_wal_domain_ring_replies)
 					 .dom = &d };
 	dom_log(t, NULL, &ch);
 	ck_assert_uint_eq(wal_domtab_find(t, 3)->nreplies, 2);
-	ck_assert_uint_eq(wal_domtab_find(t, 3)->partial_len, 8);
+	ck_assert_uint_eq(wal_domtab_find(t, 3)->partial_len, 10);
 	wal_encode_domain(wal_domtab_find(t, 3), &b);
 	ck_assert_int_eq(wal_decode_domain(b.data, (uint32_t)b.len, &got), 0);
 	ck_assert_uint_eq(got.nreplies, 2);
 	ck_assert_uint_eq(got.replies[1].req_end, 0x3f0u);
 	ck_assert_uint_eq(got.replies[1].data[4], 3);
-	ck_assert_uint_eq(got.partial_end, 0x408u);
-	ck_assert_uint_eq(got.partial_len, 8);
-	ck_assert_int_eq(memcmp(got.partial, "abcdefgh", 8), 0);
+	ck_assert_uint_eq(got.partial_end, 0x40au);
+	ck_assert_uint_eq(got.partial_len, 10);
+	ck_assert_int_eq(memcmp(got.partial, "abcdefghij", 10), 0);
 	ck_assert_int_eq(wal_domtab_put(back, &got), 0);
 	ck_assert_uint_eq(wal_domtab_find(back, 3)->nreplies, 2);
 	ck_assert_int_eq(memcmp(wal_domtab_find(back, 3)->partial, "abcd", 4),

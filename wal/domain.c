@@ -20,6 +20,8 @@
 
 /* A reply is at least a message header. */
 #define WAL_REPLY_MIN		16u
+/* A partial message is less than a whole one (header + 4096). */
+#define WAL_PARTIAL_MAX		(16u + 4096u)
 
 struct wal_domtab {
 	struct wal_domain *v;		/* sorted by domid */
@@ -303,6 +305,8 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 		rp.end = ch->req_end;
 		rp.data.data = (uint8_t *)ch->partial;
 		rp.data.len = ch->partial_len;
+		rp.has_first = ch->partial_more;
+		rp.first = !ch->partial_more;
 		msg.partial = &rp;
 	}
 	size = lxs__domain_change__get_packed_size(&msg);
@@ -358,6 +362,7 @@ wal_decode_domain_change(const void *payload, uint32_t len,
 		ch.req_end = msg->partial->end;
 		ch.partial = msg->partial->data.data;
 		ch.partial_len = (uint32_t)msg->partial->data.len;
+		ch.partial_more = !msg->partial->first;
 		break;
 	case LXS__DOMAIN_CHANGE__KIND__RELEASE:
 	case LXS__DOMAIN_CHANGE__KIND__RESET_WATCHES:
@@ -577,8 +582,21 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 	case WAL_DOMAIN_RING_PARTIAL:
 		if (ch->partial == NULL || ch->partial_len == 0)
 			return -EINVAL;
-		wal_domain_set_partial(d, ch->req_end, ch->partial,
-				       ch->partial_len);
+		if (!ch->partial_more) {
+			wal_domain_set_partial(d, ch->req_end, ch->partial,
+					       ch->partial_len);
+			return 0;
+		}
+		if (d->partial == NULL ||
+		    d->partial_end != ch->req_end - ch->partial_len ||
+		    d->partial_len + ch->partial_len > WAL_PARTIAL_MAX)
+			return -EINVAL;
+		d->partial = xrealloc(d->partial,
+				      d->partial_len + ch->partial_len);
+		memcpy(d->partial + d->partial_len, ch->partial,
+		       ch->partial_len);
+		d->partial_len += ch->partial_len;
+		d->partial_end = ch->req_end;
 		return 0;
 	default:
 		return -EINVAL;

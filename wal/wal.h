@@ -293,8 +293,9 @@ struct wal_domain_change {
 	uint32_t req_end;		/* RING_REPLY, RING_PARTIAL */
 	const void *reply;		/* RING_REPLY */
 	uint32_t reply_len;
-	const void *partial;		/* RING_PARTIAL: the bytes so far */
+	const void *partial;		/* RING_PARTIAL: bytes read */
 	uint32_t partial_len;
+	bool partial_more;		/* they continue the recorded ones */
 };
 
 const char *wal_domain_kind_name(enum wal_domain_kind k);
@@ -339,7 +340,9 @@ int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
  * RING_REPLY shorter than a message header, an empty RING_PARTIAL. SET
  * keeps the watches, replies and partial message; RING_REPLY drops the
  * replies WAL_RING_WINDOW bytes or more behind it; RING_PARTIAL replaces
- * the partial message; RING_RESET drops replies and partial message.
+ * the partial message, or with partial_more appends to it (-EINVAL unless
+ * the recorded bytes end where these start); RING_RESET drops replies and
+ * partial message.
  */
 int wal_domtab_change(struct wal_domtab *t,
 		      const struct wal_domain_change *ch);

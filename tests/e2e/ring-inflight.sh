@@ -117,4 +117,29 @@ lxs_daemon_log 'bytes of a partly read message restored' ||
 ring_check "the rest of it after the restart" 50 OK finish
 ring_check "the value is whole" 50 "$value" read data/half
 check_eq "no error field" 0 "$(ring_page_field 50 2072)"
+# A guest sending its message in 64-byte pieces, each consumed before the
+# next: the log takes each piece once (not the whole message so far each
+# time), and the message is whole after a restart in the middle of it.
+raw 'WRITE:/local/domain/51\0' 'SET_PERMS:/local/domain/51\0n51\0' >/dev/null
+ring_guest 51 -c 64
+check_eq "INTRODUCE 51" "INTRODUCE OK\\0" "$(ring_introduce 51)"
+big=$(head -c 1500 /dev/zero | tr '\0' p)
+ring_check "half a 1500-byte WRITE in pieces" 51 OK half-write data/big "$big"
+logged=$("$INS" --state-dir "$LXS_TMP/state" log 2>/dev/null |
+	awk '$3 == 51 && $4 == "RING-PARTIAL" { n++; s += $6 } END { print n, s }')
+set -- $logged
+[ "${1:-0}" -ge 10 ] && [ "${2:-0}" -le 1600 ] &&
+	ok "each piece logged once ($1 records, $2 bytes)" ||
+	fail "partial records of 51: $logged"
+ring_restart -9
+ring_check "the rest in pieces after the restart" 51 OK finish
+ring_check "the 1500 bytes are whole" 51 "$big" read data/big
+
+# The same with --sync=always: req_cons waits for the fdatasync.
+ring_restart --sync=always
+ring_check "sync always: half a WRITE, consumed" 50 OK \
+	half-write data/half2 "$value"
+ring_restart -9 --sync=always
+ring_check "sync always: the rest after the restart" 50 OK finish
+ring_check "sync always: the value is whole" 50 "$value" read data/half2
 lxs_done
