@@ -19,8 +19,9 @@
 #                            hs_mem_begin
 #   hs_latency NAME PID      a probe client's median latency while PID runs
 #                            is at most HS_LATENCY_FACTOR (2 in long mode,
-#                            10 in make check) times its
-#                            baseline; baseline and load are measured in
+#                            10 in make check) times its baseline, or
+#                            (make check) under HS_LATENCY_FLOOR_US;
+#                            baseline and load are measured in
 #                            alternating rounds (PID is stopped with
 #                            SIGSTOP for the baseline ones), so a machine
 #                            that slows down meanwhile affects both
@@ -76,10 +77,15 @@
 # medians by more than that, so `make check` holds latency to 10x (which
 # still catches a starved client) and long mode (LXS_TEST_LONG=1, quiet
 # machine) to 2x. Memory bounds are checked strictly in both.
+# make check also accepts any median under HS_LATENCY_FLOOR_US (2 ms): on
+# a loaded machine a 20 us median can become 260 us for reasons that have
+# nothing to do with the daemon, while a starved client waits far longer.
 if [ "${LXS_TEST_LONG:-0}" = 1 ]; then
 	HS_LATENCY_FACTOR=${HS_LATENCY_FACTOR:-2}
+	HS_LATENCY_FLOOR_US=${HS_LATENCY_FLOOR_US:-0}
 else
 	HS_LATENCY_FACTOR=${HS_LATENCY_FACTOR:-10}
+	HS_LATENCY_FLOOR_US=${HS_LATENCY_FLOOR_US:-2000}
 fi
 # Under AddressSanitizer freed memory sits in a quarantine and would count
 # as growth.
@@ -127,21 +133,32 @@ hs_mem_check() {
 	fi
 }
 
-# hs_ratio_ok BASE LOAD: LOAD <= factor * BASE (integers, microseconds);
-# always under valgrind, which slows the daemon by far more than that.
+# hs_ratio_ok BASE LOAD: LOAD <= factor * BASE or under the floor
+# (integers, microseconds); always under valgrind, which slows the daemon
+# by far more than that.
+hs_bound() {
+	printf '%sx %s us' "$HS_LATENCY_FACTOR" "$1"
+	[ "$HS_LATENCY_FLOOR_US" -gt 0 ] && printf ' or %s us' "$HS_LATENCY_FLOOR_US"
+}
+
 hs_ratio_ok() {
-	lxs_valgrind || [ "$2" -le $(($1 * HS_LATENCY_FACTOR)) ]
+	lxs_valgrind || [ "$2" -le $(($1 * HS_LATENCY_FACTOR)) ] ||
+		[ "$2" -lt "$HS_LATENCY_FLOOR_US" ]
 }
 
 hs_latency() {
+	if lxs_valgrind; then
+		ok "$1: latency not judged under valgrind"
+		return
+	fi
 	_r=$(hs ab "$2" "${HS_ROUNDS:-4}" 150) ||
 		{ fail "$1: latency probe failed: $_r"; return; }
 	set -- "$1" $_r
 	lxs_log "# $1: probe median ${2} us idle, ${3} us under load ($4 rounds)"
 	if hs_ratio_ok "$2" "$3"; then
-		ok "$1: median latency ${3} us <= ${HS_LATENCY_FACTOR}x ${2} us"
+		ok "$1: median latency ${3} us, within $(hs_bound "$2")"
 	else
-		fail "$1: median latency ${3} us > ${HS_LATENCY_FACTOR}x ${2} us"
+		fail "$1: median latency ${3} us, beyond $(hs_bound "$2")"
 	fi
 }
 
@@ -149,9 +166,9 @@ hs_latency_idle() {
 	_now=$(hs probe 200 3)
 	lxs_log "# $1: probe median $2 us before, $_now us with the load held"
 	if hs_ratio_ok "$2" "$_now"; then
-		ok "$1: median latency $_now us <= ${HS_LATENCY_FACTOR}x $2 us"
+		ok "$1: median latency $_now us, within $(hs_bound "$2")"
 	else
-		fail "$1: median latency $_now us > ${HS_LATENCY_FACTOR}x $2 us"
+		fail "$1: median latency $_now us, beyond $(hs_bound "$2")"
 	fi
 }
 
@@ -229,6 +246,14 @@ hs_start() {
 	hs_write_client >"$HS_PY"
 	hs write /hostile/probe 1 >/dev/null
 }
+
+# Under valgrind the daemon is slower by far than rawclient's 10 s wait
+# allows with hundreds of hostile clients: wait 2 minutes.
+if lxs_valgrind; then
+	raw() {
+		"$LXS_RAWCLIENT" -w 120 "$XENSTORED_PATH" "$@"
+	}
+fi
 
 # The client, in Debian's python3 (standard library only).
 hs_write_client() {
