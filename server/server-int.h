@@ -8,7 +8,8 @@
  *              -> due timers
  *   before-sleep hook:
  *      1. guest rings: reconnect requests, then input read and dispatched
- *         like a socket's (domain.c, ring.c)
+ *         like a socket's (domain.c, ring.c); sockets' read-ahead input
+ *         that epoll will not report again (sock.c)
  *      2. durability barrier: the log records of this iteration are
  *         written (durable.c)
  *      3. flush the output queues of every connection, each message only
@@ -143,6 +144,10 @@ struct conn_ops {
 	bool (*request)(struct conn *c, const struct xsd_sockmsg *hdr);
 	void (*handled)(struct conn *c, uint64_t tail);
 	void (*replied)(struct conn *c);
+	/* Optional: input already taken from the peer but not yet read by
+	 * conn (a socket's read-ahead); the before-sleep hook then reads on,
+	 * since no readiness event will come for it. */
+	bool (*pending)(struct conn *c);
 };
 
 /*

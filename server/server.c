@@ -97,10 +97,19 @@ server_before_sleep(struct loop *l, void *arg)
 	struct conn *c, *next;
 
 	domains_poll(srv);
-	durable_commit(srv->dur);
 	TAILQ_FOREACH(c, &srv->conns, link)
+		if (!c->dead && c->ops->pending && c->ops->pending(c))
+			conn_handle_input(c);
+	durable_commit(srv->dur);
+	TAILQ_FOREACH(c, &srv->conns, link) {
 		if (!c->dead && c->out_bytes)
 			conn_flush(c);
+		/* Read-ahead input that may go on now: another iteration at
+		 * once, not a wait for an event that will not come. */
+		if (!c->dead && c->ops->pending && c->ops->pending(c) &&
+		    !conn_input_paused(c))
+			loop_wake(l);
+	}
 	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
 		if (c->dead)
