@@ -67,6 +67,7 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
+	lu_conn_gone(c);
 	TAILQ_REMOVE(&c->srv->conns, c, link);
 	c->srv->nconns--;
 	store_conn_free(c->sc);
@@ -96,7 +97,7 @@ conn_input_paused(const struct conn *c)
 	struct store_usage use;
 	uint32_t q;
 
-	if (c->out_bytes > CONN_OUT_SOFT)
+	if (c->held || c->out_bytes > CONN_OUT_SOFT)
 		return true;
 	who = store_conn_caller(c->sc);
 	if (who->priv)
@@ -137,6 +138,13 @@ conn_update_want(struct conn *c)
 }
 
 void
+conn_unhold(struct conn *c)
+{
+	c->held = false;
+	conn_update_want(c);
+}
+
+void
 conn_handle_input(struct conn *c)
 {
 	for (int handled = 0; handled < CONN_INPUT_BATCH;) {
@@ -170,6 +178,9 @@ conn_handle_input(struct conn *c)
 		}
 		if (st == FRAME_MORE)
 			continue;
+		/* Kept whole in c->in until the live update ends. */
+		if (lu_defer_request(c))
+			break;
 		dispatch_message(c, &c->in.hdr, c->in.payload);
 		frame_in_reset(&c->in);
 		handled++;
@@ -233,6 +244,21 @@ conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	c->out_bytes += o->len;
 	if (log_access_enabled())
 		log_access_msg(c->id, "OUT", &hdr, o->data + LXS_HDR_SIZE);
+}
+
+void
+conn_queue_raw(struct conn *c, const void *data, uint32_t len, bool reply)
+{
+	struct conn_out *o = xmalloc(sizeof(*o) + len);
+
+	o->len = len;
+	o->off = 0;
+	o->reply = reply;
+	o->seq = 0;
+	memcpy(o->data, data, len);
+	c->nreplies += reply;
+	STAILQ_INSERT_TAIL(&c->out, o, link);
+	c->out_bytes += len;
 }
 
 void

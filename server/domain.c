@@ -528,3 +528,9 @@ domain_set_features(struct server *srv, uint32_t domid, uint32_t bits)
 	d->features = bits;
 	return 0;
 }
+
+bool
+domains_any_introduced(const struct server *srv)
+{
+	return srv->doms && srv->doms->nintroduced;
+}

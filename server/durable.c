@@ -84,6 +84,7 @@ struct durable {
 
 	struct snap_recovery rec;
 	char *boot_moved_to;
+	bool hold;			/* live update: no snapshot, no prune */
 };
 
 const char *
@@ -450,14 +451,10 @@ durable_log_recovery(struct durable *d)
 			r->last_seq, r->wal.moved_to ? r->wal.moved_to : "?");
 }
 
-int
-durable_open(struct server *srv, const struct durable_config *cfg,
-	     struct store **out)
+static struct durable *
+durable_new(struct server *srv, const struct durable_config *cfg)
 {
 	struct durable *d = xcalloc(1, sizeof(*d));
-	struct wal_config wc = { 0 };
-	struct store *s = NULL;
-	int rc;
 
 	d->srv = srv;
 	d->cfg = *cfg;
@@ -469,6 +466,44 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	srv->dur = d;
+	return d;
+}
+
+/* A new log segment after seq, and the sync thread for --sync=always. */
+static int
+durable_start_log(struct durable *d, uint64_t seq)
+{
+	struct wal_config wc = { 0 };
+	int rc;
+
+	d->tail = d->done = d->posted = d->synced = seq;
+	wc.dir = d->cfg.state_dir;
+	wc.segment_bytes = d->cfg.segment_bytes;
+	rc = wal_open(&wc, seq + 1, &d->wal);
+	if (rc < 0) {
+		log_err("durable: opening the log in %s: %s",
+			d->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	if (d->cfg.sync == DURABLE_SYNC_ALWAYS) {
+		rc = durable_start_thread(d);
+		if (rc < 0) {
+			log_err("durable: sync thread: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	d->snap_last_try = mono_ns();
+	return 0;
+}
+
+int
+durable_open(struct server *srv, const struct durable_config *cfg,
+	     struct store **out)
+{
+	struct durable *d = durable_new(srv, cfg);
+	struct store *s = NULL;
+	int rc;
+
 	if (cfg->sync == DURABLE_SYNC_NONE) {
 		log_warn("durable: --sync=none: nothing is persisted, a crash "
 			 "loses the whole store");
@@ -494,29 +529,72 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 		return rc;
 	}
 	durable_log_recovery(d);
-	d->tail = d->done = d->posted = d->synced = d->rec.last_seq;
 	d->snap_seq = d->rec.used.seq;
 	d->snap_time = d->rec.used.time_ns;
-	wc.dir = d->cfg.state_dir;
-	wc.segment_bytes = d->cfg.segment_bytes;
-	rc = wal_open(&wc, d->rec.last_seq + 1, &d->wal);
+	rc = durable_start_log(d, d->rec.last_seq);
 	if (rc < 0) {
-		log_err("durable: opening the log in %s: %s",
-			d->cfg.state_dir, strerror(-rc));
 		store_free(s);
 		return rc;
 	}
-	if (cfg->sync == DURABLE_SYNC_ALWAYS) {
-		rc = durable_start_thread(d);
-		if (rc < 0) {
-			log_err("durable: sync thread: %s", strerror(-rc));
-			store_free(s);
-			return rc;
-		}
-	}
-	d->snap_last_try = mono_ns();
 	*out = s;
 	return 0;
+}
+
+int
+durable_adopt(struct server *srv, const struct durable_config *cfg,
+	      int lock_fd, uint64_t seq)
+{
+	struct durable *d = durable_new(srv, cfg);
+	struct snap_info *snaps = NULL;
+	uint32_t nsnaps = 0;
+
+	d->lock_fd = lock_fd;
+	if (snap_list(d->cfg.state_dir, &snaps, &nsnaps) == 0 && nsnaps) {
+		d->snap_seq = snaps[0].seq;
+		d->snap_time = snaps[0].time_ns;
+	}
+	snap_list_free(snaps, nsnaps);
+	return durable_start_log(d, seq);
+}
+
+int
+durable_flush(struct durable *d, uint64_t *seq)
+{
+	int rc = 0;
+
+	if (d->wal == NULL)
+		return -ENOSYS;
+	if (wal_has_pending(d->wal))
+		rc = wal_write(d->wal);
+	if (rc == 0 && d->cfg.sync == DURABLE_SYNC_ALWAYS)
+		rc = wal_sync(d->wal);
+	if (rc < 0)
+		return rc;
+	*seq = wal_written_seq(d->wal);
+	return 0;
+}
+
+void
+durable_hold(struct durable *d, bool hold)
+{
+	d->hold = hold;
+	/* A fresh segment: the new daemon's last catch-up reads only what
+	 * was written since it started. */
+	if (hold && d->wal && (!wal_has_pending(d->wal) ||
+			       wal_write(d->wal) == 0))
+		(void)wal_rotate(d->wal);
+}
+
+const char *
+durable_dir(const struct durable *d)
+{
+	return d->wal ? d->cfg.state_dir : NULL;
+}
+
+int
+durable_lock_fd(const struct durable *d)
+{
+	return d->lock_fd;
 }
 
 void
@@ -655,7 +733,7 @@ durable_snapshot_start(struct durable *d)
 	uint64_t seq = wal_written_seq(d->wal);
 	int rc;
 
-	if (d->child > 0)
+	if (d->child > 0 || d->hold)
 		return -EBUSY;
 	if (wal_has_pending(d->wal))
 		return -EAGAIN;
@@ -732,6 +810,9 @@ durable_child_exited(struct durable *d)
 	d->snap_duration = mono_ns() - d->child_start;
 	log_info("durable: snapshot at seq %" PRIu64 " written in %" PRIu64
 		 " ms", d->snap_seq, d->snap_duration / 1000000);
+	/* A new daemon may be reading the files being loaded. */
+	if (d->hold)
+		return;
 	/* Keep two snapshots; the log is needed from the older one on. */
 	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
 	if (rc == 0 && oldest)

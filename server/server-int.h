@@ -172,6 +172,10 @@ struct conn {
 	STAILQ_HEAD(, conn_out) out;
 	size_t out_bytes;		/* sum of unwritten bytes in out */
 	uint32_t nreplies;		/* replies in out: requests outstanding */
+	/* A request is waiting for its reply (live update): not read. */
+	bool held;
+	/* c->in holds a whole request deferred until the update ends. */
+	bool deferred;
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -210,10 +214,18 @@ bool conn_input_paused(const struct conn *c);
  */
 void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		const void *payload, size_t len);
+/*
+ * Live update: queues bytes handed over from the old daemon (messages or
+ * the rest of one), durable already.
+ */
+void conn_queue_raw(struct conn *c, const void *data, uint32_t len,
+		    bool reply);
 /* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
 void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
 /* Queues a WATCH_EVENT "path\0token\0"; enforces CONN_OUT_HARD. */
 void conn_event(struct conn *c, const char *path, const char *token);
+/* The held request got its reply: reading resumes. */
+void conn_unhold(struct conn *c);
 /* Transaction ids this connection holds open. */
 bool conn_txn_is_open(const struct conn *c, uint32_t id);
 void conn_txn_add(struct conn *c, uint32_t id);
@@ -233,6 +245,20 @@ struct sock_listener;
 int sock_listen(struct server *srv, const char *path, bool ro,
 		struct sock_listener **out);
 void sock_listener_free(struct sock_listener *sl);
+/* The listening descriptor (borrowed). */
+int sock_listener_fd(const struct sock_listener *sl);
+/*
+ * Live update: a listener from a descriptor already bound to path and
+ * listening; owned (and path unlinked by sock_listener_free) on success,
+ * left to the caller on failure. Returns 0 or -errno.
+ */
+int sock_listener_adopt(struct server *srv, int fd, const char *path,
+			bool ro, struct sock_listener **out);
+/* The socket of a socket connection (borrowed), -1 for other transports. */
+int sock_conn_fd(const struct conn *c);
+/* Live update: a connection over an accepted socket fd (owned from now on). */
+struct conn *sock_conn_adopt(struct server *srv, int fd, unsigned int flags,
+			     const struct store_caller *caller);
 
 /* ---- dispatch.c: request table --------------------------------------- */
 
@@ -417,6 +443,23 @@ uint64_t durable_tail(const struct durable *d);
 uint64_t durable_done(const struct durable *d);
 /* CONTROL snapshot: starts one now (-EBUSY while one is written). */
 int durable_snapshot_now(struct durable *d);
+/*
+ * Live update, old daemon: writes (and with --sync=always syncs) every
+ * record appended; *seq gets the last one. -errno if the log fails.
+ */
+int durable_flush(struct durable *d, uint64_t *seq);
+/* While held, no snapshot starts and the log is not pruned. */
+void durable_hold(struct durable *d, bool hold);
+/* The state directory, NULL with --sync=none. The lock fd, or -1. */
+const char *durable_dir(const struct durable *d);
+int durable_lock_fd(const struct durable *d);
+/*
+ * Live update, new daemon: takes over the state directory whose lock
+ * lock_fd holds (owned from now on) with the log written up to seq,
+ * starting a new segment after it. Sets srv->dur. Returns 0 or -errno.
+ */
+int durable_adopt(struct server *srv, const struct durable_config *cfg,
+		  int lock_fd, uint64_t seq);
 /* SIGCHLD: collects a snapshot child, prunes on success. */
 void durable_child_exited(struct durable *d);
 /* Appends "name: value" lines for CONTROL status. */
@@ -436,11 +479,49 @@ struct server {
 	bool quit;
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
+	struct lu_session *lu;		/* live update in progress, or NULL */
 	uint64_t mutations_total;
 };
 
 /* A new store reporting to srv (the recovery factory). */
 struct store *server_store_new(struct server *srv);
+/*
+ * The parts of server_new before and after the state: loop and signals
+ * (NULL with *rc on failure); quotas, Xen interfaces and (if access_log)
+ * the access log of the configuration. Used by the live update too.
+ */
+struct server *server_alloc(const struct server_config *cfg, int *rc);
+int server_finish(struct server *srv, const struct server_config *cfg,
+		  bool access_log);
+/* The before-sleep hook: rings, log barrier, output, reaper, kicks. */
+void server_before_sleep(struct loop *l, void *arg);
+
+/* ---- op-liveupdate.c, lu-export.c: the old daemon's side --------------- */
+
+struct lu_session;
+
+/* CONTROL live-update -f/-c/-s/-a (see op-liveupdate.c). */
+int op_control_live_update(struct op_req *r, int argc, const char **argv);
+/* The connection that owns the session is going away: it ends. */
+void lu_conn_gone(struct conn *c);
+/*
+ * Whether the whole request in c->in must wait (a TRANSACTION_START while
+ * an update waits for open transactions to end): then c is held.
+ */
+bool lu_defer_request(struct conn *c);
+/* Before-sleep: hands over once the new daemon is ready and nothing blocks. */
+void lu_poll(struct server *srv);
+/*
+ * lu-export.c: the state of srv that is not on disk, with borrowed fds
+ * (st from lu_state_init; free with lu_export_release, which closes none).
+ */
+struct lu_state;
+void lu_export(struct server *srv, struct lu_state *st);
+void lu_export_release(struct lu_state *st);
+/* SIGCHLD: collects the session's child. */
+void lu_child_exited(struct server *srv);
+/* Whether guest domains are introduced (they cannot be handed over yet). */
+bool domains_any_introduced(const struct server *srv);
 /* Sets a quota and logs it. Returns 0 or -errno (-EINVAL, log refusal). */
 int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 		     uint32_t value);

@@ -156,9 +156,7 @@ sock_on_accept(struct loop *l, int fd, unsigned int mask, void *arg)
 	struct sock_listener *sl = arg;
 
 	for (int i = 0; i < 16; i++) {
-		struct sock_tp *tp;
-		struct conn *c;
-		int cfd, rc;
+		int cfd;
 
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
@@ -173,18 +171,34 @@ sock_on_accept(struct loop *l, int fd, unsigned int mask, void *arg)
 			}
 			return;
 		}
-		tp = xmalloc(sizeof(*tp));
-		tp->fd = cfd;
-		tp->loop = l;
-		c = conn_new(sl->srv, &sock_conn_ops, tp,
-			     CONN_DROP_ON_OVERFLOW |
-			     (sl->ro ? CONN_READONLY : 0u), &dom0);
-		rc = loop_add_fd(l, cfd, LOOP_READ, sock_on_event, c);
-		if (rc < 0) {
-			log_err("sock: epoll add: %s", strerror(-rc));
-			c->dead = true;
-		}
+		sock_conn_adopt(sl->srv, cfd, CONN_DROP_ON_OVERFLOW |
+				(sl->ro ? CONN_READONLY : 0u), &dom0);
 	}
+}
+
+struct conn *
+sock_conn_adopt(struct server *srv, int fd, unsigned int flags,
+		const struct store_caller *caller)
+{
+	struct sock_tp *tp = xmalloc(sizeof(*tp));
+	struct conn *c;
+	int rc;
+
+	tp->fd = fd;
+	tp->loop = srv->loop;
+	c = conn_new(srv, &sock_conn_ops, tp, flags, caller);
+	rc = loop_add_fd(srv->loop, fd, LOOP_READ, sock_on_event, c);
+	if (rc < 0) {
+		log_err("sock: epoll add: %s", strerror(-rc));
+		c->dead = true;
+	}
+	return c;
+}
+
+int
+sock_conn_fd(const struct conn *c)
+{
+	return c->ops == &sock_conn_ops ? ((struct sock_tp *)c->tp)->fd : -1;
 }
 
 /*
@@ -264,7 +278,6 @@ int
 sock_listen(struct server *srv, const char *path, bool ro,
 	    struct sock_listener **out)
 {
-	struct sock_listener *sl;
 	struct sockaddr_un sun;
 	int fd = -1, rc;
 
@@ -296,6 +309,22 @@ sock_listen(struct server *srv, const char *path, bool ro,
 		unlink(path);
 		goto fail;
 	}
+	rc = sock_listener_adopt(srv, fd, path, ro, out);
+	if (rc == 0)
+		return 0;
+	unlink(path);
+fail:
+	close(fd);
+	return rc;
+}
+
+int
+sock_listener_adopt(struct server *srv, int fd, const char *path, bool ro,
+		    struct sock_listener **out)
+{
+	struct sock_listener *sl;
+	int rc;
+
 	sl = xcalloc(1, sizeof(*sl));
 	sl->srv = srv;
 	sl->fd = fd;
@@ -303,15 +332,20 @@ sock_listen(struct server *srv, const char *path, bool ro,
 	sl->ro = ro;
 	rc = loop_add_fd(srv->loop, fd, LOOP_READ, sock_on_accept, sl);
 	if (rc < 0) {
+		/* The path is not ours to remove: it may still be served. */
 		log_err("sock: epoll add: %s", strerror(-rc));
-		sock_listener_free(sl);
+		free(sl->path);
+		free(sl);
 		return rc;
 	}
 	*out = sl;
 	return 0;
-fail:
-	close(fd);
-	return rc;
+}
+
+int
+sock_listener_fd(const struct sock_listener *sl)
+{
+	return sl->fd;
 }
 
 void

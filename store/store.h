@@ -167,6 +167,16 @@ int store_watch(struct store_conn *c, const char *wpath, const char *token,
 int store_unwatch(struct store_conn *c, const char *wpath, const char *token);
 /* Drops every watch and transaction of the connection. */
 void store_reset_watches(struct store_conn *c);
+/*
+ * Calls fn for each watch of c, newest first, with the path as the client
+ * gave it (relative or not), the token and the depth (< 0: unlimited);
+ * borrowed for the call. Registering them again oldest first with
+ * store_watch rebuilds the same list (live update).
+ */
+void store_conn_foreach_watch(const struct store_conn *c,
+			      void (*fn)(void *arg, const char *wpath,
+					 const char *token, int depth),
+			      void *arg);
 
 int store_txn_start(struct store_conn *c, uint32_t *id);
 /*

@@ -1,0 +1,69 @@
+/*
+ * lu-export: the old daemon's state that is not on disk, as a struct
+ * lu_state: listeners, the state directory's lock, and every socket
+ * connection with its partial input, unsent output and watches. The
+ * descriptors are borrowed: they stay open here until the process exits,
+ * so the old daemon can resume if the new one refuses.
+ */
+#include <string.h>
+
+#include "liveupdate/liveupdate.h"
+#include "server/server-int.h"
+
+static void
+lu_export_watch(void *arg, const char *wpath, const char *token, int depth)
+{
+	lu_conn_add_watch(arg, wpath, token, depth);
+}
+
+static void
+lu_export_conn(struct conn *c, struct lu_conn *lc)
+{
+	const struct conn_out *o;
+	uint32_t hdr_part;
+
+	lc->id = c->id;
+	lc->fd = sock_conn_fd(c);
+	lc->readonly = (c->flags & CONN_READONLY) != 0;
+	lc->features = c->features;
+	lc->caller = *store_conn_caller(c->sc);
+	if (c->in.got) {
+		hdr_part = c->in.got < LXS_HDR_SIZE ? c->in.got : LXS_HDR_SIZE;
+		lc->partial_len = c->in.got;
+		lc->partial_in = xmalloc(c->in.got);
+		memcpy(lc->partial_in, &c->in.hdr, hdr_part);
+		memcpy((char *)lc->partial_in + hdr_part, c->in.payload,
+		       c->in.got - hdr_part);
+	}
+	STAILQ_FOREACH(o, &c->out, link)
+		lu_conn_add_out(lc, o->data + o->off, o->len - o->off,
+				o->reply);
+	store_conn_foreach_watch(c->sc, lu_export_watch, lc);
+}
+
+void
+lu_export(struct server *srv, struct lu_state *st)
+{
+	struct conn *c;
+
+	st->fd_rw = sock_listener_fd(srv->rw);
+	st->fd_ro = sock_listener_fd(srv->ro);
+	st->fd_lock = durable_lock_fd(srv->dur);
+	st->next_conn_id = srv->next_conn_id;
+	if (srv->cfg.access_log)
+		st->access_log = xstrdup(srv->cfg.access_log);
+	st->access_log_on = log_access_enabled();
+	TAILQ_FOREACH(c, &srv->conns, link)
+		if (!c->dead && sock_conn_fd(c) >= 0)
+			lu_export_conn(c, lu_state_add_conn(st));
+}
+
+/* Borrowed descriptors are not the state's to close. */
+void
+lu_export_release(struct lu_state *st)
+{
+	st->fd_rw = st->fd_ro = st->fd_lock = -1;
+	for (uint32_t i = 0; i < st->nconns; i++)
+		st->conns[i].fd = -1;
+	lu_state_release(st);
+}

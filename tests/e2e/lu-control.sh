@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# CONTROL live-update: the sub-commands and their replies, driven raw, by
+# Xen's xenstore-control and by ours; the pid file, the sockets and the
+# tree across updates.
+. "$(dirname "$0")/lu-lib.sh"
+lxs_need "$XC"
+lu_start
+
+/usr/bin/xenstore-write /lu/a 1 /lu/b "two words"
+/usr/bin/xenstore-chmod /lu/a n0 r5
+
+# --- raw requests ------------------------------------------------------------
+check_raw "-s without a session" \
+	"CONTROL no new binary given (live-update -f)\0" \
+	'CONTROL:live-update\0-s\0-t\05\0'
+check_raw "-f of a missing file" \
+	"CONTROL new binary /nonexistent: No such file or directory\0" \
+	'CONTROL:live-update\0-f\0/nonexistent\0'
+check_raw "-f of a directory" \
+	"CONTROL new binary /tmp: not a regular file\0" \
+	'CONTROL:live-update\0-f\0/tmp\0'
+check_raw "-a without a session" "CONTROL OK\0" 'CONTROL:live-update\0-a\0'
+check_raw "unknown sub-command" "ERROR EINVAL\0" 'CONTROL:live-update\0-x\0'
+check_raw "bad timeout" "CONTROL OK\0|ERROR EINVAL\0" \
+	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-s\0-t\0soon\0'
+check_raw "-f (dry run), -c, -a on one connection" \
+	"CONTROL OK\0|CONTROL OK\0|CONTROL OK\0|CONTROL no new binary given (live-update -f)\0" \
+	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-c\0--foo\0' \
+	'CONTROL:live-update\0-a\0' 'CONTROL:live-update\0-s\0'
+# A session belongs to its connection and ends with it.
+raw "CONTROL:live-update\0-f\0$LXS\0" 'sleep:2' >"$LXS_TMP/owner" &
+sleep 1
+check_raw "another connection is refused while a session is open" \
+	"CONTROL a live-update session is active on another connection\0" \
+	"CONTROL:live-update\0-f\0$LXS\0"
+wait $!
+check_raw "the session ended with its connection" "CONTROL OK\0|CONTROL OK\0" \
+	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-a\0'
+help=$(raw 'CONTROL:help\0')
+case $help in
+*"live-update     -f <file>"*) ok "help lists live-update" ;;
+*) fail "help lacks live-update: $help" ;;
+esac
+check_eq "no update happened yet" "$LU_FIRST_PID" "$(lu_pid)"
+
+# --- Xen's xenstore-control --------------------------------------------------
+/usr/bin/xenstore-ls -fp >"$LXS_TMP/before"
+check_out "Xen's xenstore-control live-update" "" "$XC" live-update -t 30 "$LXS"
+p1=$(lu_pid)
+[ "$p1" != "$LU_FIRST_PID" ] && ok "the pid file names the new daemon" ||
+	fail "pid file still $p1"
+lu_serving "the new daemon serves" "$p1"
+[ -S "$XENSTORED_PATH" ] && [ -S "${XENSTORED_PATH}_ro" ] &&
+	ok "both sockets are still there" || fail "a socket is missing"
+/usr/bin/xenstore-ls -fp >"$LXS_TMP/after"
+cmp -s "$LXS_TMP/before" "$LXS_TMP/after" && ok "tree and permissions kept" ||
+	fail "tree differs: $(diff "$LXS_TMP/before" "$LXS_TMP/after" | head -5)"
+/usr/bin/xenstore-write /lu/c 3
+check_out "writes go on" "3" /usr/bin/xenstore-read /lu/c
+check_rc "the read-only socket still refuses writes" 1 \
+	env XENSTORED_PATH="${XENSTORED_PATH}_ro" /usr/bin/xenstore-write /lu/x 1
+
+# --- ours, with -c (the new daemon's arguments) -------------------------------
+check_out "our xenstore-control live-update -c" "" "$OURXC" live-update \
+	-c "--foreground --state-dir=$LXS_TMP/state -F pid -E 777" -t 30 "$LXS"
+p2=$(lu_pid)
+[ "$p2" != "$p1" ] && ok "a second update" || fail "pid file still $p2"
+lu_serving "the third daemon serves" "$p2"
+case $("$XC" quota) in
+*"nodes            :      777"*) ok "-c: the new arguments apply" ;;
+*) fail "-c: quota $("$XC" quota | grep nodes)" ;;
+esac
+check_out "the tree survived two updates" "two words" /usr/bin/xenstore-read /lu/b
+check_out "and the new write" "3" /usr/bin/xenstore-read /lu/c
+check_out "a third update with ours, without -c" "" "$OURXC" live-update "$LXS"
+lu_serving "the fourth daemon serves" "$(lu_pid)"
+lu_finish
