@@ -656,7 +656,9 @@ lu_child_exited(struct server *srv)
 		lu_check_done(lu, status);
 	} else {
 		char *why = lu_status_text(status);
-		char *text = xasprintf("new binary %s", why);
+		char *text = xasprintf("new binary %s%s", why,
+				       lu->phase == LU_LOADING ?
+				       " while loading" : "");
 
 		lu_fail(lu, text);
 		free(text);
