@@ -54,6 +54,9 @@ struct lu_conn {
 	uint32_t nout;
 	struct lu_watch *watches;
 	uint32_t nwatches;
+	struct store_txn_state *txns;	/* owned deep copies */
+	uint32_t ntxns;
+	uint32_t next_txid;
 };
 
 struct lu_state {
@@ -80,6 +83,8 @@ void lu_conn_add_out(struct lu_conn *c, const void *data, uint32_t len,
 		     bool reply);
 void lu_conn_add_watch(struct lu_conn *c, const char *wpath,
 		       const char *token, int depth);
+/* Adds a deep copy of t. */
+void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
 
 /* ---- encoding (msg.c) ---------------------------------------------------- */
 

@@ -13,8 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "liveupdate/liveupdate.h"
-#include "liveupdate/liveupdate.pb-c.h"
+#include "liveupdate/lu-int.h"
 
 void
 lu_state_init(struct lu_state *st)
@@ -48,6 +47,9 @@ lu_state_release(struct lu_state *st)
 			free(c->watches[j].token);
 		}
 		free(c->watches);
+		for (uint32_t j = 0; j < c->ntxns; j++)
+			lu_txn_release(&c->txns[j]);
+		free(c->txns);
 	}
 	free(st->conns);
 	free(st->access_log);
@@ -154,6 +156,7 @@ lu_encode_conn(const struct lu_conn *c, Lxslu__Conn *m, int **fds,
 		w->depth = c->watches[i].depth;
 		m->watches[i] = w;
 	}
+	lu_encode_txns(c, m);
 }
 
 static void
@@ -165,6 +168,7 @@ lu_encode_conn_free(Lxslu__Conn *m)
 	for (size_t i = 0; i < m->n_watches; i++)
 		free(m->watches[i]);
 	free(m->watches);
+	lu_encode_txns_free(m);
 }
 
 void
@@ -262,7 +266,7 @@ lu_decode_conn(const Lxslu__Conn *m, int *fds, uint32_t nfds,
 				  m->watches[i]->token,
 				  m->watches[i]->depth < 0 ? -1 :
 				  m->watches[i]->depth);
-	return 0;
+	return lu_decode_txns(m, c);
 }
 
 int
@@ -305,7 +309,7 @@ lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 		rc = lu_decode_conn(m->conns[i], fds, nfds, st);
 	if (rc < 0)
 		*why = xstrdup("the handover names a descriptor it did not "
-			       "pass");
+			       "pass, or holds a change without permissions");
 out:
 	if (rc < 0)
 		lu_state_release(st);

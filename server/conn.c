@@ -178,9 +178,6 @@ conn_handle_input(struct conn *c)
 		}
 		if (st == FRAME_MORE)
 			continue;
-		/* Kept whole in c->in until the live update ends. */
-		if (lu_defer_request(c))
-			break;
 		dispatch_message(c, &c->in.hdr, c->in.payload);
 		frame_in_reset(&c->in);
 		handled++;

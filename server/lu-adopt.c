@@ -7,7 +7,8 @@
  *   2. receive the handover, replay the log up to its final seq (exactly:
  *      a shorter log means another directory or lost records: refused);
  *   3. adopt listeners, connections (partial input, queued output,
- *      watches, features), the access log setting, and last the state
+ *      watches, open transactions rebound to this process's generations,
+ *      features), the access log setting, and last the state
  *      directory (lock, new log segment); queue the OK of the live-update
  *      request;
  *   4. ACK. Until then nothing was sent to a client and nothing written,
@@ -54,6 +55,15 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 			log_warn("live update: conn %u: watch %s: %s", c->id,
 				 w->wpath, strerror(-rc));
 	}
+	for (uint32_t j = 0; j < lc->ntxns; j++) {
+		rc = store_txn_import(c->sc, &lc->txns[j]);
+		if (rc == 0)
+			conn_txn_add(c, lc->txns[j].id);
+		else
+			log_warn("live update: conn %u: transaction %u: %s",
+				 c->id, lc->txns[j].id, strerror(-rc));
+	}
+	store_conn_set_next_txid(c->sc, lc->next_txid);
 	if (lc->partial_len)
 		(void)frame_in_feed(&c->in, lc->partial_in, lc->partial_len,
 				    &used);
@@ -115,20 +125,6 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	if (rc < 0)
 		*why = xasprintf("the state directory: %s", strerror(-rc));
 	return rc;
-}
-
-/* Requests handed over whole (read, or deferred, but not yet handled). */
-static void
-lu_adopt_run_pending(struct server *srv)
-{
-	struct conn *c;
-
-	TAILQ_FOREACH(c, &srv->conns, link)
-		if (!c->dead && c->in.got >= LXS_HDR_SIZE &&
-		    c->in.got == LXS_HDR_SIZE + c->in.hdr.len) {
-			dispatch_message(c, &c->in.hdr, c->in.payload);
-			frame_in_reset(&c->in);
-		}
 }
 
 static int
@@ -205,7 +201,6 @@ server_live_update(const struct server_config *cfg, int fd,
 	}
 	log_info("live update: serving from seq %" PRIu64 " with %u "
 		 "connection(s)", seq, srv->nconns);
-	lu_adopt_run_pending(srv);
 	rc = server_finish(srv, cfg, false);
 	if (rc < 0) {
 		server_free(srv);

@@ -1,7 +1,8 @@
 /*
  * lu-export: the old daemon's state that is not on disk, as a struct
  * lu_state: listeners, the state directory's lock, and every socket
- * connection with its partial input, unsent output and watches. The
+ * connection with its partial input, unsent output, watches and open
+ * transactions. The
  * descriptors are borrowed: they stay open here until the process exits,
  * so the old daemon can resume if the new one refuses.
  */
@@ -14,6 +15,12 @@ static void
 lu_export_watch(void *arg, const char *wpath, const char *token, int depth)
 {
 	lu_conn_add_watch(arg, wpath, token, depth);
+}
+
+static void
+lu_export_txn(void *arg, const struct store_txn_state *t)
+{
+	lu_conn_add_txn(arg, t);
 }
 
 static void
@@ -39,6 +46,8 @@ lu_export_conn(struct conn *c, struct lu_conn *lc)
 		lu_conn_add_out(lc, o->data + o->off, o->len - o->off,
 				o->reply);
 	store_conn_foreach_watch(c->sc, lu_export_watch, lc);
+	store_conn_foreach_txn(c->sc, lu_export_txn, lc);
+	lc->next_txid = store_conn_next_txid(c->sc);
 }
 
 void

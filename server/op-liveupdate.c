@@ -7,22 +7,22 @@
  *                 --live-update-check) must load the current state
  *   -c <cmdline>  the new binary's arguments (split on blanks) instead of
  *                 this daemon's own
- *   -s [-t <s>] [-F]  start: BUSY while transactions are open and the
- *                 timeout (from the first -s) has not passed; then the new
- *                 binary is started and the request is held until it is
- *                 ready. Its "OK" is sent by the new daemon.
+ *   -s [-t <s>] [-F]  start: the new binary is started and the request
+ *                 is held until it is ready (at most -t seconds from the
+ *                 first -s). Its "OK" is sent by the new daemon. -F is
+ *                 accepted and changes nothing: open transactions are
+ *                 handed over, not waited for.
  *   -a            abort: the child is killed, the session ends
  * Replies are text: "OK", "BUSY", or why it failed (xenstore-control
  * prints it). The session belongs to the connection that sent -f (or -c)
  * and ends with it.
  *
- * Once the new daemon says READY, TRANSACTION_START requests are deferred
- * (the connection is held) until no transaction is open, and the handover
- * runs from the before-sleep hook: the log is flushed, the state sent, and
- * the old daemon waits for the answer without serving. ACK is the point of
- * no return: the old daemon exits at once (its sockets and pid file stay
- * for the new one). Anything else: the child is killed, the -s request
- * gets the reason, deferred requests run, and serving goes on.
+ * Once the new daemon says READY, the handover runs from the next
+ * before-sleep hook: the log is flushed, the state sent, and the old
+ * daemon waits for the answer without serving. ACK is the point of no
+ * return: the old daemon exits at once (its sockets and pid file stay for
+ * the new one). Anything else: the child is killed, the -s request gets
+ * the reason, and serving goes on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ enum lu_phase {
 	LU_IDLE,	/* binary set (or not yet) */
 	LU_CHECKING,	/* dry run of -f running, -f held */
 	LU_LOADING,	/* new daemon loading, -s held */
-	LU_READY,	/* new daemon ready, waiting for transactions to end */
+	LU_READY,	/* new daemon ready: hand over before the next wait */
 };
 
 struct lu_session {
@@ -66,7 +66,6 @@ struct lu_session {
 	uint64_t timer;
 	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
 	unsigned int timeout_s;
-	bool force;
 };
 
 static void lu_fail(struct lu_session *lu, const char *why);
@@ -90,23 +89,6 @@ lu_answer(struct lu_session *lu, const char *text)
 	lu->has_held = false;
 	conn_reply(lu->owner, &lu->held, XS_CONTROL, text, strlen(text) + 1);
 	conn_unhold(lu->owner);
-}
-
-/* Runs the TRANSACTION_STARTs deferred while the update was pending. */
-static void
-lu_release_deferred(struct server *srv)
-{
-	struct conn *c;
-
-	TAILQ_FOREACH(c, &srv->conns, link) {
-		if (!c->deferred)
-			continue;
-		c->deferred = false;
-		c->held = false;
-		dispatch_message(c, &c->in.hdr, c->in.payload);
-		frame_in_reset(&c->in);
-		conn_unhold(c);
-	}
 }
 
 /* ---- the child --------------------------------------------------------------- */
@@ -231,7 +213,6 @@ lu_session_free(struct server *srv)
 		return;
 	lu_stop_child(lu);
 	srv->lu = NULL;
-	lu_release_deferred(srv);
 	free(lu->binary);
 	free(lu->cmdline);
 	free(lu);
@@ -284,13 +265,6 @@ lu_on_timeout(struct loop *l, uint64_t id, void *arg)
 		lu->phase = LU_IDLE;
 		free(lu->binary);
 		lu->binary = NULL;
-	} else if (lu->phase == LU_READY && lu->force) {
-		log_warn("live update: -F: open transactions are dropped");
-		lu->timeout_s = 0;	/* lu_poll hands over now */
-		return;
-	} else if (lu->phase == LU_READY) {
-		why = xasprintf("transactions still open after %u s",
-				lu->timeout_s);
 	} else {
 		why = xasprintf("new binary not ready within %u s",
 				lu->timeout_s);
@@ -335,7 +309,6 @@ lu_fail(struct lu_session *lu, const char *why)
 	lu->phase = LU_IDLE;
 	lu->first_start_ns = 0;
 	lu_answer(lu, text);
-	lu_release_deferred(lu->srv);
 	free(text);
 }
 
@@ -368,17 +341,6 @@ lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 	lu_fail(lu, st);
 	free(st);
 	free(why);
-}
-
-static bool
-lu_txns_open(const struct server *srv)
-{
-	const struct conn *c;
-
-	TAILQ_FOREACH(c, &srv->conns, link)
-		if (!c->dead && c->ntxns)
-			return true;
-	return false;
 }
 
 static void
@@ -448,24 +410,8 @@ lu_poll(struct server *srv)
 {
 	struct lu_session *lu = srv->lu;
 
-	if (lu == NULL || lu->phase != LU_READY)
-		return;
-	if (lu_txns_open(srv) && lu->timeout_s != 0)
-		return;
-	lu_handover(lu);
-}
-
-bool
-lu_defer_request(struct conn *c)
-{
-	struct lu_session *lu = c->srv->lu;
-
-	if (lu == NULL || lu->phase != LU_READY ||
-	    c->in.hdr.type != XS_TRANSACTION_START)
-		return false;
-	c->deferred = true;
-	c->held = true;
-	return true;
+	if (lu && lu->phase == LU_READY)
+		lu_handover(lu);
 }
 
 /* ---- -s ---------------------------------------------------------------------- */
@@ -528,10 +474,10 @@ lu_cmd_start(struct lu_session *lu, struct op_req *r, int argc,
 	unsigned long v;
 
 	lu->timeout_s = LU_DEFAULT_TIMEOUT_S;
-	lu->force = false;
 	for (int i = 1; i < argc; i++) {
+		/* -F: nothing needs forcing, open transactions are carried. */
 		if (strcmp(argv[i], "-F") == 0) {
-			lu->force = true;
+			continue;
 		} else if ((strcmp(argv[i], "-t") == 0 ||
 			    strcmp(argv[i], "-v") == 0) && i + 1 < argc) {
 			if (argv[i][1] == 't') {

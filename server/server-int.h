@@ -174,8 +174,6 @@ struct conn {
 	uint32_t nreplies;		/* replies in out: requests outstanding */
 	/* A request is waiting for its reply (live update): not read. */
 	bool held;
-	/* c->in holds a whole request deferred until the update ends. */
-	bool deferred;
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -504,12 +502,7 @@ struct lu_session;
 int op_control_live_update(struct op_req *r, int argc, const char **argv);
 /* The connection that owns the session is going away: it ends. */
 void lu_conn_gone(struct conn *c);
-/*
- * Whether the whole request in c->in must wait (a TRANSACTION_START while
- * an update waits for open transactions to end): then c is held.
- */
-bool lu_defer_request(struct conn *c);
-/* Before-sleep: hands over once the new daemon is ready and nothing blocks. */
+/* Before-sleep: hands over once the new daemon is ready. */
 void lu_poll(struct server *srv);
 /*
  * lu-export.c: the state of srv that is not on disk, with borrowed fds

@@ -58,6 +58,26 @@ fill_state(struct lu_state *st, int fd_a, int fd_b)
 	lu_conn_add_out(c, "event", 5, false);
 	lu_conn_add_watch(c, "rel/path", "tok", -1);
 	lu_conn_add_watch(c, "/abs", "t2", 2);
+	{
+		static const struct store_perm perms[] = { { 0, 0 }, { 5, 1 } };
+		struct store_txn_ent ent = {
+			.path = "/x", .deps = STORE_TXN_DEP_GEN, .seen = true,
+			.exists = true, .value = "vx", .len = 2,
+			.perms = perms, .nperms = 2,
+		};
+		struct store_op ops[2] = {
+			{ .kind = STORE_OP_PUT, .path = "/y", .value = "vy",
+			  .len = 2, .perms = perms, .nperms = 1 },
+			{ .kind = STORE_OP_DEL, .path = "/z" },
+		};
+		struct store_txn_state t = {
+			.id = 4, .doomed = true, .node_delta = -1,
+			.ents = &ent, .nents = 1, .ops = ops, .nops = 2,
+		};
+
+		lu_conn_add_txn(c, &t);
+		c->next_txid = 9;
+	}
 }
 
 START_TEST(test_lu_message_roundtrip)
@@ -103,6 +123,27 @@ START_TEST(test_lu_message_roundtrip)
 	ck_assert_str_eq(got.conns[0].watches[0].wpath, "rel/path");
 	ck_assert_int_eq(got.conns[0].watches[0].depth, -1);
 	ck_assert_int_eq(got.conns[0].watches[1].depth, 2);
+	ck_assert_uint_eq(got.conns[0].ntxns, 1);
+	ck_assert_uint_eq(got.conns[0].next_txid, 9);
+	{
+		const struct store_txn_state *t = &got.conns[0].txns[0];
+
+		ck_assert_uint_eq(t->id, 4);
+		ck_assert(t->doomed);
+		ck_assert_int_eq(t->node_delta, -1);
+		ck_assert_uint_eq(t->nents, 1);
+		ck_assert_str_eq(t->ents[0].path, "/x");
+		ck_assert_uint_eq(t->ents[0].deps, STORE_TXN_DEP_GEN);
+		ck_assert(t->ents[0].seen && t->ents[0].exists);
+		ck_assert_mem_eq(t->ents[0].value, "vx", 2);
+		ck_assert_uint_eq(t->ents[0].nperms, 2);
+		ck_assert_uint_eq(t->ents[0].perms[1].domid, 5);
+		ck_assert_uint_eq(t->nops, 2);
+		ck_assert_int_eq(t->ops[0].kind, STORE_OP_PUT);
+		ck_assert_mem_eq(t->ops[0].value, "vy", 2);
+		ck_assert_int_eq(t->ops[1].kind, STORE_OP_DEL);
+		ck_assert_str_eq(t->ops[1].path, "/z");
+	}
 	/* The fds were not real: forget them before release closes them. */
 	got.fd_rw = got.fd_lock = got.conns[0].fd = -1;
 	lu_state_release(&got);
@@ -144,6 +185,7 @@ START_TEST(test_lu_message_minimal_older_loads)
 	ck_assert_uint_eq(got.conns[0].caller.target, LXS_DOMID_INVALID);
 	ck_assert_uint_eq(got.conns[0].nout, 0);
 	ck_assert_uint_eq(got.conns[0].nwatches, 0);
+	ck_assert_uint_eq(got.conns[0].ntxns, 0);
 	ck_assert(!got.conns[0].readonly);
 	got.conns[0].fd = -1;
 	lu_state_release(&got);

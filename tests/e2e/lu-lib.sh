@@ -9,6 +9,8 @@
 #   lu_serving NAME PID   checks that PID is the daemon and it answers
 #   lu_finish             stops whichever daemon serves, checks its log,
 #                         and ends the test (lxs_done)
+#   lu_py SCRIPT ARGS...  runs tests/e2e/SCRIPT with Debian's python3; its
+#                         "ok   ..." / "FAIL ..." lines become checks
 #   XC / OURXC            Xen's and our xenstore-control
 #   LXS                   our lxenstored (the "new binary")
 
@@ -22,6 +24,20 @@ lu_start() {
 	LXS_DAEMON_ARGS="-F pid --live-update-check-timeout 5 ${LXS_DAEMON_ARGS:-}"
 	lxs_start_own
 	LU_FIRST_PID=$LXS_DAEMON_PID
+}
+
+lu_py() {
+	_script=$1
+	shift
+	"$LXS_PYTHON" "$(dirname "$0")/$_script" "$@" >"$LXS_TMP/py.out" 2>&1
+	check_eq "$_script ran to its end" 0 $?
+	while read -r _line; do
+		case $_line in
+		"ok   "*) ok "${_line#ok   }" ;;
+		"FAIL "*) fail "${_line#FAIL }" ;;
+		*) printf '%s\n' "$_line" ;;
+		esac
+	done <"$LXS_TMP/py.out"
 }
 
 lu_pid() {

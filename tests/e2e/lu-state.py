@@ -13,54 +13,11 @@ form and at their depth only, the idle connection answers. Prints one
 "ok"/"FAIL" line per check.
 """
 import socket
-import struct
 import subprocess
 import sys
 
-XS_READ, XS_WATCH, XS_WRITE, XS_WATCH_EVENT = 2, 4, 11, 15
-HDR = struct.Struct("=IIII")
-
-
-def conn(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s
-
-
-def msg(typ, payload, req=1):
-    return HDR.pack(typ, req, 0, len(payload)) + payload
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        c = s.recv(n - len(out))
-        if not c:
-            raise EOFError("closed")
-        out += c
-    return out
-
-
-def recv_msg(s):
-    typ, req, _tx, ln = HDR.unpack(recv_exact(s, 16))
-    return typ, req, recv_exact(s, ln)
-
-
-SEEN = []     # watch events read while waiting for a reply
-
-
-def call(s, typ, payload, req=1):
-    s.sendall(msg(typ, payload, req))
-    while True:
-        t, r, body = recv_msg(s)
-        if t != XS_WATCH_EVENT:
-            return t, r, body
-        SEEN.append(tuple(body.split(b"\0")[:2]))
-
-
-def check(name, good, detail=""):
-    print(("ok   " if good else "FAIL ") + name +
-          ("" if good else ": " + str(detail)))
+from lu_wire import (XS_READ, XS_WATCH, XS_WATCH_EVENT, XS_WRITE, SEEN,
+                     call, check, conn, msg, recv_msg)
 
 
 def main():

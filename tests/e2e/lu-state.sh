@@ -6,16 +6,7 @@
 lxs_need "$XC"
 [ -x "$LXS_PYTHON" ] || lxs_skip "$LXS_PYTHON not found"
 lu_start
-"$LXS_PYTHON" "$(dirname "$0")/lu-state.py" "$XENSTORED_PATH" \
-	"$XC" live-update -t 60 "$LXS" >"$LXS_TMP/state.out" 2>&1
-check_eq "the client script ran to its end" 0 $?
-while read -r line; do
-	case $line in
-	"ok   "*) ok "${line#ok   }" ;;
-	"FAIL "*) fail "${line#FAIL }" ;;
-	*) printf '%s\n' "$line" ;;
-	esac
-done <"$LXS_TMP/state.out"
+lu_py lu-state.py "$XENSTORED_PATH" "$XC" live-update -t 60 "$LXS"
 [ "$(lu_pid)" != "$LU_FIRST_PID" ] && ok "a new daemon serves" ||
 	fail "no update happened"
 lu_finish
