@@ -361,7 +361,7 @@ lu_handover(struct lu_session *lu)
 {
 	struct server *srv = lu->srv;
 	struct lu_state st;
-	uint64_t seq;
+	uint64_t seq, t0 = mono_ns(), t1, t2;
 	char *why = NULL, *text;
 	int rc, status;
 
@@ -380,14 +380,21 @@ lu_handover(struct lu_session *lu)
 	st.reply_req_id = lu->held.req_id;
 	st.reply_tx_id = lu->held.tx_id;
 	lu_set_timeouts(lu->chan, LU_ANSWER_TIMEOUT_S);
+	t1 = mono_ns();
 	rc = lu_send_state(lu->chan, &st);
 	lu_export_release(&st);
+	t2 = mono_ns();
 	if (rc == 0)
 		rc = lu_recv_result(lu->chan, &why);
 	if (rc == 0) {
 		/* The point of no return: the new daemon serves. */
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
-			 "%ld; exiting", seq, (long)lu->pid);
+			 "%ld (%u connections) in %" PRIu64 " us: flush and "
+			 "export %" PRIu64 ", send %" PRIu64 ", new daemon "
+			 "%" PRIu64 "; exiting", seq, (long)lu->pid,
+			 srv->nconns, (mono_ns() - t0) / 1000,
+			 (t1 - t0) / 1000, (t2 - t1) / 1000,
+			 (mono_ns() - t2) / 1000);
 		_exit(0);
 	}
 	if (rc == -ECANCELED) {
