@@ -45,6 +45,8 @@ struct lu_out {
 struct lu_conn {
 	uint32_t id;
 	int fd;				/* -1: none (closed or not received) */
+	bool ring;			/* ring_domid's ring, no fd */
+	uint32_t ring_domid;
 	bool readonly;
 	uint32_t features;
 	struct store_caller caller;
@@ -59,6 +61,17 @@ struct lu_conn {
 	uint32_t next_txid;
 };
 
+struct lu_domain {
+	uint32_t domid;
+	uint32_t target;
+	uint32_t features;
+	bool introduced, priv, shutdown;
+	uint64_t gfn;
+	uint32_t remote_port, local_port;
+	uint32_t error;
+	uint64_t resets;
+};
+
 struct lu_state {
 	uint32_t version;
 	uint64_t final_seq;
@@ -70,6 +83,9 @@ struct lu_state {
 	uint32_t reply_conn, reply_req_id, reply_tx_id;
 	struct lu_conn *conns;
 	uint32_t nconns;
+	int fd_evtchn;			/* -1: none */
+	struct lu_domain *domains;
+	uint32_t ndomains;
 };
 
 /* An empty state: every fd -1. */
@@ -83,6 +99,8 @@ void lu_conn_add_out(struct lu_conn *c, const void *data, uint32_t len,
 		     bool reply);
 void lu_conn_add_watch(struct lu_conn *c, const char *wpath,
 		       const char *token, int depth);
+/* Appends a domain record (copied). */
+void lu_state_add_domain(struct lu_state *st, const struct lu_domain *d);
 /* Adds a deep copy of t. */
 void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
 

@@ -15,4 +15,9 @@ void lu_encode_txns_free(Lxslu__Conn *m);
 /* Copies m's txns into c. -EINVAL for an op without a path or perms. */
 int lu_decode_txns(const Lxslu__Conn *m, struct lu_conn *c);
 
+/* domain.c: the domain records of the handover message. */
+void lu_encode_domains(const struct lu_state *st, Lxslu__Handover *m);
+void lu_encode_domains_free(Lxslu__Handover *m);
+void lu_decode_domains(const Lxslu__Handover *m, struct lu_state *st);
+
 #endif

@@ -20,7 +20,7 @@ lu_state_init(struct lu_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->version = LU_VERSION;
-	st->fd_rw = st->fd_ro = st->fd_lock = -1;
+	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
 }
 
 static void
@@ -52,6 +52,8 @@ lu_state_release(struct lu_state *st)
 		free(c->txns);
 	}
 	free(st->conns);
+	free(st->domains);
+	lu_close(&st->fd_evtchn);
 	free(st->access_log);
 	lu_close(&st->fd_rw);
 	lu_close(&st->fd_ro);
@@ -70,6 +72,14 @@ lu_state_add_conn(struct lu_state *st)
 	c->fd = -1;
 	c->caller.target = LXS_DOMID_INVALID;
 	return c;
+}
+
+void
+lu_state_add_domain(struct lu_state *st, const struct lu_domain *d)
+{
+	st->domains = xrealloc(st->domains,
+			       (st->ndomains + 1) * sizeof(*st->domains));
+	st->domains[st->ndomains++] = *d;
 }
 
 void
@@ -115,7 +125,9 @@ lu_encode_conn(const struct lu_conn *c, Lxslu__Conn *m, int **fds,
 {
 	lxslu__conn__init(m);
 	m->id = c->id;
-	m->fd = lu_fd_index(c->fd, fds, nfds);
+	m->fd = c->ring ? 0 : lu_fd_index(c->fd, fds, nfds);
+	m->has_ring_domid = c->ring;
+	m->ring_domid = c->ring_domid;
 	m->has_readonly = c->readonly;
 	m->readonly = c->readonly;
 	m->has_features = true;
@@ -215,6 +227,11 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 	}
 	m.n_conns = st->nconns;
 	m.conns = pconns;
+	if (st->fd_evtchn >= 0) {
+		m.has_fd_evtchn = true;
+		m.fd_evtchn = lu_fd_index(st->fd_evtchn, fds, nfds);
+	}
+	lu_encode_domains(st, &m);
 	*len = lxslu__handover__get_packed_size(&m);
 	*out = xmalloc(*len ? *len : 1);
 	lxslu__handover__pack(&m, *out);
@@ -222,6 +239,7 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 		lu_encode_conn_free(&conns[i]);
 	free(conns);
 	free(pconns);
+	lu_encode_domains_free(&m);
 }
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -245,7 +263,9 @@ lu_decode_conn(const Lxslu__Conn *m, int *fds, uint32_t nfds,
 	struct lu_conn *c = lu_state_add_conn(st);
 
 	c->id = m->id;
-	if (lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
+	c->ring = m->has_ring_domid;
+	c->ring_domid = m->ring_domid;
+	if (!c->ring && lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
 		return -EINVAL;
 	c->readonly = m->readonly;
 	c->features = m->features;
@@ -307,6 +327,10 @@ lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 	}
 	for (size_t i = 0; rc == 0 && i < m->n_conns; i++)
 		rc = lu_decode_conn(m->conns[i], fds, nfds, st);
+	if (rc == 0 && m->has_fd_evtchn)
+		rc = lu_take_fd(fds, nfds, m->fd_evtchn, &st->fd_evtchn);
+	if (rc == 0)
+		lu_decode_domains(m, st);
 	if (rc < 0)
 		*why = xstrdup("the handover names a descriptor it did not "
 			       "pass, or holds a change without permissions");

@@ -6,9 +6,10 @@
  *      little new, and say READY;
  *   2. receive the handover, replay the log up to its final seq (exactly:
  *      a shorter log means another directory or lost records: refused);
- *   3. adopt listeners, connections (partial input, queued output,
- *      watches, open transactions rebound to this process's generations,
- *      features), the access log setting, and last the state
+ *   3. adopt listeners, the guest domains (rings mapped again, the event
+ *      channel reopened from its fd), connections (partial input, queued
+ *      output, watches, open transactions rebound to this process's
+ *      generations, features), the access log setting, and last the state
  *      directory (lock, new log segment); queue the OK of the live-update
  *      request;
  *   4. ACK. Until then nothing was sent to a client and nothing written,
@@ -33,17 +34,25 @@ lu_adopt_store(void *arg)
 	return server_store_new(arg);
 }
 
-static void
+static int
 lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 {
+	struct domain *d;
 	struct conn *c;
 	size_t used;
 	int rc;
 
-	c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
-			    (lc->readonly ? CONN_READONLY : 0u), &lc->caller);
-	lc->fd = -1;
-	srv->next_conn_id--;
+	if (lc->ring) {
+		d = domain_find(srv, lc->ring_domid);
+		if (d == NULL || !d->introduced)
+			return -ENOENT;
+		c = ring_adopt(d);
+	} else {
+		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
+				    (lc->readonly ? CONN_READONLY : 0u),
+				    &lc->caller);
+		lc->fd = -1;
+	}
 	c->id = lc->id;
 	c->features = lc->features;
 	/* Oldest first, so that the list is the old daemon's again. */
@@ -70,6 +79,7 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 	for (uint32_t j = 0; j < lc->nout; j++)
 		conn_queue_raw(c, lc->out[j].data, lc->out[j].len,
 			       lc->out[j].reply);
+	return 0;
 }
 
 static int
@@ -99,9 +109,23 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 		return rc;
 	}
 	st->fd_ro = -1;
+	if (st->fd_evtchn >= 0) {
+		rc = domains_adopt(srv, st);
+		if (rc < 0) {
+			*why = xasprintf("guest domains: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	for (uint32_t i = 0; i < st->nconns; i++) {
+		rc = lu_adopt_conn(srv, &st->conns[i]);
+		if (rc < 0) {
+			*why = xasprintf("the ring of domain %u is not "
+					 "handed over",
+					 st->conns[i].ring_domid);
+			return rc;
+		}
+	}
 	srv->next_conn_id = st->next_conn_id;
-	for (uint32_t i = 0; i < st->nconns; i++)
-		lu_adopt_conn(srv, &st->conns[i]);
 	if (st->has_reply) {
 		req.type = XS_CONTROL;
 		req.req_id = st->reply_req_id;

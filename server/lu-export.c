@@ -1,8 +1,8 @@
 /*
  * lu-export: the old daemon's state that is not on disk, as a struct
- * lu_state: listeners, the state directory's lock, and every socket
- * connection with its partial input, unsent output, watches and open
- * transactions. The
+ * lu_state: listeners, the state directory's lock, every connection
+ * (socket or guest ring) with its partial input, unsent output, watches
+ * and open transactions, and the domains with the event channel fd. The
  * descriptors are borrowed: they stay open here until the process exits,
  * so the old daemon can resume if the new one refuses.
  */
@@ -31,6 +31,7 @@ lu_export_conn(struct conn *c, struct lu_conn *lc)
 
 	lc->id = c->id;
 	lc->fd = sock_conn_fd(c);
+	lc->ring = ring_conn_domid(c, &lc->ring_domid);
 	lc->readonly = (c->flags & CONN_READONLY) != 0;
 	lc->features = c->features;
 	lc->caller = *store_conn_caller(c->sc);
@@ -63,15 +64,16 @@ lu_export(struct server *srv, struct lu_state *st)
 		st->access_log = xstrdup(srv->cfg.access_log);
 	st->access_log_on = log_access_enabled();
 	TAILQ_FOREACH(c, &srv->conns, link)
-		if (!c->dead && sock_conn_fd(c) >= 0)
+		if (!c->dead)
 			lu_export_conn(c, lu_state_add_conn(st));
+	domains_export(srv, st);
 }
 
 /* Borrowed descriptors are not the state's to close. */
 void
 lu_export_release(struct lu_state *st)
 {
-	st->fd_rw = st->fd_ro = st->fd_lock = -1;
+	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
 	for (uint32_t i = 0; i < st->nconns; i++)
 		st->conns[i].fd = -1;
 	lu_state_release(st);

@@ -428,8 +428,6 @@ lu_blocker(struct server *srv)
 {
 	if (durable_dir(srv->dur) == NULL)
 		return "nothing to hand over without a log (--sync=none)";
-	if (domains_any_introduced(srv))
-		return "guest domains cannot be handed over by this version";
 	return NULL;
 }
 

@@ -268,11 +268,7 @@ ring_disconnect(struct domain *d, const char *why)
 void
 ring_connect(struct domain *d)
 {
-	const struct store_caller who = {
-		d->domid, d->target, d->priv,
-	};
 	struct xenstore_domain_interface *intf = d->intf;
-	struct ring_tp *tp;
 
 	ring_disconnect(d, NULL);
 	ring_store(&intf->req_cons, 0);
@@ -287,12 +283,34 @@ ring_connect(struct domain *d)
 	ring_barrier_release();
 	ring_store(&intf->connection, XENSTORE_CONNECTED);
 	d->error = XENSTORE_ERROR_NONE;
-	d->kick = true;
+	ring_adopt(d);
+}
 
-	tp = xmalloc(sizeof(*tp));
+struct conn *
+ring_adopt(struct domain *d)
+{
+	const struct store_caller who = {
+		d->domid, d->target, d->priv,
+	};
+	struct ring_tp *tp = xmalloc(sizeof(*tp));
+
 	tp->dom = d;
 	d->conn = conn_new(d->srv, &ring_conn_ops, tp, 0, &who);
 	d->conn->features = d->features;
+	/* Whatever the guest sent during the handover is read now. */
+	d->kick = true;
+	return d->conn;
+}
+
+bool
+ring_conn_domid(const struct conn *c, uint32_t *domid)
+{
+	const struct ring_tp *tp = c->tp;
+
+	if (c->ops != &ring_conn_ops || tp->dom == NULL)
+		return false;
+	*domid = tp->dom->domid;
+	return true;
 }
 
 bool

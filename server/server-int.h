@@ -410,6 +410,13 @@ bool domain_is_introduced(struct server *srv, uint32_t domid);
  * notified at the end of the iteration.
  */
 void ring_connect(struct domain *d);
+/*
+ * Live update: a connection over d's ring as it is (indices, pending
+ * bytes and flags untouched); the caller fills in the handed-over state.
+ */
+struct conn *ring_adopt(struct domain *d);
+/* Whether c is a ring connection, and of which domain. */
+bool ring_conn_domid(const struct conn *c, uint32_t *domid);
 /* Drops d's connection (its watches and transactions at once), if any. */
 void ring_disconnect(struct domain *d, const char *why);
 /* The guest set connection = RECONNECT and the feature is offered. */
@@ -497,6 +504,7 @@ void server_before_sleep(struct loop *l, void *arg);
 /* ---- op-liveupdate.c, lu-export.c: the old daemon's side --------------- */
 
 struct lu_session;
+struct lu_state;
 
 /* CONTROL live-update -f/-c/-s/-a (see op-liveupdate.c). */
 int op_control_live_update(struct op_req *r, int argc, const char **argv);
@@ -508,13 +516,20 @@ void lu_poll(struct server *srv);
  * lu-export.c: the state of srv that is not on disk, with borrowed fds
  * (st from lu_state_init; free with lu_export_release, which closes none).
  */
-struct lu_state;
 void lu_export(struct server *srv, struct lu_state *st);
 void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);
-/* Whether guest domains are introduced (they cannot be handed over yet). */
-bool domains_any_introduced(const struct server *srv);
+/*
+ * Live update (domain.c). Export: the event channel fd (borrowed) and a
+ * record per domain into st. Adopt: reopens the event channel from
+ * st->fd_evtchn (taken), opens the grant tables, maps every introduced
+ * domain's ring again (by grant, dom0's from --xsd-kva) without touching
+ * it, and sets srv->doms; ring connections are then made by the caller
+ * (ring_adopt). -errno if a ring cannot be mapped: the update is refused.
+ */
+void domains_export(struct server *srv, struct lu_state *st);
+int domains_adopt(struct server *srv, struct lu_state *st);
 /* Sets a quota and logs it. Returns 0 or -errno (-EINVAL, log refusal). */
 int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 		     uint32_t value);

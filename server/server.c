@@ -210,7 +210,8 @@ server_finish(struct server *srv, const struct server_config *cfg,
 	rc = server_apply_quotas(srv, cfg);
 	if (rc < 0)
 		return rc;
-	rc = domains_open(srv);
+	/* A live update may have adopted the domains already. */
+	rc = srv->doms ? 0 : domains_open(srv);
 	if (rc < 0)
 		return rc;
 	if (access_log && srv->cfg.access_log)

@@ -78,6 +78,19 @@ fill_state(struct lu_state *st, int fd_a, int fd_b)
 		lu_conn_add_txn(c, &t);
 		c->next_txid = 9;
 	}
+	c = lu_state_add_conn(st);
+	c->id = 6;
+	c->ring = true;
+	c->ring_domid = 40;
+	{
+		struct lu_domain d = {
+			.domid = 40, .target = 41, .features = 7,
+			.introduced = true, .gfn = 123, .remote_port = 3,
+			.local_port = 9, .resets = 2,
+		};
+
+		lu_state_add_domain(st, &d);
+	}
 }
 
 START_TEST(test_lu_message_roundtrip)
@@ -110,7 +123,17 @@ START_TEST(test_lu_message_roundtrip)
 	ck_assert(got.access_log_on);
 	ck_assert(got.has_reply);
 	ck_assert_uint_eq(got.reply_req_id, 9);
-	ck_assert_uint_eq(got.nconns, 1);
+	ck_assert_uint_eq(got.nconns, 2);
+	ck_assert(got.conns[1].ring);
+	ck_assert_uint_eq(got.conns[1].ring_domid, 40);
+	ck_assert_int_eq(got.conns[1].fd, -1);
+	ck_assert_uint_eq(got.ndomains, 1);
+	ck_assert_uint_eq(got.domains[0].target, 41);
+	ck_assert_uint_eq(got.domains[0].gfn, 123);
+	ck_assert_uint_eq(got.domains[0].local_port, 9);
+	ck_assert_uint_eq(got.domains[0].resets, 2);
+	ck_assert(got.domains[0].introduced && !got.domains[0].priv);
+	ck_assert_int_eq(got.fd_evtchn, -1);
 	ck_assert_int_eq(got.conns[0].fd, 202);
 	ck_assert(got.conns[0].readonly);
 	ck_assert_uint_eq(got.conns[0].features, 3);
