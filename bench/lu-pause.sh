@@ -58,7 +58,7 @@ run update 1
 if [ $CX = 1 ]; then
 	"$ANCHORS/stop-xenstored.sh" "$PID" >/dev/null 2>&1
 else
-	grep -o 'handed over .*' "$T/daemon.log"
+	grep -o -e 'handed over .*' -e 'serving from .*' "$T/daemon.log"
 	kill "$(cat "$T/pid")"
 	sleep 1
 fi

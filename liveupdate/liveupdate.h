@@ -83,6 +83,7 @@ struct lu_state {
 	uint32_t reply_conn, reply_req_id, reply_tx_id;
 	struct lu_conn *conns;
 	uint32_t nconns;
+	char *wal_segment;		/* NULL: start a new one */
 	int fd_evtchn;			/* -1: none */
 	struct lu_domain *domains;
 	uint32_t ndomains;

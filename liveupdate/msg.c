@@ -53,6 +53,7 @@ lu_state_release(struct lu_state *st)
 	}
 	free(st->conns);
 	free(st->domains);
+	free(st->wal_segment);
 	lu_close(&st->fd_evtchn);
 	free(st->access_log);
 	lu_close(&st->fd_rw);
@@ -232,6 +233,7 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 		m.fd_evtchn = lu_fd_index(st->fd_evtchn, fds, nfds);
 	}
 	lu_encode_domains(st, &m);
+	m.wal_segment = st->wal_segment;
 	*len = lxslu__handover__get_packed_size(&m);
 	*out = xmalloc(*len ? *len : 1);
 	lxslu__handover__pack(&m, *out);
@@ -318,6 +320,7 @@ lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 		rc = -EINVAL;
 	st->next_conn_id = m->next_conn_id;
 	st->access_log = m->access_log ? xstrdup(m->access_log) : NULL;
+	st->wal_segment = m->wal_segment ? xstrdup(m->wal_segment) : NULL;
 	st->access_log_on = m->access_log_on;
 	if (m->reply) {
 		st->has_reply = true;

@@ -469,9 +469,12 @@ durable_new(struct server *srv, const struct durable_config *cfg)
 	return d;
 }
 
-/* A new log segment after seq, and the sync thread for --sync=always. */
+/*
+ * The log after seq: a new segment, or (live update) the old daemon's
+ * segment continued; and the sync thread for --sync=always.
+ */
 static int
-durable_start_log(struct durable *d, uint64_t seq)
+durable_start_log(struct durable *d, uint64_t seq, const char *segment)
 {
 	struct wal_config wc = { 0 };
 	int rc;
@@ -479,7 +482,10 @@ durable_start_log(struct durable *d, uint64_t seq)
 	d->tail = d->done = d->posted = d->synced = seq;
 	wc.dir = d->cfg.state_dir;
 	wc.segment_bytes = d->cfg.segment_bytes;
-	rc = wal_open(&wc, seq + 1, &d->wal);
+	if (segment)
+		rc = wal_adopt(&wc, segment, seq, &d->wal);
+	else
+		rc = wal_open(&wc, seq + 1, &d->wal);
 	if (rc < 0) {
 		log_err("durable: opening the log in %s: %s",
 			d->cfg.state_dir, strerror(-rc));
@@ -531,7 +537,7 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	durable_log_recovery(d);
 	d->snap_seq = d->rec.used.seq;
 	d->snap_time = d->rec.used.time_ns;
-	rc = durable_start_log(d, d->rec.last_seq);
+	rc = durable_start_log(d, d->rec.last_seq, NULL);
 	if (rc < 0) {
 		store_free(s);
 		return rc;
@@ -542,7 +548,7 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 
 int
 durable_adopt(struct server *srv, const struct durable_config *cfg,
-	      int lock_fd, uint64_t seq)
+	      int lock_fd, uint64_t seq, const char *segment)
 {
 	struct durable *d = durable_new(srv, cfg);
 	struct snap_info *snaps = NULL;
@@ -554,7 +560,14 @@ durable_adopt(struct server *srv, const struct durable_config *cfg,
 		d->snap_time = snaps[0].time_ns;
 	}
 	snap_list_free(snaps, nsnaps);
-	return durable_start_log(d, seq);
+	/* The old daemon's segment: no new file, no sync in the pause. */
+	return durable_start_log(d, seq, segment);
+}
+
+const char *
+durable_segment(const struct durable *d)
+{
+	return d->wal ? wal_segment_path(d->wal) : NULL;
 }
 
 int

@@ -28,6 +28,9 @@
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
 
+/* When the new log segment was started (for the timing log line). */
+static uint64_t srv_lu_mark;
+
 static struct store *
 lu_adopt_store(void *arg)
 {
@@ -143,8 +146,10 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 		(void)log_access_open(srv->cfg.access_log,
 				      srv->cfg.access_log_size,
 				      srv->cfg.access_log_keep);
-	/* Last: this creates the next log segment. */
-	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, st->final_seq);
+	/* Last: this may create the next log segment. */
+	srv_lu_mark = mono_ns();
+	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, st->final_seq,
+			   st->wal_segment);
 	st->fd_lock = -1;
 	if (rc < 0)
 		*why = xasprintf("the state directory: %s", strerror(-rc));
@@ -183,7 +188,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	const char *dir = cfg->durable.state_dir;
 	struct server *srv;
 	struct lu_state st;
-	uint64_t seq = 0;
+	uint64_t seq = 0, t0, t1;
 	char *why = NULL;
 	int rc;
 
@@ -203,7 +208,9 @@ server_live_update(const struct server_config *cfg, int fd,
 			why = xasprintf("the old daemon: %s", strerror(-rc));
 		goto refuse;
 	}
+	t0 = mono_ns();
 	rc = lu_follow(dir, srv->store, &seq, st.final_seq, NULL, &why);
+	t1 = mono_ns();
 	if (rc == 0 && seq != st.final_seq) {
 		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
 				"old daemon wrote up to %" PRIu64, dir, seq,
@@ -224,7 +231,10 @@ server_live_update(const struct server_config *cfg, int fd,
 		_exit(1);
 	}
 	log_info("live update: serving from seq %" PRIu64 " with %u "
-		 "connection(s)", seq, srv->nconns);
+		 "connection(s); us: catch-up %" PRIu64 ", adopt %" PRIu64
+		 ", log %" PRIu64, seq, srv->nconns,
+		 (t1 - t0) / 1000, (srv_lu_mark - t1) / 1000,
+		 (mono_ns() - srv_lu_mark) / 1000);
 	rc = server_finish(srv, cfg, false);
 	if (rc < 0) {
 		server_free(srv);

@@ -59,6 +59,8 @@ lu_export(struct server *srv, struct lu_state *st)
 	st->fd_rw = sock_listener_fd(srv->rw);
 	st->fd_ro = sock_listener_fd(srv->ro);
 	st->fd_lock = durable_lock_fd(srv->dur);
+	if (durable_segment(srv->dur))
+		st->wal_segment = xstrdup(durable_segment(srv->dur));
 	st->next_conn_id = srv->next_conn_id;
 	if (srv->cfg.access_log)
 		st->access_log = xstrdup(srv->cfg.access_log);

@@ -461,10 +461,13 @@ int durable_lock_fd(const struct durable *d);
 /*
  * Live update, new daemon: takes over the state directory whose lock
  * lock_fd holds (owned from now on) with the log written up to seq,
- * starting a new segment after it. Sets srv->dur. Returns 0 or -errno.
+ * appending to segment (the old daemon's current one), or starting a new
+ * segment after seq when it is NULL. Sets srv->dur. Returns 0 or -errno.
  */
 int durable_adopt(struct server *srv, const struct durable_config *cfg,
-		  int lock_fd, uint64_t seq);
+		  int lock_fd, uint64_t seq, const char *segment);
+/* The current log segment's path (borrowed), NULL without a log. */
+const char *durable_segment(const struct durable *d);
 /* SIGCHLD: collects a snapshot child, prunes on success. */
 void durable_child_exited(struct durable *d);
 /* Appends "name: value" lines for CONTROL status. */

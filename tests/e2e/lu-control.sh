@@ -74,4 +74,20 @@ check_out "the tree survived two updates" "two words" /usr/bin/xenstore-read /lu
 check_out "and the new write" "3" /usr/bin/xenstore-read /lu/c
 check_out "a third update with ours, without -c" "" "$OURXC" live-update "$LXS"
 lu_serving "the fourth daemon serves" "$(lu_pid)"
+
+# The log the updated daemons went on writing recovers after a crash.
+/usr/bin/xenstore-write /lu/d 4
+kill -KILL "$(lu_pid)"
+sleep 0.5
+(cd "$LXS_TMP" && exec "$LXS" --foreground --state-dir="$LXS_TMP/state" \
+	-F pid >>"$LXS_TMP/daemon.log" 2>&1 </dev/null &)
+i=0
+until lxs_answers; do
+	i=$((i + 1))
+	[ $i -le 100 ] || break
+	sleep 0.1
+done
+check_eq "after SIGKILL and a restart, every write is back" \
+	"1|two words|3|4" \
+	"$(/usr/bin/xenstore-read /lu/a /lu/b /lu/c /lu/d | tr '\n' '|' | sed 's/|$//')"
 lu_finish
