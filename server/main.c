@@ -177,34 +177,6 @@ main_add_named_quota(struct server_quota_opt **qs, unsigned int *n,
 	main_add_quota(qs, n, q, soft, main_quota_value(eq + 1));
 }
 
-/* Sends one datagram to $NOTIFY_SOCKET, if set. */
-static void
-main_notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	socklen_t alen;
-	size_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@'))
-		return;
-	len = strlen(path);
-	if (len >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, len);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';
-	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-		   (struct sockaddr *)&sun, alen) < 0)
-		log_warn("notify: %s: %s", path, strerror(errno));
-	close(fd);
-}
-
 /*
  * Forks. The parent exits when the child reports on the returned pipe fd:
  * 0 if it wrote a byte (ready), 1 if it closed the pipe without (failed).
@@ -443,7 +415,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_info("lxenstored %s: listening on %s", PACKAGE_VERSION, sock_path);
-	main_notify("READY=1");
+	server_notify("READY=1");
 	if (ready_fd >= 0) {
 		log_open("lxenstored", false);
 		main_detach_stdio();
@@ -453,7 +425,7 @@ main(int argc, char **argv)
 	}
 
 	rc = server_run(srv);
-	main_notify("STOPPING=1");
+	server_notify("STOPPING=1");
 	server_free(srv);
 	if (pid_file)
 		unlink(pid_file);

@@ -387,7 +387,13 @@ lu_handover(struct lu_session *lu)
 	if (rc == 0)
 		rc = lu_recv_result(lu->chan, &why);
 	if (rc == 0) {
-		/* The point of no return: the new daemon serves. */
+		char mainpid[32];
+
+		/* The point of no return: the new daemon serves. systemd
+		 * must follow it, not take our exit for the service's. */
+		snprintf(mainpid, sizeof(mainpid), "MAINPID=%ld",
+			 (long)lu->pid);
+		server_notify(mainpid);
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
 			 "%ld (%u connections) in %" PRIu64 " us: flush and "
 			 "export %" PRIu64 ", send %" PRIu64 ", new daemon "

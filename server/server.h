@@ -115,5 +115,7 @@ int server_live_update(const struct server_config *cfg, int fd,
  * reason on stderr.
  */
 int server_live_update_check(const struct server_config *cfg);
+/* Sends msg ("READY=1", "MAINPID=N", ...) to $NOTIFY_SOCKET, if set. */
+void server_notify(const char *msg);
 
 #endif

@@ -4,6 +4,19 @@
 # tree across updates.
 . "$(dirname "$0")/lu-lib.sh"
 lxs_need "$XC"
+# systemd's notification socket: the old daemon must name its successor.
+NOTIFY_DIR=$(mktemp -d /tmp/lxs-lu-notify.XXXXXX)
+export NOTIFY_SOCKET=$NOTIFY_DIR/notify
+"$LXS_PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(120)
+while True:
+    print(s.recv(256).decode(), flush=True)
+' "$NOTIFY_SOCKET" >"$NOTIFY_DIR/out" 2>&1 &
+NOTIFY_PY=$!
+sleep 0.5
 lu_start
 
 /usr/bin/xenstore-write /lu/a 1 /lu/b "two words"
@@ -50,6 +63,14 @@ p1=$(lu_pid)
 [ "$p1" != "$LU_FIRST_PID" ] && ok "the pid file names the new daemon" ||
 	fail "pid file still $p1"
 lu_serving "the new daemon serves" "$p1"
+sleep 0.2
+case " $(tr '\n' ' ' <"$NOTIFY_DIR/out")" in
+*" READY=1 "*"MAINPID=$p1 "*) ok "systemd is told the new main pid" ;;
+*) fail "notifications: $(cat "$NOTIFY_DIR/out")" ;;
+esac
+kill "$NOTIFY_PY" 2>/dev/null
+rm -rf "$NOTIFY_DIR"
+unset NOTIFY_SOCKET
 [ -S "$XENSTORED_PATH" ] && [ -S "${XENSTORED_PATH}_ro" ] &&
 	ok "both sockets are still there" || fail "a socket is missing"
 /usr/bin/xenstore-ls -fp >"$LXS_TMP/after"
