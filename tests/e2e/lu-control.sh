@@ -17,6 +17,7 @@ while True:
 ' "$NOTIFY_SOCKET" >"$NOTIFY_DIR/out" 2>&1 &
 NOTIFY_PY=$!
 sleep 0.5
+LXS_DAEMON_ARGS="-T access.log"
 lu_start
 
 /usr/bin/xenstore-write /lu/a 1 /lu/b "two words"
@@ -81,11 +82,25 @@ check_out "writes go on" "3" /usr/bin/xenstore-read /lu/c
 check_rc "the read-only socket still refuses writes" 1 \
 	env XENSTORED_PATH="${XENSTORED_PATH}_ro" /usr/bin/xenstore-write /lu/x 1
 
+/usr/bin/xenstore-write /lu/logged 1
+grep -q "IN  WRITE .*(/lu/logged 1)" "$LXS_TMP/access.log" &&
+	ok "the access log goes on in the new daemon" ||
+	fail "access log: $(tail -2 "$LXS_TMP/access.log")"
+check_out "access log off" "OK" "$XC" log off
+
 # --- ours, with -c (the new daemon's arguments) -------------------------------
 check_out "our xenstore-control live-update -c" "" "$OURXC" live-update \
 	-c "--foreground --state-dir=$LXS_TMP/state -F pid -E 777" -t 30 "$LXS"
 p2=$(lu_pid)
 [ "$p2" != "$p1" ] && ok "a second update" || fail "pid file still $p2"
+/usr/bin/xenstore-write /lu/unlogged 1
+grep -q "/lu/unlogged" "$LXS_TMP/access.log" &&
+	fail "the access log was turned on again" ||
+	ok "the access log stays off as it was set"
+case $("$XC" log) in
+"access log: access.log (off)") ok "and keeps its file name" ;;
+*) fail "log: $("$XC" log)" ;;
+esac
 lu_serving "the third daemon serves" "$p2"
 case $("$XC" quota) in
 *"nodes            :      777"*) ok "-c: the new arguments apply" ;;
