@@ -74,6 +74,7 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
+	lu_conn_gone(c);
 	TAILQ_REMOVE(&c->srv->conns, c, link);
 	c->srv->nconns--;
 	store_conn_free(c->sc);
@@ -100,7 +101,7 @@ conn_drop(struct conn *c, const char *reason)
 bool
 conn_input_paused(const struct conn *c)
 {
-	return conn_pause_reason(c) != CONN_PAUSE_NONE;
+	return c->held || conn_pause_reason(c) != CONN_PAUSE_NONE;
 }
 
 enum conn_pause
@@ -140,8 +141,8 @@ conn_update_want(struct conn *c)
 	if (c->dead)
 		return;
 	why = conn_pause_reason(c);
-	rd = why == CONN_PAUSE_NONE;
-	if (c->want_rd && !rd)
+	rd = !c->held && why == CONN_PAUSE_NONE;
+	if (c->want_rd && why != CONN_PAUSE_NONE)
 		stats_conn_paused(c, why);
 	/* Only a full transport needs EPOLLOUT: everything else is written
 	 * by the before-sleep hook, and output waiting for the log is woken
@@ -166,6 +167,13 @@ conn_dispatch(struct conn *c)
 	dispatch_message(c, &c->in.hdr, c->in.payload);
 	if (c->ops->handled && !c->dead)
 		c->ops->handled(c, tail);
+}
+
+void
+conn_unhold(struct conn *c)
+{
+	c->held = false;
+	conn_update_want(c);
 }
 
 void
@@ -362,6 +370,21 @@ conn_reply_raw(struct conn *c, const void *msg, uint32_t len)
 	conn_queue(c, hdr.type, hdr.req_id, hdr.tx_id,
 		   (const char *)msg + LXS_HDR_SIZE, len - LXS_HDR_SIZE, NULL,
 		   0, true);
+}
+
+void
+conn_queue_raw(struct conn *c, const void *data, uint32_t len, bool reply)
+{
+	struct conn_out *o = xmalloc(sizeof(*o) + len);
+
+	o->len = len;
+	o->off = 0;
+	o->reply = reply;
+	o->seq = 0;
+	memcpy(o->data, data, len);
+	c->nreplies += reply;
+	STAILQ_INSERT_TAIL(&c->out, o, link);
+	c->out_bytes += len;
 }
 
 void

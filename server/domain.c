@@ -26,6 +26,7 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
+#include "liveupdate/liveupdate.h"
 #include "server/server-int.h"
 #include "wal/wal.h"
 
@@ -379,6 +380,23 @@ domain_read_port(const char *path, uint32_t *port)
 	return 0;
 }
 
+/* Maps dom0's kernel ring page (--xsd-kva). */
+static int
+domain_map_kva(const struct server_config *cfg, void **page)
+{
+	const char *kva = cfg->xsd_kva ? cfg->xsd_kva : SERVER_DEFAULT_XSD_KVA;
+	int fd, rc;
+
+	fd = open(kva, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*page = mmap(NULL, DOMAIN_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, fd, 0);
+	rc = errno;
+	close(fd);
+	return *page == MAP_FAILED ? -rc : 0;
+}
+
 /*
  * dom0's kernel ring: the page in xsd_kva, the kernel's end of the event
  * channel in xsd_port. A missing page means no such ring (not an error).
@@ -394,22 +412,13 @@ domain_open_dom0(struct domains *ds)
 	struct domain *d;
 	uint32_t port = 0;
 	void *page;
-	int fd, rc;
+	int rc;
 
-	fd = open(kva, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
+	rc = domain_map_kva(cfg, &page);
+	if (rc < 0) {
+		if (rc != -ENOENT)
 			log_warn("domains: %s: %s; no dom0 ring", kva,
-				 strerror(errno));
-		return;
-	}
-	page = mmap(NULL, DOMAIN_PAGE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	rc = errno;
-	close(fd);
-	if (page == MAP_FAILED) {
-		log_warn("domains: mmap %s: %s; no dom0 ring", kva,
-			 strerror(rc));
+				 strerror(-rc));
 		return;
 	}
 	rc = domain_read_port(port_file, &port);
@@ -539,12 +548,12 @@ domains_restore(struct domains *ds)
 		domain_scan_arm(ds);
 }
 
-int
-domains_open(struct server *srv)
+/* An empty table, set as srv->doms. */
+static struct domains *
+domains_new(struct server *srv)
 {
 	struct domains *ds = xcalloc(1, sizeof(*ds));
 	const char *test_hook;
-	int rc;
 
 	ds->srv = srv;
 	ds->evtchn_fd = -1;
@@ -557,6 +566,15 @@ domains_open(struct server *srv)
 			 "daemon kills itself before a logged reply (tests "
 			 "only)", ds->crash_countdown);
 	}
+	return ds;
+}
+
+int
+domains_open(struct server *srv)
+{
+	struct domains *ds = domains_new(srv);
+	int rc;
+
 	ds->xce = xenevtchn_open(NULL, 0);
 	if (ds->xce == NULL) {
 		log_info("domains: no event channels (%s): guest rings "
@@ -797,4 +815,93 @@ domain_set_features(struct server *srv, uint32_t domid, uint32_t bits)
 	d->features = bits;
 	domain_log_set(d);
 	return 0;
+}
+
+/* ---- live update --------------------------------------------------------------- */
+
+void
+domains_export(struct server *srv, struct lu_state *st)
+{
+	struct domains *ds = srv->doms;
+	struct domain *d;
+
+	if (ds == NULL || ds->xce == NULL)
+		return;
+	st->fd_evtchn = ds->evtchn_fd;
+	TAILQ_FOREACH(d, &ds->list, link) {
+		struct lu_domain ld = {
+			.domid = d->domid, .target = d->target,
+			.features = d->features, .introduced = d->introduced,
+			.priv = d->priv, .shutdown = d->shutdown,
+			.gfn = d->gfn, .remote_port = d->remote_port,
+			.local_port = d->local_port, .error = d->error,
+			.resets = d->resets,
+			.has_rd_cons = d->intf != NULL,
+			.rd_cons = d->intf ? ring_read_pos(d) : 0,
+		};
+
+		lu_state_add_domain(st, &ld);
+	}
+}
+
+static int
+domain_adopt_one(struct domains *ds, const struct lu_domain *ld)
+{
+	struct domain *d = domain_new(ds, ld->domid);
+	void *page = NULL;
+	int rc = 0;
+
+	d->target = ld->target;
+	d->features = ld->features;
+	d->priv = ld->priv;
+	d->shutdown = ld->shutdown;
+	d->gfn = ld->gfn;
+	d->remote_port = ld->remote_port;
+	d->local_port = ld->local_port;
+	d->error = ld->error;
+	d->resets = ld->resets;
+	if (!ld->introduced)
+		return 0;
+	if (ld->priv) {
+		rc = domain_map_kva(&ds->srv->cfg, &page);
+	} else {
+		page = xengnttab_map_grant_ref(ds->xgt, ld->domid,
+					       GNTTAB_RESERVED_XENSTORE,
+					       PROT_READ | PROT_WRITE);
+		if (page == NULL)
+			rc = errno ? -errno : -EINVAL;
+	}
+	if (rc < 0) {
+		log_err("live update: domain %u: mapping its ring: %s",
+			ld->domid, strerror(-rc));
+		return rc;
+	}
+	d->intf = page;
+	d->introduced = true;
+	d->adopt_rd_cons = ld->has_rd_cons ? ld->rd_cons : ring_read_pos(d);
+	ds->nintroduced++;
+	return 0;
+}
+
+int
+domains_adopt(struct server *srv, struct lu_state *st)
+{
+	struct domains *ds = domains_new(srv);
+	int rc;
+
+	ds->xce = xenevtchn_fdopen(NULL, st->fd_evtchn, 0);
+	if (ds->xce == NULL)
+		return errno ? -errno : -EINVAL;
+	st->fd_evtchn = -1;
+	ds->xgt = xengnttab_open(NULL, 0);
+	if (ds->xgt == NULL)
+		return errno ? -errno : -EINVAL;
+	ds->evtchn_fd = xenevtchn_fd(ds->xce);
+	rc = loop_add_fd(srv->loop, ds->evtchn_fd, LOOP_READ,
+			 domain_on_evtchn, ds);
+	for (uint32_t i = 0; rc == 0 && i < st->ndomains; i++)
+		rc = domain_adopt_one(ds, &st->domains[i]);
+	if (ds->nintroduced)
+		domain_scan_arm(ds);
+	return rc;
 }

@@ -86,6 +86,7 @@ struct durable {
 	char *boot_moved_to;
 	/* The domain table as the log has it; snapshots write it. */
 	struct wal_domtab *doms;
+	bool hold;			/* live update: no snapshot, no prune */
 };
 
 const char *
@@ -452,14 +453,10 @@ durable_log_recovery(struct durable *d)
 			r->last_seq, r->wal.moved_to ? r->wal.moved_to : "?");
 }
 
-int
-durable_open(struct server *srv, const struct durable_config *cfg,
-	     struct store **out)
+static struct durable *
+durable_new(struct server *srv, const struct durable_config *cfg)
 {
 	struct durable *d = xcalloc(1, sizeof(*d));
-	struct wal_config wc = { 0 };
-	struct store *s = NULL;
-	int rc;
 
 	d->srv = srv;
 	d->cfg = *cfg;
@@ -471,6 +468,50 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	srv->dur = d;
+	return d;
+}
+
+/*
+ * The log after seq: a new segment, or (live update) the old daemon's
+ * segment continued; and the sync thread for --sync=always.
+ */
+static int
+durable_start_log(struct durable *d, uint64_t seq, const char *segment)
+{
+	struct wal_config wc = { 0 };
+	int rc;
+
+	d->tail = d->done = d->posted = d->synced = seq;
+	wc.dir = d->cfg.state_dir;
+	wc.segment_bytes = d->cfg.segment_bytes;
+	if (segment)
+		rc = wal_adopt(&wc, segment, seq, &d->wal);
+	else
+		rc = wal_open(&wc, seq + 1, &d->wal);
+	if (rc < 0) {
+		log_err("durable: opening the log in %s: %s",
+			d->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	if (d->cfg.sync == DURABLE_SYNC_ALWAYS) {
+		rc = durable_start_thread(d);
+		if (rc < 0) {
+			log_err("durable: sync thread: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	d->snap_last_try = mono_ns();
+	return 0;
+}
+
+int
+durable_open(struct server *srv, const struct durable_config *cfg,
+	     struct store **out)
+{
+	struct durable *d = durable_new(srv, cfg);
+	struct store *s = NULL;
+	int rc;
+
 	if (cfg->sync == DURABLE_SYNC_NONE) {
 		log_warn("durable: --sync=none: nothing is persisted, a crash "
 			 "loses the whole store");
@@ -499,29 +540,81 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	durable_log_recovery(d);
 	d->doms = d->rec.domains;
 	d->rec.domains = NULL;
-	d->tail = d->done = d->posted = d->synced = d->rec.last_seq;
 	d->snap_seq = d->rec.used.seq;
 	d->snap_time = d->rec.used.time_ns;
-	wc.dir = d->cfg.state_dir;
-	wc.segment_bytes = d->cfg.segment_bytes;
-	rc = wal_open(&wc, d->rec.last_seq + 1, &d->wal);
+	rc = durable_start_log(d, d->rec.last_seq, NULL);
 	if (rc < 0) {
-		log_err("durable: opening the log in %s: %s",
-			d->cfg.state_dir, strerror(-rc));
 		store_free(s);
 		return rc;
 	}
-	if (cfg->sync == DURABLE_SYNC_ALWAYS) {
-		rc = durable_start_thread(d);
-		if (rc < 0) {
-			log_err("durable: sync thread: %s", strerror(-rc));
-			store_free(s);
-			return rc;
-		}
-	}
-	d->snap_last_try = mono_ns();
 	*out = s;
 	return 0;
+}
+
+int
+durable_adopt(struct server *srv, const struct durable_config *cfg,
+	      int lock_fd, struct wal_domtab *doms, uint64_t seq,
+	      const char *segment)
+{
+	struct durable *d = durable_new(srv, cfg);
+	struct snap_info *snaps = NULL;
+	uint32_t nsnaps = 0;
+
+	d->lock_fd = lock_fd;
+	d->doms = doms ? doms : wal_domtab_new();
+	if (snap_list(d->cfg.state_dir, &snaps, &nsnaps) == 0 && nsnaps) {
+		d->snap_seq = snaps[0].seq;
+		d->snap_time = snaps[0].time_ns;
+	}
+	snap_list_free(snaps, nsnaps);
+	/* The old daemon's segment: no new file, no sync in the pause. */
+	return durable_start_log(d, seq, segment);
+}
+
+const char *
+durable_segment(const struct durable *d)
+{
+	return d->wal ? wal_segment_path(d->wal) : NULL;
+}
+
+int
+durable_flush(struct durable *d, uint64_t *seq)
+{
+	int rc = 0;
+
+	if (d->wal == NULL)
+		return -ENOSYS;
+	if (wal_has_pending(d->wal))
+		rc = wal_write(d->wal);
+	if (rc == 0 && d->cfg.sync == DURABLE_SYNC_ALWAYS)
+		rc = wal_sync(d->wal);
+	if (rc < 0)
+		return rc;
+	*seq = wal_written_seq(d->wal);
+	return 0;
+}
+
+void
+durable_hold(struct durable *d, bool hold)
+{
+	d->hold = hold;
+	/* A fresh segment: the new daemon's last catch-up reads only what
+	 * was written since it started. */
+	if (hold && d->wal && (!wal_has_pending(d->wal) ||
+			       wal_write(d->wal) == 0))
+		(void)wal_rotate(d->wal);
+}
+
+const char *
+durable_dir(const struct durable *d)
+{
+	return d->wal ? d->cfg.state_dir : NULL;
+}
+
+int
+durable_lock_fd(const struct durable *d)
+{
+	return d->lock_fd;
 }
 
 void
@@ -689,7 +782,7 @@ durable_snapshot_start(struct durable *d)
 	uint64_t seq = wal_written_seq(d->wal);
 	int rc;
 
-	if (d->child > 0)
+	if (d->child > 0 || d->hold)
 		return -EBUSY;
 	if (wal_has_pending(d->wal))
 		return -EAGAIN;
@@ -766,6 +859,9 @@ durable_child_exited(struct durable *d)
 	d->snap_duration = mono_ns() - d->child_start;
 	log_info("durable: snapshot at seq %" PRIu64 " written in %" PRIu64
 		 " ms", d->snap_seq, d->snap_duration / 1000000);
+	/* A new daemon may be reading the files being loaded. */
+	if (d->hold)
+		return;
 	/* Keep two snapshots; the log is needed from the older one on. */
 	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
 	if (rc == 0 && oldest)

@@ -25,6 +25,7 @@
 #include "server/server-int.h"
 
 #define MAIN_DEFAULT_LOG_KEEP 4
+#define MAIN_DEFAULT_LU_CHECK 60
 
 enum {
 	OPT_RUNDIR = 256,
@@ -40,6 +41,9 @@ enum {
 	OPT_BOOT_ID,
 	OPT_XSD_KVA,
 	OPT_XSD_PORT,
+	OPT_LU_FD,
+	OPT_LU_CHECK,
+	OPT_LU_CHECK_TIMEOUT,
 };
 
 static const struct option main_options[] = {
@@ -67,6 +71,10 @@ static const struct option main_options[] = {
 	{ "keep-orphans", no_argument, NULL, 'K' },
 	{ "xsd-kva", required_argument, NULL, OPT_XSD_KVA },
 	{ "xsd-port", required_argument, NULL, OPT_XSD_PORT },
+	{ "live-update-fd", required_argument, NULL, OPT_LU_FD },
+	{ "live-update-check", no_argument, NULL, OPT_LU_CHECK },
+	{ "live-update-check-timeout", required_argument, NULL,
+	  OPT_LU_CHECK_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -114,9 +122,14 @@ main_usage(FILE *f)
 "                            " SERVER_DEFAULT_XSD_KVA "; absent: no dom0 ring)\n"
 "      --xsd-port FILE       its event channel port (default\n"
 "                            " SERVER_DEFAULT_XSD_PORT ")\n"
+"      --live-update-check-timeout S  how long the dry run of a new\n"
+"                            binary (live-update -f) may take (default %d)\n"
+"      --live-update-check   load the state directory read-only, check it\n"
+"                            and exit (the dry run of live-update -f)\n"
+"      --live-update-fd FD   internal: started by a live update\n"
 "  -h, --help                show this help\n"
 "      --version             show the version\n",
-		MAIN_DEFAULT_LOG_KEEP);
+		MAIN_DEFAULT_LOG_KEEP, MAIN_DEFAULT_LU_CHECK);
 }
 
 static void __attribute__((noreturn))
@@ -162,34 +175,6 @@ main_add_named_quota(struct server_quota_opt **qs, unsigned int *n,
 	if (q < 0)
 		main_bad_usage("unknown quota", arg);
 	main_add_quota(qs, n, q, soft, main_quota_value(eq + 1));
-}
-
-/* Sends one datagram to $NOTIFY_SOCKET, if set. */
-static void
-main_notify(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	socklen_t alen;
-	size_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@'))
-		return;
-	len = strlen(path);
-	if (len >= sizeof(sun.sun_path))
-		return;
-	memcpy(sun.sun_path, path, len);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';
-	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-		   (struct sockaddr *)&sun, alen) < 0)
-		log_warn("notify: %s: %s", path, strerror(errno));
-	close(fd);
 }
 
 /*
@@ -256,6 +241,7 @@ main(int argc, char **argv)
 {
 	struct server_config cfg = {
 		.access_log_keep = MAIN_DEFAULT_LOG_KEEP,
+		.lu_check_seconds = MAIN_DEFAULT_LU_CHECK,
 		.durable = {
 			.state_dir = DURABLE_DEFAULT_STATE_DIR,
 			.sync = DURABLE_SYNC_WRITE,
@@ -271,7 +257,8 @@ main(int argc, char **argv)
 	const char *pid_file = NULL, *rundir = NULL;
 	struct server *srv;
 	unsigned long v;
-	int opt, ready_fd = -1, rc;
+	int opt, ready_fd = -1, lu_fd = -1, rc;
+	bool lu_check = false;
 	char *sock_path;
 
 	hugepages_reexec(argv);
@@ -371,6 +358,19 @@ main(int argc, char **argv)
 		case OPT_XSD_PORT:
 			cfg.xsd_port = optarg;
 			break;
+		case OPT_LU_FD:
+			if (parse_uint(optarg, INT_MAX, &v) < 0)
+				main_bad_usage("invalid descriptor", optarg);
+			lu_fd = (int)v;
+			break;
+		case OPT_LU_CHECK:
+			lu_check = true;
+			break;
+		case OPT_LU_CHECK_TIMEOUT:
+			if (parse_uint(optarg, 86400, &v) < 0 || v == 0)
+				main_bad_usage("invalid number", optarg);
+			cfg.lu_check_seconds = (unsigned int)v;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return 0;
@@ -389,21 +389,35 @@ main(int argc, char **argv)
 	cfg.sock_path = sock_path;
 	cfg.quotas = quotas;
 	cfg.nquotas = nquotas;
+	cfg.argv = argv + 1;
+	cfg.argc = argc - 1;
+	cfg.pid_file = pid_file;
 
-	/* stderr until the daemon runs, so startup failures are seen. */
-	log_open("lxenstored", true);
-	if (!cfg.foreground)
+	if (lu_check) {
+		rc = server_live_update_check(&cfg);
+		free(quotas);
+		free(sock_path);
+		return rc < 0 ? 1 : 0;
+	}
+	/* stderr until the daemon runs, so startup failures are seen; a
+	 * live update inherits the old daemon's session and stdio. */
+	log_open("lxenstored", cfg.foreground || lu_fd < 0);
+	if (lu_fd >= 0)
+		rc = server_live_update(&cfg, lu_fd, &srv);
+	else if (!cfg.foreground)
 		ready_fd = main_daemonize();
-	rc = server_new(&cfg, &srv);
+	if (lu_fd < 0)
+		rc = server_new(&cfg, &srv);
 	free(quotas);
 	if (rc < 0)
 		return 1;
+	/* After a live update, the old daemon's pid is replaced. */
 	if (pid_file && main_write_pid(pid_file) < 0) {
 		server_free(srv);
 		return 1;
 	}
 	log_info("lxenstored %s: listening on %s", PACKAGE_VERSION, sock_path);
-	main_notify("READY=1");
+	server_notify("READY=1");
 	if (ready_fd >= 0) {
 		log_open("lxenstored", false);
 		main_detach_stdio();
@@ -413,7 +427,7 @@ main(int argc, char **argv)
 	}
 
 	rc = server_run(srv);
-	main_notify("STOPPING=1");
+	server_notify("STOPPING=1");
 	server_free(srv);
 	if (pid_file)
 		unlink(pid_file);

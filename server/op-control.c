@@ -307,6 +307,8 @@ static const struct op_control_cmd op_control_cmds[] = {
 	{ "log", "[on|off]", op_control_log },
 	{ "logfile", "<file>", op_control_logfile },
 	{ "memreport", "[<file>]", op_control_memreport },
+	{ "live-update", "-f <file>|-c <cmdline>|-s [-t <s>] [-F]|-a",
+	  op_control_live_update },
 	{ "print", "<string>", op_control_print },
 	{ "quota", "[set <name> <val>|<domid>]", op_control_quota },
 	{ "quota-soft", "[set <name> <val>]", op_control_quota_soft },

@@ -563,6 +563,45 @@ ring_conn_domain(const struct conn *c)
 	return c->ops == &ring_conn_ops ? ring_dom(c) : NULL;
 }
 
+/*
+ * Live update: a connection for d's ring (mapped again by the caller) in
+ * the new daemon. The guest's req_cons is where the old daemon published;
+ * rd_cons is how far it had read (the requests in between are answered by
+ * the handed-over output queue and must not be read again).
+ */
+struct conn *
+ring_adopt(struct domain *d, uint32_t rd_cons)
+{
+	struct ring_tp *tp;
+
+	ring_new_conn(d);
+	tp = d->conn->tp;
+	tp->pub = ring_load(&d->intf->req_cons);
+	tp->rd_cons = rd_cons;
+	/* Whatever the guest sent during the handover is read now. */
+	d->kick = true;
+	return d->conn;
+}
+
+uint32_t
+ring_read_pos(const struct domain *d)
+{
+	const struct ring_tp *tp = d->conn ? d->conn->tp : NULL;
+
+	return tp ? tp->rd_cons : ring_load(&d->intf->req_cons);
+}
+
+bool
+ring_conn_domid(const struct conn *c, uint32_t *domid)
+{
+	const struct ring_tp *tp = c->tp;
+
+	if (c->ops != &ring_conn_ops || tp->dom == NULL)
+		return false;
+	*domid = tp->dom->domid;
+	return true;
+}
+
 bool
 ring_wants_reconnect(const struct domain *d)
 {

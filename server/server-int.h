@@ -207,6 +207,8 @@ struct conn {
 	/* Serves a guest's ring again after a daemon restart: a header
 	 * tx_id it does not know is a transaction the crash lost (EAGAIN). */
 	bool restored;
+	/* A request is waiting for its reply (live update): not read. */
+	bool held;
 	/* Open transaction ids: a header tx_id must name one of them. */
 	uint32_t *txns;
 	uint32_t ntxns, txns_cap;
@@ -260,6 +262,12 @@ void conn_reply(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 		const void *payload, size_t len);
 /* Queues a complete message (header + payload, copied) as a reply. */
 void conn_reply_raw(struct conn *c, const void *msg, uint32_t len);
+/*
+ * Live update: queues bytes handed over from the old daemon (messages or
+ * the rest of one), durable already.
+ */
+void conn_queue_raw(struct conn *c, const void *data, uint32_t len,
+		    bool reply);
 /* Queues XS_ERROR "E...\0" for a positive errno (unknown ones as EINVAL). */
 void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
 /*
@@ -273,6 +281,8 @@ void conn_error(struct conn *c, const struct xsd_sockmsg *req, int err);
  * whole queue, each of its watches fires once (store_watch_fire_all).
  */
 void conn_event(struct conn *c, const char *path, const char *token);
+/* The held request got its reply: reading resumes. */
+void conn_unhold(struct conn *c);
 /* Transaction ids this connection holds open. */
 bool conn_txn_is_open(const struct conn *c, uint32_t id);
 void conn_txn_add(struct conn *c, uint32_t id);
@@ -292,6 +302,25 @@ struct sock_listener;
 int sock_listen(struct server *srv, const char *path, bool ro,
 		struct sock_listener **out);
 void sock_listener_free(struct sock_listener *sl);
+/* The listening descriptor (borrowed). */
+int sock_listener_fd(const struct sock_listener *sl);
+/*
+ * Live update: a listener from a descriptor already bound to path and
+ * listening; owned (and path unlinked by sock_listener_free) on success,
+ * left to the caller on failure. Returns 0 or -errno.
+ */
+int sock_listener_adopt(struct server *srv, int fd, const char *path,
+			bool ro, struct sock_listener **out);
+/* The socket of a socket connection (borrowed), -1 for other transports. */
+int sock_conn_fd(const struct conn *c);
+/* Live update: a connection over an accepted socket fd (owned from now on). */
+struct conn *sock_conn_adopt(struct server *srv, int fd, unsigned int flags,
+			     const struct store_caller *caller);
+/* Input read ahead from c's socket and not taken yet (borrowed). */
+void sock_conn_pending(const struct conn *c, const void **data,
+		       uint32_t *len);
+/* Live update: data (copied) is read before anything from the socket. */
+void sock_conn_preload(struct conn *c, const void *data, uint32_t len);
 
 /* ---- dispatch.c: request table --------------------------------------- */
 
@@ -403,6 +432,7 @@ struct domain {
 	struct conn *conn;
 	uint32_t error;			/* last XENSTORE_ERROR_* set, 0 */
 	uint64_t resets;		/* reconnects and re-INTRODUCEs */
+	uint32_t adopt_rd_cons;		/* live update: read so far */
 };
 
 /*
@@ -496,6 +526,17 @@ struct conn *ring_attach(struct domain *d, const struct wal_domain *w);
 void ring_settle(struct domain *d);
 /* The domain c serves if c is an attached ring connection, else NULL. */
 struct domain *ring_conn_domain(const struct conn *c);
+/*
+ * Live update: a connection for d's ring in the new daemon, the guest's
+ * indices untouched; rd_cons is how far the old daemon had read (ahead of
+ * the published req_cons while replies wait in the handed-over queue).
+ * The caller fills in the rest of the handed-over state.
+ */
+struct conn *ring_adopt(struct domain *d, uint32_t rd_cons);
+/* How far d's ring has been read (live update export). */
+uint32_t ring_read_pos(const struct domain *d);
+/* Whether c is a ring connection, and of which domain. */
+bool ring_conn_domid(const struct conn *c, uint32_t *domid);
 /* Drops d's connection (its watches and transactions at once), if any. */
 void ring_disconnect(struct domain *d, const char *why);
 /* The guest set connection = RECONNECT and the feature is offered. */
@@ -538,6 +579,28 @@ uint64_t durable_tail(const struct durable *d);
 uint64_t durable_done(const struct durable *d);
 /* CONTROL snapshot: starts one now (-EBUSY while one is written). */
 int durable_snapshot_now(struct durable *d);
+/*
+ * Live update, old daemon: writes (and with --sync=always syncs) every
+ * record appended; *seq gets the last one. -errno if the log fails.
+ */
+int durable_flush(struct durable *d, uint64_t *seq);
+/* While held, no snapshot starts and the log is not pruned. */
+void durable_hold(struct durable *d, bool hold);
+/* The state directory, NULL with --sync=none. The lock fd, or -1. */
+const char *durable_dir(const struct durable *d);
+int durable_lock_fd(const struct durable *d);
+/*
+ * Live update, new daemon: takes over the state directory whose lock
+ * lock_fd holds (owned from now on) with the log written up to seq and
+ * the domain table doms as the log has it (owned; NULL: empty),
+ * appending to segment (the old daemon's current one), or starting a new
+ * segment after seq when it is NULL. Sets srv->dur. Returns 0 or -errno.
+ */
+int durable_adopt(struct server *srv, const struct durable_config *cfg,
+		  int lock_fd, struct wal_domtab *doms, uint64_t seq,
+		  const char *segment);
+/* The current log segment's path (borrowed), NULL without a log. */
+const char *durable_segment(const struct durable *d);
 /* SIGCHLD: collects a snapshot child, prunes on success. */
 void durable_child_exited(struct durable *d);
 /* Appends "name: value" lines for CONTROL status. */
@@ -585,12 +648,53 @@ struct server {
 	bool quit;
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
+	struct lu_session *lu;		/* live update in progress, or NULL */
 	uint64_t mutations_total;
 	struct stats *stats;		/* NULL: not counted (unit tests) */
 };
 
 /* A new store reporting to srv (the recovery factory). */
 struct store *server_store_new(struct server *srv);
+/*
+ * The parts of server_new before and after the state: loop and signals
+ * (NULL with *rc on failure); quotas, Xen interfaces and (if access_log)
+ * the access log of the configuration. Used by the live update too.
+ */
+struct server *server_alloc(const struct server_config *cfg, int *rc);
+int server_finish(struct server *srv, const struct server_config *cfg,
+		  bool access_log);
+/* The before-sleep hook: rings, log barrier, output, reaper, kicks. */
+void server_before_sleep(struct loop *l, void *arg);
+
+/* ---- op-liveupdate.c, lu-export.c: the old daemon's side --------------- */
+
+struct lu_session;
+struct lu_state;
+
+/* CONTROL live-update -f/-c/-s/-a (see op-liveupdate.c). */
+int op_control_live_update(struct op_req *r, int argc, const char **argv);
+/* The connection that owns the session is going away: it ends. */
+void lu_conn_gone(struct conn *c);
+/* Before-sleep: hands over once the new daemon is ready. */
+void lu_poll(struct server *srv);
+/*
+ * lu-export.c: the state of srv that is not on disk, with borrowed fds
+ * (st from lu_state_init; free with lu_export_release, which closes none).
+ */
+void lu_export(struct server *srv, struct lu_state *st);
+void lu_export_release(struct lu_state *st);
+/* SIGCHLD: collects the session's child. */
+void lu_child_exited(struct server *srv);
+/*
+ * Live update (domain.c). Export: the event channel fd (borrowed) and a
+ * record per domain into st. Adopt: reopens the event channel from
+ * st->fd_evtchn (taken), opens the grant tables, maps every introduced
+ * domain's ring again (by grant, dom0's from --xsd-kva) without touching
+ * it, and sets srv->doms; ring connections are then made by the caller
+ * (ring_adopt). -errno if a ring cannot be mapped: the update is refused.
+ */
+void domains_export(struct server *srv, struct lu_state *st);
+int domains_adopt(struct server *srv, struct lu_state *st);
 /* Sets a quota and logs it. Returns 0 or -errno (-EINVAL, log refusal). */
 int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 		     uint32_t value);

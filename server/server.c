@@ -90,12 +90,13 @@ server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 	return rc;
 }
 
-static void
+void
 server_before_sleep(struct loop *l, void *arg)
 {
 	struct server *srv = arg;
 	struct conn *c, *next;
 
+	lu_poll(srv);
 	domains_poll(srv);
 	TAILQ_FOREACH(c, &srv->conns, link)
 		if (!c->dead && c->ops->pending && c->ops->pending(c))
@@ -136,6 +137,7 @@ server_on_signal(struct loop *l, int fd, unsigned int mask, void *arg)
 			break;
 		case SIGCHLD:
 			durable_child_exited(srv->dur);
+			lu_child_exited(srv);
 			break;
 		}
 	}
@@ -184,12 +186,10 @@ server_apply_quotas(struct server *srv, const struct server_config *cfg)
 	return 0;
 }
 
-int
-server_new(const struct server_config *cfg, struct server **out)
+struct server *
+server_alloc(const struct server_config *cfg, int *rc)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
-	char *ro_path;
-	int rc;
 
 	TAILQ_INIT(&srv->conns);
 	srv->sigfd = -1;
@@ -203,16 +203,52 @@ server_new(const struct server_config *cfg, struct server **out)
 	srv->cfg.xsd_port = cfg->xsd_port ? xstrdup(cfg->xsd_port) : NULL;
 	srv->loop = loop_new();
 	if (srv->loop == NULL) {
-		rc = -errno;
-		log_err("server: epoll: %s", strerror(-rc));
-		goto fail;
+		*rc = -errno;
+		log_err("server: epoll: %s", strerror(-*rc));
+		server_free(srv);
+		return NULL;
 	}
 	loop_set_before_sleep(srv->loop, server_before_sleep, srv);
 	srv->stats = stats_new(loop_time_ms(srv->loop), real_ns());
 	/* Signals first: a snapshot child may exit at any time after this. */
-	rc = server_signals(srv);
+	*rc = server_signals(srv);
+	if (*rc < 0) {
+		server_free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int
+server_finish(struct server *srv, const struct server_config *cfg,
+	      bool access_log)
+{
+	int rc;
+
+	rc = server_apply_quotas(srv, cfg);
 	if (rc < 0)
-		goto fail;
+		return rc;
+	/* A live update may have adopted the domains already. */
+	rc = srv->doms ? 0 : domains_open(srv);
+	if (rc < 0)
+		return rc;
+	if (access_log && srv->cfg.access_log)
+		rc = log_access_open(srv->cfg.access_log,
+				     srv->cfg.access_log_size,
+				     srv->cfg.access_log_keep);
+	return rc;
+}
+
+int
+server_new(const struct server_config *cfg, struct server **out)
+{
+	struct server *srv;
+	char *ro_path;
+	int rc;
+
+	srv = server_alloc(cfg, &rc);
+	if (srv == NULL)
+		return rc;
 	/*
 	 * The sockets before the state: a second daemon is refused before it
 	 * spends time on recovery, and clients that connect meanwhile simply
@@ -229,19 +265,9 @@ server_new(const struct server_config *cfg, struct server **out)
 	rc = durable_open(srv, &cfg->durable, &srv->store);
 	if (rc < 0)
 		goto fail;
-	rc = server_apply_quotas(srv, cfg);
+	rc = server_finish(srv, cfg, true);
 	if (rc < 0)
 		goto fail;
-	rc = domains_open(srv);
-	if (rc < 0)
-		goto fail;
-	if (srv->cfg.access_log) {
-		rc = log_access_open(srv->cfg.access_log,
-				     srv->cfg.access_log_size,
-				     srv->cfg.access_log_keep);
-		if (rc < 0)
-			goto fail;
-	}
 	*out = srv;
 	return 0;
 fail:

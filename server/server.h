@@ -65,6 +65,12 @@ struct server_config {
 	const char *xsd_kva;
 	const char *xsd_port;
 	bool keep_orphans;		/* RELEASE gives a domain's nodes to dom0 */
+	/* Live update: the arguments a new binary gets (argv[1..]), the pid
+	 * file it rewrites, and how long its dry run (-f) may take. */
+	char *const *argv;
+	int argc;
+	const char *pid_file;
+	unsigned int lu_check_seconds;
 };
 
 #define SERVER_DEFAULT_XSD_KVA	"/proc/xen/xsd_kva"
@@ -93,5 +99,23 @@ void server_free(struct server *srv);
 
 /* Serves until SIGTERM or SIGINT; SIGHUP reopens the logs. Returns 0. */
 int server_run(struct server *srv);
+
+/*
+ * The new daemon of a live update (--live-update-fd=fd): loads the state
+ * directory read-only while the old daemon serves, takes over its
+ * descriptors and connections, and answers the old one. On success *out
+ * serves like a server from server_new; on failure the old daemon has been
+ * told why (it goes on serving) and nothing on disk was changed.
+ */
+int server_live_update(const struct server_config *cfg, int fd,
+		       struct server **out);
+/*
+ * The dry run of `live-update -f` (--live-update-check): loads the state
+ * directory read-only and checks the store. Returns 0, or -errno with the
+ * reason on stderr.
+ */
+int server_live_update_check(const struct server_config *cfg);
+/* Sends msg ("READY=1", "MAINPID=N", ...) to $NOTIFY_SOCKET, if set. */
+void server_notify(const char *msg);
 
 #endif

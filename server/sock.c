@@ -42,7 +42,8 @@ struct sock_listener {
 struct sock_tp {
 	int fd;
 	struct loop *loop;
-	char *rbuf;		/* SOCK_RBUF bytes, from the first read */
+	char *rbuf;		/* rcap bytes, from the first read */
+	uint32_t rcap;		/* SOCK_RBUF, more after a live update */
 	uint32_t roff, rlen;	/* not taken yet: rbuf[roff, rlen) */
 	bool drained;		/* the last read(2) came back short */
 };
@@ -70,9 +71,11 @@ sock_read(struct conn *c, void *buf, size_t len, size_t *done)
 	if (tp->roff == tp->rlen) {
 		if (tp->drained)
 			return 0;
-		if (tp->rbuf == NULL)
-			tp->rbuf = xmalloc(SOCK_RBUF);
-		n = read(tp->fd, tp->rbuf, SOCK_RBUF);
+		if (tp->rbuf == NULL) {
+			tp->rcap = SOCK_RBUF;
+			tp->rbuf = xmalloc(tp->rcap);
+		}
+		n = read(tp->fd, tp->rbuf, tp->rcap);
 		if (n == 0)
 			return -EPIPE;
 		if (n < 0) {
@@ -84,7 +87,7 @@ sock_read(struct conn *c, void *buf, size_t len, size_t *done)
 		}
 		tp->roff = 0;
 		tp->rlen = (uint32_t)n;
-		tp->drained = (size_t)n < SOCK_RBUF;
+		tp->drained = (size_t)n < tp->rcap;
 	}
 	if (len > tp->rlen - tp->roff)
 		len = tp->rlen - tp->roff;
@@ -194,9 +197,7 @@ sock_on_accept(struct loop *l, int fd, unsigned int mask, void *arg)
 	struct sock_listener *sl = arg;
 
 	for (int i = 0; i < 16; i++) {
-		struct sock_tp *tp;
-		struct conn *c;
-		int cfd, rc;
+		int cfd;
 
 		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
@@ -211,18 +212,56 @@ sock_on_accept(struct loop *l, int fd, unsigned int mask, void *arg)
 			}
 			return;
 		}
-		tp = xcalloc(1, sizeof(*tp));
-		tp->fd = cfd;
-		tp->loop = l;
-		c = conn_new(sl->srv, &sock_conn_ops, tp,
-			     CONN_DROP_ON_OVERFLOW |
-			     (sl->ro ? CONN_READONLY : 0u), &dom0);
-		rc = loop_add_fd(l, cfd, LOOP_READ, sock_on_event, c);
-		if (rc < 0) {
-			log_err("sock: epoll add: %s", strerror(-rc));
-			c->dead = true;
-		}
+		sock_conn_adopt(sl->srv, cfd, CONN_DROP_ON_OVERFLOW |
+				(sl->ro ? CONN_READONLY : 0u), &dom0);
 	}
+}
+
+struct conn *
+sock_conn_adopt(struct server *srv, int fd, unsigned int flags,
+		const struct store_caller *caller)
+{
+	struct sock_tp *tp = xcalloc(1, sizeof(*tp));
+	struct conn *c;
+	int rc;
+
+	tp->fd = fd;
+	tp->loop = srv->loop;
+	c = conn_new(srv, &sock_conn_ops, tp, flags, caller);
+	rc = loop_add_fd(srv->loop, fd, LOOP_READ, sock_on_event, c);
+	if (rc < 0) {
+		log_err("sock: epoll add: %s", strerror(-rc));
+		c->dead = true;
+	}
+	return c;
+}
+
+void
+sock_conn_pending(const struct conn *c, const void **data, uint32_t *len)
+{
+	const struct sock_tp *tp = c->tp;
+
+	*data = tp->rbuf ? tp->rbuf + tp->roff : NULL;
+	*len = tp->rlen - tp->roff;
+}
+
+void
+sock_conn_preload(struct conn *c, const void *data, uint32_t len)
+{
+	struct sock_tp *tp = c->tp;
+
+	free(tp->rbuf);
+	tp->rcap = len > SOCK_RBUF ? len : SOCK_RBUF;
+	tp->rbuf = xmalloc(tp->rcap);
+	memcpy(tp->rbuf, data, len);
+	tp->roff = 0;
+	tp->rlen = len;
+}
+
+int
+sock_conn_fd(const struct conn *c)
+{
+	return c->ops == &sock_conn_ops ? ((struct sock_tp *)c->tp)->fd : -1;
 }
 
 /*
@@ -302,7 +341,6 @@ int
 sock_listen(struct server *srv, const char *path, bool ro,
 	    struct sock_listener **out)
 {
-	struct sock_listener *sl;
 	struct sockaddr_un sun;
 	int fd = -1, rc;
 
@@ -334,6 +372,22 @@ sock_listen(struct server *srv, const char *path, bool ro,
 		unlink(path);
 		goto fail;
 	}
+	rc = sock_listener_adopt(srv, fd, path, ro, out);
+	if (rc == 0)
+		return 0;
+	unlink(path);
+fail:
+	close(fd);
+	return rc;
+}
+
+int
+sock_listener_adopt(struct server *srv, int fd, const char *path, bool ro,
+		    struct sock_listener **out)
+{
+	struct sock_listener *sl;
+	int rc;
+
 	sl = xcalloc(1, sizeof(*sl));
 	sl->srv = srv;
 	sl->fd = fd;
@@ -341,15 +395,20 @@ sock_listen(struct server *srv, const char *path, bool ro,
 	sl->ro = ro;
 	rc = loop_add_fd(srv->loop, fd, LOOP_READ, sock_on_accept, sl);
 	if (rc < 0) {
+		/* The path is not ours to remove: it may still be served. */
 		log_err("sock: epoll add: %s", strerror(-rc));
-		sock_listener_free(sl);
+		free(sl->path);
+		free(sl);
 		return rc;
 	}
 	*out = sl;
 	return 0;
-fail:
-	close(fd);
-	return rc;
+}
+
+int
+sock_listener_fd(const struct sock_listener *sl)
+{
+	return sl->fd;
 }
 
 void

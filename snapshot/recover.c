@@ -52,6 +52,15 @@ replay_frame(void *arg, const struct wal_frame *f)
 	return rc < 0 ? -EBADMSG : 0;
 }
 
+int
+snap_follow(const char *dir, struct store *s, struct wal_domtab *doms,
+	    uint64_t after, uint64_t upto, struct wal_scan *out)
+{
+	struct replay rp = { .s = s, .doms = doms, .upto = upto };
+
+	return wal_scan(dir, after, replay_frame, &rp, out);
+}
+
 /* Moves a rejected snapshot aside (repair) so a later one cannot collide. */
 static void
 snap_set_aside(struct snap_recovery *r, const char *dir, const char *path)

@@ -181,8 +181,69 @@ void store_reset_watches(struct store_conn *c);
  * what the watch covers (after events were lost). Oldest watch last.
  */
 void store_watch_fire_all(struct store_conn *c);
+/*
+ * Calls fn for each watch of c, newest first, with the path as the client
+ * gave it (relative or not), the token and the depth (< 0: unlimited);
+ * borrowed for the call. Registering them again oldest first with
+ * store_watch rebuilds the same list (live update).
+ */
+void store_conn_foreach_watch(const struct store_conn *c,
+			      void (*fn)(void *arg, const char *wpath,
+					 const char *token, int depth),
+			      void *arg);
 
 int store_txn_start(struct store_conn *c, uint32_t *id);
+
+/*
+ * An open transaction as plain data (live update). deps say what each
+ * entry's commit check covers; the generations themselves are not here:
+ * they mean nothing in another process, whose store numbers them anew.
+ * An entry is "seen" if it was copied from the tree (else it was created
+ * under an entry the transaction removed or created).
+ */
+#define STORE_TXN_DEP_GEN	1u	/* the value and existence */
+#define STORE_TXN_DEP_CGEN	2u	/* the child list */
+#define STORE_TXN_DEP_PGEN	4u	/* existence and permissions */
+
+struct store_txn_ent {
+	const char *path;
+	uint32_t deps;
+	bool seen, exists, fresh;
+	const void *value;
+	uint32_t len;
+	const struct store_perm *perms;
+	uint32_t nperms;
+};
+
+struct store_txn_state {
+	uint32_t id;
+	bool doomed;		/* commit can only answer EAGAIN */
+	int failed;		/* sticky error (-ENOSPC), 0 */
+	int32_t node_delta;
+	struct store_txn_ent *ents;	/* in order of first access */
+	uint32_t nents;
+	struct store_op *ops;		/* the changes, in order */
+	uint32_t nops;
+};
+
+/*
+ * Calls fn for each open transaction of c (borrowed for the call). doomed
+ * is computed now: true if a dependency already changed in the tree.
+ */
+void store_conn_foreach_txn(const struct store_conn *c,
+			    void (*fn)(void *arg,
+				       const struct store_txn_state *t),
+			    void *arg);
+/*
+ * Re-creates a transaction on c (everything copied). Its dependencies bind
+ * to the tree as it is now: right when the tree is the one the
+ * transaction was exported from (a not-doomed transaction's reads match it
+ * exactly). -EEXIST if the id is open on c, -EINVAL for a bad path.
+ */
+int store_txn_import(struct store_conn *c, const struct store_txn_state *t);
+/* The last transaction id given out on c, and setting it (live update). */
+uint32_t store_conn_next_txid(const struct store_conn *c);
+void store_conn_set_next_txid(struct store_conn *c, uint32_t id);
 /*
  * Whether transaction id is open on c, and how many changes its commit
  * would log (0: a read-only transaction). -ENOENT if it is not open.

@@ -59,8 +59,11 @@ struct txn {
 	uint32_t capops;
 	bool hides;		/* some entry is removed or fresh */
 	int failed;		/* sticky error, e.g. -ENOSPC */
+	bool doomed;		/* imported after a conflict: EAGAIN */
 	int32_t node_delta;	/* nodes gained by the caller's domain */
 };
+
+static int txn_check_deps(const struct txn *t);
 
 static void
 tent_set(struct tent *e, bool exists, const void *value, uint32_t len,
@@ -96,19 +99,12 @@ txn_fail(struct txn *t)
 	return t->failed;
 }
 
-/* New entry for path, or NULL (and the transaction failed) over quota. */
+/* A new, empty entry for path. */
 static struct tent *
-tent_new(struct txn *t, const char *path)
+tent_add(struct txn *t, const char *path)
 {
-	struct store *s = t->c->s;
-	struct tent *e;
+	struct tent *e = xcalloc(1, sizeof(*e));
 
-	if (quota_over(s, &t->c->caller, STORE_QUOTA_TXN_NODES,
-		       (uint64_t)t->nall + 1)) {
-		txn_fail(t);
-		return NULL;
-	}
-	e = xcalloc(1, sizeof(*e));
 	e->path = xstrdup(path);
 	hmap_put(&t->ents, e->path, e);
 	if (t->nall == t->capall) {
@@ -117,6 +113,20 @@ tent_new(struct txn *t, const char *path)
 	}
 	t->all[t->nall++] = e;
 	return e;
+}
+
+/* New entry for path, or NULL (and the transaction failed) over quota. */
+static struct tent *
+tent_new(struct txn *t, const char *path)
+{
+	struct store *s = t->c->s;
+
+	if (quota_over(s, &t->c->caller, STORE_QUOTA_TXN_NODES,
+		       (uint64_t)t->nall + 1)) {
+		txn_fail(t);
+		return NULL;
+	}
+	return tent_add(t, path);
 }
 
 /* True if an ancestor's entry hides the tree below it. */
@@ -398,12 +408,28 @@ txn_drop_all(struct store_conn *c)
 	}
 }
 
+static struct txn *
+txn_new(struct store_conn *c, uint32_t id)
+{
+	struct dom *d = dom_get(c->s, c->caller.domid, true);
+	struct txn *t = xcalloc(1, sizeof(*t));
+
+	t->id = id;
+	t->c = c;
+	hmap_init(&t->ents);
+	t->next = c->txns;
+	c->txns = t;
+	c->ntxns++;
+	c->s->ntxns++;
+	d->use.transactions++;
+	return t;
+}
+
 int
 store_txn_start(struct store_conn *c, uint32_t *id)
 {
 	struct store *s = c->s;
 	struct dom *d = dom_get(s, c->caller.domid, true);
-	struct txn *t;
 
 	if (quota_over(s, &c->caller, STORE_QUOTA_TRANSACTIONS,
 		       (uint64_t)d->use.transactions + 1))
@@ -411,17 +437,102 @@ store_txn_start(struct store_conn *c, uint32_t *id)
 	do {
 		c->next_txid++;
 	} while (c->next_txid == 0 || txn_find(c, c->next_txid));
-	t = xcalloc(1, sizeof(*t));
-	t->id = c->next_txid;
-	t->c = c;
-	hmap_init(&t->ents);
-	t->next = c->txns;
-	c->txns = t;
-	c->ntxns++;
-	s->ntxns++;
-	d->use.transactions++;
-	*id = t->id;
+	*id = txn_new(c, c->next_txid)->id;
 	return 0;
+}
+
+/* ---- export and import (live update) --------------------------------- */
+
+static uint32_t
+tent_deps(const struct tent *e)
+{
+	return ((e->flags & TE_GEN) ? STORE_TXN_DEP_GEN : 0u) |
+	       ((e->flags & TE_CGEN) ? STORE_TXN_DEP_CGEN : 0u) |
+	       ((e->flags & TE_PGEN) ? STORE_TXN_DEP_PGEN : 0u);
+}
+
+void
+store_conn_foreach_txn(const struct store_conn *c,
+		       void (*fn)(void *arg, const struct store_txn_state *t),
+		       void *arg)
+{
+	for (const struct txn *t = c->txns; t; t = t->next) {
+		struct store_txn_state st = {
+			.id = t->id,
+			.doomed = t->doomed || txn_check_deps(t) < 0,
+			.failed = t->failed,
+			.node_delta = t->node_delta,
+			.nents = t->nall,
+			.ops = t->ops,
+			.nops = t->nops,
+		};
+
+		st.ents = xcalloc(t->nall ? t->nall : 1, sizeof(*st.ents));
+		for (uint32_t i = 0; i < t->nall; i++) {
+			const struct tent *e = t->all[i];
+
+			st.ents[i] = (struct store_txn_ent){
+				.path = e->path, .deps = tent_deps(e),
+				.seen = e->seen, .exists = e->exists,
+				.fresh = e->fresh, .value = e->value,
+				.len = e->len, .perms = e->perms,
+				.nperms = e->nperms,
+			};
+		}
+		fn(arg, &st);
+		free(st.ents);
+	}
+}
+
+int
+store_txn_import(struct store_conn *c, const struct store_txn_state *st)
+{
+	struct txn *t;
+
+	if (st->id == 0 || txn_find(c, st->id))
+		return -EEXIST;
+	for (uint32_t i = 0; i < st->nents; i++)
+		if (st->ents[i].path[0] != '/' && st->ents[i].path[0] != '@')
+			return -EINVAL;
+	t = txn_new(c, st->id);
+	t->doomed = st->doomed;
+	t->failed = st->failed;
+	t->node_delta = st->node_delta;
+	for (uint32_t i = 0; i < st->nents; i++) {
+		const struct store_txn_ent *se = &st->ents[i];
+		struct tent *e = tent_add(t, se->path);
+		const struct node *n = tree_lookup(c->s, se->path);
+
+		e->flags = ((se->deps & STORE_TXN_DEP_GEN) ? TE_GEN : 0u) |
+			   ((se->deps & STORE_TXN_DEP_CGEN) ? TE_CGEN : 0u) |
+			   ((se->deps & STORE_TXN_DEP_PGEN) ? TE_PGEN : 0u);
+		e->seen = se->seen;
+		e->fresh = se->fresh;
+		if (se->seen) {
+			e->gen_seen = n ? n->gen : 0;
+			e->pgen_seen = n ? n->pgen : 0;
+			e->cgen_seen = n ? n->cgen : 0;
+		}
+		tent_set(e, se->exists, se->value, se->len, se->perms,
+			 se->nperms);
+		if (!se->exists || se->fresh)
+			t->hides = true;
+	}
+	for (uint32_t i = 0; i < st->nops; i++)
+		txn_log(t, &st->ops[i]);
+	return 0;
+}
+
+uint32_t
+store_conn_next_txid(const struct store_conn *c)
+{
+	return c->next_txid;
+}
+
+void
+store_conn_set_next_txid(struct store_conn *c, uint32_t id)
+{
+	c->next_txid = id;
 }
 
 int
@@ -435,8 +546,9 @@ store_txn_changes(const struct store_conn *c, uint32_t id, uint32_t *nops)
 	return -ENOENT;
 }
 
+/* -EAGAIN if a generation the transaction depends on has moved. */
 static int
-txn_check(const struct txn *t)
+txn_check_deps(const struct txn *t)
 {
 	const struct store *s = t->c->s;
 
@@ -454,6 +566,16 @@ txn_check(const struct txn *t)
 		if ((e->flags & TE_CGEN) && (!n || n->cgen != e->cgen_seen))
 			return -EAGAIN;
 	}
+	return 0;
+}
+
+static int
+txn_check(const struct txn *t)
+{
+	const struct store *s = t->c->s;
+
+	if (txn_check_deps(t) < 0)
+		return -EAGAIN;
 	if (t->node_delta > 0) {
 		struct store_usage u;
 
@@ -476,7 +598,7 @@ store_txn_end(struct store_conn *c, uint32_t id, bool commit)
 		return -ENOENT;
 	txn_unlink(t);
 	if (commit)
-		rc = t->failed ? t->failed : txn_check(t);
+		rc = t->failed ? t->failed : t->doomed ? -EAGAIN : txn_check(t);
 	if (commit && rc == 0) {
 		for (uint32_t i = 0; i < t->nops && rc == 0; i++) {
 			const struct store_op *op = &t->ops[i];

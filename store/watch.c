@@ -291,6 +291,16 @@ store_watch_fire_all(struct store_conn *c)
 }
 
 void
+store_conn_foreach_watch(const struct store_conn *c,
+			 void (*fn)(void *arg, const char *wpath,
+				    const char *token, int depth),
+			 void *arg)
+{
+	for (const struct watch *w = c->watches; w; w = w->next_conn)
+		fn(arg, w->wpath, w->token, w->depth);
+}
+
+void
 watch_drop_conn(struct store_conn *c)
 {
 	while (c->watches) {

@@ -119,6 +119,67 @@ START_TEST(test_store_txn_ta_err_repeatable_read)
 }
 END_TEST
 
+static void
+import_into(void *arg, const struct store_txn_state *t)
+{
+	ck_rc(store_txn_import(arg, t), 0);
+	ck_rc(store_txn_import(arg, t), -EEXIST);
+}
+
+/*
+ * Live update: transactions exported from one store and imported into
+ * another holding the same tree under other generation numbers. A clean
+ * one commits its writes there; one whose read had already changed is
+ * doomed; a dependency changed after the import conflicts.
+ */
+START_TEST(test_store_txn_export_import)
+{
+	struct store_conn *o = tst_conn(fx.s, &tst_priv, "o");
+	struct store *s2 = store_new(&tst_cb, (void *)"B", 0);
+	struct store_conn *q = store_conn_new(s2, &tst_priv, (void *)"q");
+	uint32_t t1, t2, t3, t4;
+
+	ck_rc(tst_write(fx.p, 0, "/m/a", "a"), 0);
+	ck_rc(tst_write(fx.p, 0, "/m/b", "b"), 0);
+	ck_rc(tst_write(fx.p, 0, "/m/d", "d"), 0);
+	t1 = txn_start(fx.p);
+	ck_read(fx.p, t1, "/m/a", "a");
+	ck_rc(tst_write(fx.p, t1, "/m/c", "c"), 0);
+	t2 = txn_start(fx.p);
+	ck_read(fx.p, t2, "/m/b", "b");
+	ck_rc(tst_write(fx.p, t2, "/m/b2", "x"), 0);
+	ck_rc(tst_write(o, 0, "/m/b", "B"), 0);
+	t3 = txn_start(fx.p);
+	ck_read(fx.p, t3, "/m/d", "d");
+	ck_rc(tst_write(fx.p, t3, "/m/d2", "x"), 0);
+	t4 = txn_start(fx.p);
+	ck_rc(store_rm(fx.p, t4, "/m/d"), 0);
+	for (int i = 0; i < 5; i++)
+		ck_rc(tst_write(q, 0, "/pad", "p"), 0);
+	ck_rc(tst_write(q, 0, "/m/a", "a"), 0);
+	ck_rc(tst_write(q, 0, "/m/b", "B"), 0);
+	ck_rc(tst_write(q, 0, "/m/d", "d"), 0);
+	store_conn_set_next_txid(q, store_conn_next_txid(fx.p));
+	store_conn_foreach_txn(fx.p, import_into, q);
+	ck_assert_uint_eq(store_conn_ntransactions(q), 4);
+	ck_read(q, t1, "/m/c", "c");
+	ck_rc(store_read(q, 0, "/m/c", &(const void *){ NULL },
+			 &(uint32_t){ 0 }), -ENOENT);
+	ck_rc(store_read(q, t4, "/m/d", &(const void *){ NULL },
+			 &(uint32_t){ 0 }), -ENOENT);
+	ck_rc(store_txn_end(q, t1, true), 0);
+	ck_read(q, 0, "/m/c", "c");
+	ck_rc(store_txn_end(q, t2, true), -EAGAIN);
+	ck_rc(tst_write(q, 0, "/m/d", "changed"), 0);
+	ck_rc(store_txn_end(q, t3, true), -EAGAIN);
+	ck_rc(store_txn_end(q, t4, false), 0);
+	ck_assert_uint_eq(store_conn_ntransactions(q), 0);
+	ck_assert_uint_gt(txn_start(q), t4);
+	store_conn_free(q);
+	store_free(s2);
+}
+END_TEST
+
 START_TEST(test_store_txn_changes_invisible_until_commit)
 {
 	uint32_t t;
@@ -741,6 +802,7 @@ store_txn_suite(void)
 	tcase_add_test(tc, test_store_txn_perms_checked_inside);
 	tcase_add_test(tc, test_store_txn_dropped_with_conn);
 	tcase_add_test(tc, test_store_txn_dropped_by_reset_watches);
+	tcase_add_test(tc, test_store_txn_export_import);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tm, tst_setup, tst_teardown);

@@ -169,6 +169,39 @@ START_TEST(test_wal_roundtrip_in_order)
 }
 END_TEST
 
+/* Live update: a second writer goes on in the first one's segment. */
+START_TEST(test_wal_adopt_continues_the_segment)
+{
+	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal *w = open_wal(0, 1, NULL), *w2 = NULL;
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	char *path;
+
+	append_recs(w, 7);
+	ck_assert_int_eq(wal_write(w), 0);
+	path = xstrdup(wal_segment_path(w));
+	ck_assert_int_eq(wal_adopt(&cfg, "/nonexistent/wal", 7, &w2), -ENOENT);
+	ck_assert_int_eq(wal_adopt(&cfg, "/dev/null", 7, &w2), -EINVAL);
+	ck_assert_int_eq(wal_adopt(&cfg, path, 7, &w2), 0);
+	ck_assert_str_eq(wal_segment_path(w2), path);
+	ck_assert_uint_eq(wal_next_seq(w2), 8);
+	ck_assert_uint_eq(wal_written_seq(w2), 7);
+	wal_close(w);
+	append_recs(w2, 4);
+	ck_assert_int_eq(wal_write(w2), 0);
+	wal_close(w2);
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(sc.segments, 1);
+	ck_assert_uint_eq(s.n, 11);
+	ck_assert(s.payload_ok);
+	ck_assert_uint_eq(sc.last_seq, 11);
+	wal_scan_release(&sc);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_wal_unwritten_records_are_not_in_the_file)
 {
 	struct wal *w = open_wal(0, 1, NULL);
@@ -1027,6 +1060,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_crc32c_known_vector);
 	tcase_add_test(core, test_wal_crc32c_paths_agree);
 	tcase_add_test(core, test_wal_roundtrip_in_order);
+	tcase_add_test(core, test_wal_adopt_continues_the_segment);
 	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
 	tcase_add_test(core, test_wal_rotation_and_after_seq);
 	tcase_add_test(core, test_wal_remove_covered_keeps_uncovered);

@@ -56,6 +56,15 @@ struct wal_config {
  */
 int wal_open(const struct wal_config *cfg, uint64_t next_seq,
 	     struct wal **out);
+/*
+ * Live update: goes on appending to the segment at path, written by
+ * another process up to and including record last_seq, with nothing
+ * pending (so no new segment, no sync: the file is as durable as that
+ * writer left it). -EINVAL if path does not start a segment at or before
+ * last_seq + 1.
+ */
+int wal_adopt(const struct wal_config *cfg, const char *path,
+	      uint64_t last_seq, struct wal **out);
 void wal_close(struct wal *w);
 
 /*

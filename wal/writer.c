@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "wal/wal-int.h"
@@ -178,6 +179,45 @@ wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
 		wal_close(w);
 		return rc;
 	}
+	*out = w;
+	return 0;
+}
+
+int
+wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
+	  struct wal **out)
+{
+	unsigned char hdr[WAL_HDR_SIZE];
+	struct wal_seg_hdr h;
+	struct stat st;
+	struct wal *w;
+	int rfd, rc = 0;
+
+	rfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	if (pread(rfd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    wal_seg_hdr_decode(hdr, &h) < 0 || h.first_seq > last_seq + 1)
+		rc = -EINVAL;
+	close(rfd);
+	if (rc < 0)
+		return rc;
+	w = xcalloc(1, sizeof(*w));
+	w->dir = xstrdup(cfg->dir);
+	w->io = cfg->io ? cfg->io : &wal_io_libc;
+	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
+	w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (w->fd < 0 || fstat(w->fd, &st) < 0) {
+		rc = -errno;
+		wal_close(w);
+		return rc;
+	}
+	w->path = xstrdup(path);
+	w->salt = h.salt;
+	w->size = (uint64_t)st.st_size;
+	w->reserved = w->size;
+	w->next_seq = last_seq + 1;
+	w->written_seq = last_seq;
 	*out = w;
 	return 0;
 }

@@ -286,7 +286,7 @@ same control-help	xenstore-control help
 same control-unknown	xenstore-control no-such-command
 same control-usage	xenstore-control
 same control-print	xenstore-control print tools-compare-marker
-ours control-live-update 2 "" xenstore-control live-update /nonexistent
+same control-live-update-missing	xenstore-control live-update /nonexistent
 
 $DEB/xenstore-rm $T
 lxs_done

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# bench/lu-pause.sh [-c] [NODES] [CONNS] [SECS]: the longest wait for a
+# reply seen by any of CONNS clients (reading random keys of a NODES-node
+# store, one request in flight each) while the daemon is live-updated,
+# next to the same run without an update (the machine's noise).
+#   -c: against Xen's cxenstored (anchors/start-cxenstored.sh, updated to
+#       itself) instead of ./lxenstored (updated to itself).
+# Not part of make check; run from the build directory. Prints one line
+# per run: what, the xenstore-control status and time, and xsbench's
+# columns (ops/s, p50, p99, max latency).
+set -u
+CX=0
+if [ "${1:-}" = -c ]; then CX=1; shift; fi
+NODES=${1:-100000}
+CONNS=${2:-500}
+SECS=${3:-6}
+XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
+ANCHORS=${ANCHORS:-/work/shared/anchors}
+XSB=./bench/xsbench
+LXS=$(pwd)/lxenstored
+[ -x "$XSB" ] || { echo "run from the build directory (bench/xsbench)" >&2; exit 2; }
+T=$(mktemp -d /tmp/lu-pause.XXXXXX)
+export XENSTORED_PATH=$T/socket
+ulimit -n 4096
+
+if [ $CX = 1 ]; then
+	PID=$("$ANCHORS/start-cxenstored.sh" -d "$T" 2>/dev/null) || exit 1
+	NEW=$XEN_BIN/xenstored
+	WHAT=cxenstored
+else
+	"$LXS" -N --state-dir "$T/state" -F "$T/pid" >"$T/daemon.log" 2>&1 &
+	NEW=$LXS
+	WHAT=lxenstored
+	"$XSB" -w ready -d 20 >/dev/null || exit 1
+fi
+"$XSB" -w prefill -n "$NODES" -l prefill
+
+run() {	# run LABEL UPDATE(0/1)
+	"$XSB" -w read -c "$CONNS" -n "$NODES" -d "$SECS" -W 0.5 -l "$1" \
+		>"$T/xsb" 2>&1 &
+	_xp=$!
+	_lu="-"
+	if [ "$2" = 1 ]; then
+		sleep $((SECS / 2))
+		_t0=$(date +%s%N)
+		"$XEN_BIN/xenstore-control" live-update -t 120 "$NEW" \
+			>"$T/lu" 2>&1
+		_rc=$?
+		_lu="rc=$_rc,$(( ($(date +%s%N) - _t0) / 1000000 ))ms"
+	fi
+	wait $_xp
+	printf '%s nodes=%s conns=%s update=%s  %s\n' "$WHAT" "$NODES" \
+		"$CONNS" "$_lu" "$(tail -1 "$T/xsb")"
+}
+"$XSB" -w read -c 1 -n "$NODES" -d 0.1 -H 2>&1 | head -1
+run baseline 0
+run update 1
+if [ $CX = 1 ]; then
+	"$ANCHORS/stop-xenstored.sh" "$PID" >/dev/null 2>&1
+else
+	grep -o -e 'handed over .*' -e 'serving from .*' "$T/daemon.log"
+	kill "$(cat "$T/pid")"
+	sleep 1
+fi
+rm -rf "$T"

@@ -1,0 +1,172 @@
+/*
+ * liveupdate: replacing a running lxenstored by a new binary.
+ *
+ * The old daemon starts the new binary with one end of a socketpair
+ * (SOCK_SEQPACKET) as --live-update-fd. Over it:
+ *
+ *   new -> old  READY <seq>     the state directory is loaded read-only
+ *                               and the log followed up to seq
+ *   old -> new  FDS ...         descriptors (listeners, lock, connections)
+ *   old -> new  DATA ... END    the handover message (liveupdate.proto)
+ *   new -> old  ACK | NAK text  the new daemon has adopted everything and
+ *                               serves, or refused (then it exits without
+ *                               having written anything)
+ *
+ * The old daemon stops reading requests only between READY and the
+ * answer; it exits on ACK and carries on serving on anything else. This
+ * folder knows nothing of the server's structures: it moves a struct
+ * lu_state of plain data, and rebuilds a store from the state directory.
+ * Format: docs/formats/liveupdate.md.
+ */
+#ifndef LXS_LIVEUPDATE_H
+#define LXS_LIVEUPDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "snapshot/snapshot.h"
+#include "store/store.h"
+
+/* The handover message version this binary writes and the newest it reads. */
+#define LU_VERSION		1
+
+struct lu_watch {
+	char *wpath;
+	char *token;
+	int depth;			/* < 0: unlimited */
+};
+
+struct lu_out {
+	void *data;
+	uint32_t len;
+	bool reply;
+};
+
+struct lu_conn {
+	uint32_t id;
+	int fd;				/* -1: none (closed or not received) */
+	bool ring;			/* ring_domid's ring, no fd */
+	uint32_t ring_domid;
+	bool readonly;
+	uint32_t features;
+	struct store_caller caller;
+	void *partial_in;		/* header first; NULL when none */
+	uint32_t partial_len;
+	struct lu_out *out;
+	uint32_t nout;
+	struct lu_watch *watches;
+	uint32_t nwatches;
+	struct store_txn_state *txns;	/* owned deep copies */
+	uint32_t ntxns;
+	uint32_t next_txid;
+};
+
+struct lu_domain {
+	uint32_t domid;
+	uint32_t target;
+	uint32_t features;
+	bool introduced, priv, shutdown;
+	uint64_t gfn;
+	uint32_t remote_port, local_port;
+	uint32_t error;
+	uint64_t resets;
+	/* How far the old daemon had read the ring (ahead of req_cons while
+	 * replies wait in the handed-over queue); absent: req_cons. */
+	bool has_rd_cons;
+	uint32_t rd_cons;
+};
+
+struct lu_state {
+	uint32_t version;
+	uint64_t final_seq;
+	int fd_rw, fd_ro, fd_lock;	/* -1: none */
+	uint32_t next_conn_id;
+	char *access_log;		/* NULL: none */
+	bool access_log_on;
+	bool has_reply;			/* queue OK for this request */
+	uint32_t reply_conn, reply_req_id, reply_tx_id;
+	struct lu_conn *conns;
+	uint32_t nconns;
+	char *wal_segment;		/* NULL: start a new one */
+	int fd_evtchn;			/* -1: none */
+	struct lu_domain *domains;
+	uint32_t ndomains;
+};
+
+/* An empty state: every fd -1. */
+void lu_state_init(struct lu_state *st);
+/* Frees everything st owns and closes the fds still >= 0. */
+void lu_state_release(struct lu_state *st);
+/* Appends a connection (zeroed, fd -1) and returns it (borrowed). */
+struct lu_conn *lu_state_add_conn(struct lu_state *st);
+/* Copies of data, wpath and token are made. */
+void lu_conn_add_out(struct lu_conn *c, const void *data, uint32_t len,
+		     bool reply);
+void lu_conn_add_watch(struct lu_conn *c, const char *wpath,
+		       const char *token, int depth);
+/* Appends a domain record (copied). */
+void lu_state_add_domain(struct lu_state *st, const struct lu_domain *d);
+/* Adds a deep copy of t. */
+void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
+
+/* ---- encoding (msg.c) ---------------------------------------------------- */
+
+/*
+ * Encodes st into *out (caller frees) and lists the fds to pass, in the
+ * order the message refers to them, in *fds (caller frees; borrowed fds).
+ */
+void lu_encode(const struct lu_state *st, uint8_t **out, size_t *len,
+	       int **fds, uint32_t *nfds);
+/*
+ * Decodes a message, giving each fd from fds (indexed by the message) to
+ * st; fds handed to st are set to -1 in fds, the caller closes the rest.
+ * -EINVAL (with *why, caller frees) for a message that does not decode,
+ * names a missing fd, or has a version above LU_VERSION.
+ */
+int lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
+	      struct lu_state *st, char **why);
+
+/* ---- the channel (chan.c) ------------------------------------------------ */
+
+/*
+ * All calls block; the caller bounds them with SO_SNDTIMEO/SO_RCVTIMEO
+ * (a timeout is -EAGAIN). A closed peer is -EPIPE.
+ */
+int lu_send_ready(int fd, uint64_t seq);
+/*
+ * -ECANCELED for a NAK (the new binary could not load: its text in *why,
+ * caller frees), -EPROTO for any other packet.
+ */
+int lu_recv_ready(int fd, uint64_t *seq, char **why);
+/* Sends st's fds and its encoding. */
+int lu_send_state(int fd, const struct lu_state *st);
+/* Receives a state; *why (caller frees) says why it was refused. */
+int lu_recv_state(int fd, struct lu_state *st, char **why);
+/* err NULL: ACK, else NAK with that text. */
+int lu_send_result(int fd, const char *err);
+/* 0 for ACK; -ECANCELED for NAK with its text in *why (caller frees). */
+int lu_recv_result(int fd, char **why);
+
+/* ---- loading (load.c) ----------------------------------------------------- */
+
+/*
+ * Rebuilds the state of dir read-only (nothing on disk changes; a running
+ * daemon may go on writing) into *out (caller frees), with the stores
+ * made by new_store, and its domain table into *doms (caller frees with
+ * wal_domtab_free); *seq gets the last record included. A torn tail is
+ * normal here (the daemon is writing it); corruption or an I/O error is
+ * -errno with *why (caller frees).
+ */
+int lu_load(const char *dir, snap_store_fn new_store, void *arg,
+	    struct store **out, struct wal_domtab **doms, uint64_t *seq,
+	    char **why);
+/*
+ * Applies the log records after *seq, up to and including upto, to s (and
+ * the domain records to doms) and
+ * advances *seq; *applied (may be NULL) gets how many. Stops quietly at a
+ * torn tail. -EBADMSG with *why for a record this binary cannot apply.
+ */
+int lu_follow(const char *dir, struct store *s, struct wal_domtab *doms,
+	      uint64_t *seq, uint64_t upto, uint64_t *applied, char **why);
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * lu-adopt: the new daemon's side of a live update.
+ *
+ *   1. load the state directory read-only (no lock: the old daemon holds
+ *      it and goes on writing), then follow the log until a pass finds
+ *      little new, and say READY;
+ *   2. receive the handover, replay the log up to its final seq (exactly:
+ *      a shorter log means another directory or lost records: refused);
+ *   3. adopt listeners, the guest domains (rings mapped again, the event
+ *      channel reopened from its fd), connections (partial input, queued
+ *      output, watches, open transactions rebound to this process's
+ *      generations, features), the access log setting, and last the state
+ *      directory (lock, new log segment); queue the OK of the live-update
+ *      request;
+ *   4. ACK. Until then nothing was sent to a client and nothing written,
+ *      so a NAK (or dying) leaves the old daemon's state untouched.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "liveupdate/liveupdate.h"
+#include "server/server-int.h"
+
+/* Follow passes before READY; a pass applying fewer records ends it. */
+#define LU_FOLLOW_PASSES	20
+#define LU_FOLLOW_QUIET		256
+
+/* When the new log segment was started (for the timing log line). */
+static uint64_t srv_lu_mark;
+
+static struct store *
+lu_adopt_store(void *arg)
+{
+	return server_store_new(arg);
+}
+
+static int
+lu_adopt_conn(struct server *srv, struct lu_conn *lc)
+{
+	struct domain *d;
+	struct conn *c;
+	size_t used;
+	int rc;
+
+	if (lc->ring) {
+		d = domain_find(srv, lc->ring_domid);
+		if (d == NULL || !d->introduced)
+			return -ENOENT;
+		c = ring_adopt(d, d->adopt_rd_cons);
+	} else {
+		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
+				    (lc->readonly ? CONN_READONLY : 0u),
+				    &lc->caller);
+		lc->fd = -1;
+	}
+	c->id = lc->id;
+	c->features = lc->features;
+	/* Oldest first, so that the list is the old daemon's again. */
+	for (uint32_t j = lc->nwatches; j-- > 0;) {
+		struct lu_watch *w = &lc->watches[j];
+
+		rc = store_watch(c->sc, w->wpath, w->token, w->depth);
+		if (rc < 0)
+			log_warn("live update: conn %u: watch %s: %s", c->id,
+				 w->wpath, strerror(-rc));
+	}
+	for (uint32_t j = 0; j < lc->ntxns; j++) {
+		rc = store_txn_import(c->sc, &lc->txns[j]);
+		if (rc == 0)
+			conn_txn_add(c, lc->txns[j].id);
+		else
+			log_warn("live update: conn %u: transaction %u: %s",
+				 c->id, lc->txns[j].id, strerror(-rc));
+	}
+	store_conn_set_next_txid(c->sc, lc->next_txid);
+	/* A socket reads the bytes again through its read-ahead (they may
+	 * hold several messages); a ring's are one message's start. */
+	if (lc->partial_len && !lc->ring)
+		sock_conn_preload(c, lc->partial_in, lc->partial_len);
+	else if (lc->partial_len)
+		(void)frame_in_feed(&c->in, lc->partial_in, lc->partial_len,
+				    &used);
+	for (uint32_t j = 0; j < lc->nout; j++)
+		conn_queue_raw(c, lc->out[j].data, lc->out[j].len,
+			       lc->out[j].reply);
+	return 0;
+}
+
+static int
+lu_adopt_state(struct server *srv, const struct server_config *cfg,
+	       struct lu_state *st, struct wal_domtab **doms, char **why)
+{
+	struct xsd_sockmsg req = { 0 };
+	struct conn *c;
+	char *ro_path;
+	int rc;
+
+	if (st->fd_rw < 0 || st->fd_ro < 0 || st->fd_lock < 0) {
+		*why = xstrdup("the handover lacks a listener or the lock");
+		return -EINVAL;
+	}
+	rc = sock_listener_adopt(srv, st->fd_rw, srv->cfg.sock_path, false,
+				 &srv->rw);
+	if (rc == 0)
+		st->fd_rw = -1;
+	ro_path = xasprintf("%s%s", srv->cfg.sock_path, SERVER_RO_SUFFIX);
+	if (rc == 0)
+		rc = sock_listener_adopt(srv, st->fd_ro, ro_path, true,
+					 &srv->ro);
+	free(ro_path);
+	if (rc < 0) {
+		*why = xasprintf("listeners: %s", strerror(-rc));
+		return rc;
+	}
+	st->fd_ro = -1;
+	if (st->fd_evtchn >= 0) {
+		rc = domains_adopt(srv, st);
+		if (rc < 0) {
+			*why = xasprintf("guest domains: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	for (uint32_t i = 0; i < st->nconns; i++) {
+		rc = lu_adopt_conn(srv, &st->conns[i]);
+		if (rc < 0) {
+			*why = xasprintf("the ring of domain %u is not "
+					 "handed over",
+					 st->conns[i].ring_domid);
+			return rc;
+		}
+	}
+	srv->next_conn_id = st->next_conn_id;
+	if (st->has_reply) {
+		req.type = XS_CONTROL;
+		req.req_id = st->reply_req_id;
+		req.tx_id = st->reply_tx_id;
+		TAILQ_FOREACH(c, &srv->conns, link)
+			if (c->id == st->reply_conn)
+				conn_reply(c, &req, XS_CONTROL, "OK", 3);
+	}
+	if (st->access_log) {
+		free((char *)srv->cfg.access_log);
+		srv->cfg.access_log = st->access_log;
+		st->access_log = NULL;
+	}
+	if (st->access_log_on && srv->cfg.access_log)
+		(void)log_access_open(srv->cfg.access_log,
+				      srv->cfg.access_log_size,
+				      srv->cfg.access_log_keep);
+	/* Last: this may create the next log segment. */
+	srv_lu_mark = mono_ns();
+	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, *doms,
+			   st->final_seq, st->wal_segment);
+	*doms = NULL;
+	st->fd_lock = -1;
+	if (rc < 0)
+		*why = xasprintf("the state directory: %s", strerror(-rc));
+	return rc;
+}
+
+static int
+lu_adopt_refuse(int fd, const char *why, int rc)
+{
+	log_err("live update: %s", why);
+	(void)lu_send_result(fd, why);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+/* Loads and follows the log until caught up; *seq is the last applied. */
+static int
+lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
+	      uint64_t *seq, char **why)
+{
+	uint64_t n;
+	int rc;
+
+	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, seq, why);
+	for (int i = 0; rc == 0 && i < LU_FOLLOW_PASSES; i++) {
+		rc = lu_follow(dir, srv->store, *doms, seq, UINT64_MAX, &n,
+			       why);
+		if (n < LU_FOLLOW_QUIET)
+			break;
+	}
+	return rc;
+}
+
+int
+server_live_update(const struct server_config *cfg, int fd,
+		   struct server **out)
+{
+	const char *dir = cfg->durable.state_dir;
+	struct server *srv;
+	struct lu_state st;
+	struct wal_domtab *doms = NULL;
+	uint64_t seq = 0, t0, t1, t_ready;
+	char *why = NULL;
+	int rc;
+
+	srv = server_alloc(cfg, &rc);
+	if (srv == NULL)
+		return lu_adopt_refuse(fd, "cannot set up the event loop", rc);
+	lu_state_init(&st);
+	rc = lu_adopt_load(srv, dir, &doms, &seq, &why);
+	if (rc < 0)
+		goto refuse;
+	log_info("live update: loaded %s up to seq %" PRIu64, dir, seq);
+	/* The old daemon stops reading requests on READY: the pause. */
+	t_ready = mono_ns();
+	rc = lu_send_ready(fd, seq);
+	if (rc == 0)
+		rc = lu_recv_state(fd, &st, &why);
+	if (rc < 0) {
+		if (why == NULL)
+			why = xasprintf("the old daemon: %s", strerror(-rc));
+		goto refuse;
+	}
+	t0 = mono_ns();
+	rc = lu_follow(dir, srv->store, doms, &seq, st.final_seq, NULL, &why);
+	t1 = mono_ns();
+	if (rc == 0 && seq != st.final_seq) {
+		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
+				"old daemon wrote up to %" PRIu64, dir, seq,
+				st.final_seq);
+		rc = -ESTALE;
+	}
+	if (rc == 0)
+		rc = lu_adopt_state(srv, cfg, &st, &doms, &why);
+	if (rc < 0)
+		goto refuse;
+	lu_state_release(&st);
+	wal_domtab_free(doms);
+	rc = lu_send_result(fd, NULL);
+	close(fd);
+	if (rc < 0) {
+		/* The old daemon gave up waiting and resumed: not ours. */
+		log_err("live update: answering the old daemon: %s",
+			strerror(-rc));
+		_exit(1);
+	}
+	log_info("live update: serving from seq %" PRIu64 " with %u "
+		 "connection(s); us: catch-up %" PRIu64 ", adopt %" PRIu64
+		 ", log %" PRIu64, seq, srv->nconns,
+		 (t1 - t0) / 1000, (srv_lu_mark - t1) / 1000,
+		 (mono_ns() - srv_lu_mark) / 1000);
+	stats_note_live_update(srv->stats, real_ns(), mono_ns() - t_ready);
+	rc = server_finish(srv, cfg, false);
+	if (rc < 0) {
+		server_free(srv);
+		return rc;
+	}
+	*out = srv;
+	return 0;
+refuse:
+	rc = lu_adopt_refuse(fd, why ? why : strerror(-rc), rc);
+	free(why);
+	close(fd);
+	/* Nothing of the handed-over state may be closed in a way the old
+	 * daemon would notice: plain close of our duplicates only. */
+	lu_state_release(&st);
+	_exit(1);
+	return rc;
+}
+
+static void
+lu_check_event(void *ctx, const char *path, const char *token)
+{
+}
+
+static void
+lu_check_mutation(void *ctx, const struct store_mutation *m)
+{
+}
+
+static struct store *
+lu_check_store(void *arg)
+{
+	static const struct store_cb cb = {
+		.watch_event = lu_check_event,
+		.mutation = lu_check_mutation,
+	};
+
+	return store_new(&cb, NULL, 0);
+}
+
+int
+server_live_update_check(const struct server_config *cfg)
+{
+	const char *dir = cfg->durable.state_dir;
+	struct buf report = { 0 };
+	struct store_stats stats;
+	struct wal_domtab *doms = NULL;
+	struct store *s = NULL;
+	uint64_t seq = 0;
+	char *why = NULL;
+	unsigned int bad;
+	int rc;
+
+	rc = lu_load(dir, lu_check_store, NULL, &s, &doms, &seq, &why);
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", why);
+		free(why);
+		return rc;
+	}
+	bad = store_check(s, &report);
+	store_stats(s, &stats);
+	if (bad) {
+		fprintf(stderr, "the state of %s has %u problem(s): %.*s\n",
+			dir, bad, (int)(report.len > 512 ? 512 : report.len),
+			report.data);
+		rc = -EBADMSG;
+	} else {
+		printf("lxenstored: %s loads: %llu nodes up to seq %" PRIu64
+		       "\n", dir, (unsigned long long)stats.nodes, seq);
+	}
+	buf_free(&report);
+	store_free(s);
+	wal_domtab_free(doms);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * lu-export: the old daemon's state that is not on disk, as a struct
+ * lu_state: listeners, the state directory's lock, every connection
+ * (socket or guest ring) with its partial input, unsent output, watches
+ * and open transactions, and the domains with the event channel fd. The
+ * descriptors are borrowed: they stay open here until the process exits,
+ * so the old daemon can resume if the new one refuses.
+ */
+#include <string.h>
+
+#include "liveupdate/liveupdate.h"
+#include "server/server-int.h"
+
+static void
+lu_export_watch(void *arg, const char *wpath, const char *token, int depth)
+{
+	lu_conn_add_watch(arg, wpath, token, depth);
+}
+
+static void
+lu_export_txn(void *arg, const struct store_txn_state *t)
+{
+	lu_conn_add_txn(arg, t);
+}
+
+static void
+lu_export_conn(struct conn *c, struct lu_conn *lc)
+{
+	const struct conn_out *o;
+	uint32_t hdr_part, ahead_len;
+	const void *ahead;
+
+	lc->id = c->id;
+	lc->fd = sock_conn_fd(c);
+	lc->ring = ring_conn_domid(c, &lc->ring_domid);
+	lc->readonly = (c->flags & CONN_READONLY) != 0;
+	lc->features = c->features;
+	lc->caller = *store_conn_caller(c->sc);
+	/* The message read in part, then (sockets) what was read ahead of
+	 * it: the new daemon reads these bytes before the socket's. */
+	ahead_len = 0;
+	if (lc->fd >= 0)
+		sock_conn_pending(c, &ahead, &ahead_len);
+	if (c->in.got || ahead_len) {
+		hdr_part = c->in.got < LXS_HDR_SIZE ? c->in.got : LXS_HDR_SIZE;
+		lc->partial_len = c->in.got + ahead_len;
+		lc->partial_in = xmalloc(lc->partial_len);
+		memcpy(lc->partial_in, &c->in.hdr, hdr_part);
+		memcpy((char *)lc->partial_in + hdr_part, c->in.payload,
+		       c->in.got - hdr_part);
+		if (ahead_len)
+			memcpy((char *)lc->partial_in + c->in.got, ahead,
+			       ahead_len);
+	}
+	STAILQ_FOREACH(o, &c->out, link)
+		lu_conn_add_out(lc, o->data + o->off, o->len - o->off,
+				o->reply);
+	store_conn_foreach_watch(c->sc, lu_export_watch, lc);
+	store_conn_foreach_txn(c->sc, lu_export_txn, lc);
+	lc->next_txid = store_conn_next_txid(c->sc);
+}
+
+void
+lu_export(struct server *srv, struct lu_state *st)
+{
+	struct conn *c;
+
+	st->fd_rw = sock_listener_fd(srv->rw);
+	st->fd_ro = sock_listener_fd(srv->ro);
+	st->fd_lock = durable_lock_fd(srv->dur);
+	if (durable_segment(srv->dur))
+		st->wal_segment = xstrdup(durable_segment(srv->dur));
+	st->next_conn_id = srv->next_conn_id;
+	if (srv->cfg.access_log)
+		st->access_log = xstrdup(srv->cfg.access_log);
+	st->access_log_on = log_access_enabled();
+	TAILQ_FOREACH(c, &srv->conns, link)
+		if (!c->dead)
+			lu_export_conn(c, lu_state_add_conn(st));
+	domains_export(srv, st);
+}
+
+/* Borrowed descriptors are not the state's to close. */
+void
+lu_export_release(struct lu_state *st)
+{
+	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
+	for (uint32_t i = 0; i < st->nconns; i++)
+		st->conns[i].fd = -1;
+	lu_state_release(st);
+}

@@ -1,0 +1,624 @@
+/*
+ * op-liveupdate: CONTROL live-update, the old daemon's side.
+ *
+ * Sub-commands (as Xen's xenstore-control sends them, one request each):
+ *   -f <binary>   start a session: the file must be an executable regular
+ *                 file, and a dry run of it (<binary> <args>
+ *                 --live-update-check) must load the current state
+ *   -c <cmdline>  the new binary's arguments (split on blanks) instead of
+ *                 this daemon's own
+ *   -s [-t <s>] [-F]  start: the new binary is started and the request
+ *                 is held until it is ready (at most -t seconds from the
+ *                 first -s). Its "OK" is sent by the new daemon. -F is
+ *                 accepted and changes nothing: open transactions are
+ *                 handed over, not waited for.
+ *   -a            abort: the child is killed, the session ends
+ * Replies are text: "OK", "BUSY", or why it failed (xenstore-control
+ * prints it). The session belongs to the connection that sent -f (or -c)
+ * and ends with it.
+ *
+ * Once the new daemon says READY, the handover runs from the next
+ * before-sleep hook: the log is flushed, the state sent, and the old
+ * daemon waits for the answer without serving. ACK is the point of no
+ * return: the old daemon exits at once (its sockets and pid file stay for
+ * the new one). Anything else: the child is killed, the -s request gets
+ * the reason, and serving goes on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "liveupdate/liveupdate.h"
+#include "server/server-int.h"
+
+#define LU_DEFAULT_TIMEOUT_S	60
+/* How long the old daemon waits for the new one's answer to the state. */
+#define LU_ANSWER_TIMEOUT_S	30
+#define LU_ARGS_MAX		256
+
+enum lu_phase {
+	LU_IDLE,	/* binary set (or not yet) */
+	LU_CHECKING,	/* dry run of -f running, -f held */
+	LU_LOADING,	/* new daemon loading, -s held */
+	LU_READY,	/* new daemon ready: hand over before the next wait */
+};
+
+struct lu_session {
+	struct server *srv;
+	struct conn *owner;
+	char *binary;
+	char *cmdline;			/* NULL: this daemon's arguments */
+	enum lu_phase phase;
+	pid_t pid;
+	int chan;			/* LOADING/READY: our end, else -1 */
+	int errpipe;			/* CHECKING: child's stderr, else -1 */
+	struct xsd_sockmsg held;	/* the request waiting, if held */
+	bool has_held;
+	uint64_t timer;
+	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
+	unsigned int timeout_s;
+};
+
+static void lu_fail(struct lu_session *lu, const char *why);
+
+/* ---- replies --------------------------------------------------------------- */
+
+static void
+lu_hold(struct lu_session *lu, struct op_req *r)
+{
+	lu->held = *r->hdr;
+	lu->has_held = true;
+	r->c->held = true;
+	r->replied = true;
+}
+
+static void
+lu_answer(struct lu_session *lu, const char *text)
+{
+	if (!lu->has_held)
+		return;
+	lu->has_held = false;
+	conn_reply(lu->owner, &lu->held, XS_CONTROL, text, strlen(text) + 1);
+	conn_unhold(lu->owner);
+}
+
+/* ---- the child --------------------------------------------------------------- */
+
+static void
+lu_split(char *s, char **argv, int *argc)
+{
+	for (char *tok = strtok(s, " \t\n"); tok && *argc < LU_ARGS_MAX - 3;
+	     tok = strtok(NULL, " \t\n"))
+		argv[(*argc)++] = tok;
+}
+
+/*
+ * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable,
+ * errfd (if >= 0) becomes its stderr. Returns the pid or -errno.
+ */
+static pid_t
+lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
+{
+	const struct server_config *cfg = &lu->srv->cfg;
+	char *argv[LU_ARGS_MAX];
+	char *cmd = lu->cmdline ? xstrdup(lu->cmdline) : NULL;
+	sigset_t none;
+	int argc = 0;
+	pid_t pid;
+
+	argv[argc++] = lu->binary;
+	if (cmd)
+		lu_split(cmd, argv, &argc);
+	else
+		for (int i = 0; i < cfg->argc && argc < LU_ARGS_MAX - 3; i++) {
+			/* This daemon's own live-update role is not passed
+			 * on; its options (a timeout) are. */
+			if (strcmp(cfg->argv[i], "--live-update-fd") == 0)
+				i++;
+			else if (strcmp(cfg->argv[i],
+					"--live-update-check") != 0 &&
+				 strncmp(cfg->argv[i], "--live-update-fd=",
+					 strlen("--live-update-fd=")) != 0)
+				argv[argc++] = cfg->argv[i];
+		}
+	argv[argc++] = (char *)extra;
+	argv[argc] = NULL;
+	sigemptyset(&none);
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here. */
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (child_fd >= 0)
+			fcntl(child_fd, F_SETFD, 0);
+		if (errfd >= 0)
+			dup2(errfd, STDERR_FILENO);
+		execv(lu->binary, argv);
+		_exit(127);
+	}
+	free(cmd);
+	return pid < 0 ? -errno : pid;
+}
+
+/* Kills (if still there) and reaps the child; *status gets its status. */
+static void
+lu_reap(struct lu_session *lu, int *status)
+{
+	*status = -1;
+	if (lu->pid <= 0)
+		return;
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(lu->pid, status, WNOHANG) == lu->pid)
+			goto done;
+		usleep(10000);
+	}
+	kill(lu->pid, SIGKILL);
+	waitpid(lu->pid, status, 0);
+done:
+	lu->pid = 0;
+}
+
+static char *
+lu_status_text(int status)
+{
+	if (status >= 0 && WIFEXITED(status))
+		return WEXITSTATUS(status) == 127 ?
+		       xstrdup("could not be executed") :
+		       xasprintf("exited with status %d", WEXITSTATUS(status));
+	if (status >= 0 && WIFSIGNALED(status))
+		return xasprintf("was killed by signal %d (%s)",
+				 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return xstrdup("ended");
+}
+
+static void
+lu_stop_child(struct lu_session *lu)
+{
+	int status;
+
+	if (lu->timer) {
+		loop_del_timer(lu->srv->loop, lu->timer);
+		lu->timer = 0;
+	}
+	if (lu->pid > 0) {
+		kill(lu->pid, SIGKILL);
+		lu_reap(lu, &status);
+	}
+	if (lu->chan >= 0) {
+		loop_del_fd(lu->srv->loop, lu->chan);
+		close(lu->chan);
+		lu->chan = -1;
+	}
+	if (lu->errpipe >= 0) {
+		close(lu->errpipe);
+		lu->errpipe = -1;
+	}
+	durable_hold(lu->srv->dur, false);
+}
+
+static void
+lu_session_free(struct server *srv)
+{
+	struct lu_session *lu = srv->lu;
+
+	if (lu == NULL)
+		return;
+	lu_stop_child(lu);
+	srv->lu = NULL;
+	free(lu->binary);
+	free(lu->cmdline);
+	free(lu);
+}
+
+/* ---- -f: the dry run ----------------------------------------------------------- */
+
+static void
+lu_check_done(struct lu_session *lu, int status)
+{
+	char out[1024], *why;
+	ssize_t n;
+
+	n = read(lu->errpipe, out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	while (n > 0 && (out[n - 1] == '\n'))
+		out[--n] = '\0';
+	lu_stop_child(lu);
+	lu->phase = LU_IDLE;
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_info("live update: %s loads the state", lu->binary);
+		lu_answer(lu, "OK");
+		return;
+	}
+	why = lu_status_text(status);
+	free(lu->binary);
+	lu->binary = NULL;
+	{
+		char *text = xasprintf("new binary %s in its dry run%s%s",
+				       why, n > 0 ? ": " : "", out);
+
+		log_warn("live update: %s", text);
+		lu_answer(lu, text);
+		free(text);
+	}
+	free(why);
+}
+
+static void
+lu_on_timeout(struct loop *l, uint64_t id, void *arg)
+{
+	struct lu_session *lu = arg;
+	char *why;
+
+	lu->timer = 0;
+	if (lu->phase == LU_CHECKING) {
+		kill(lu->pid, SIGKILL);
+		why = xasprintf("new binary did not finish its dry run within "
+				"%u s", lu->srv->cfg.lu_check_seconds);
+		lu->phase = LU_IDLE;
+		free(lu->binary);
+		lu->binary = NULL;
+	} else {
+		why = xasprintf("new binary not ready within %u s",
+				lu->timeout_s);
+	}
+	lu_fail(lu, why);
+	free(why);
+}
+
+static int
+lu_start_check(struct lu_session *lu, struct op_req *r)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	pid = lu_spawn(lu, "--live-update-check", -1, p[1]);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return (int)pid;
+	}
+	lu->pid = pid;
+	lu->errpipe = p[0];
+	lu->phase = LU_CHECKING;
+	lu->timer = loop_add_timer(lu->srv->loop,
+				   lu->srv->cfg.lu_check_seconds * 1000ull,
+				   lu_on_timeout, lu);
+	lu_hold(lu, r);
+	return 0;
+}
+
+/* ---- failure and handover -------------------------------------------------- */
+
+static void
+lu_fail(struct lu_session *lu, const char *why)
+{
+	char *text = xasprintf("live update failed: %s", why);
+
+	log_warn("%s; this daemon goes on serving", text);
+	lu_stop_child(lu);
+	lu->phase = LU_IDLE;
+	lu->first_start_ns = 0;
+	lu_answer(lu, text);
+	free(text);
+}
+
+static void
+lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
+{
+	struct lu_session *lu = arg;
+	char *why = NULL, *st;
+	uint64_t seq;
+	int rc, status;
+
+	rc = lu_recv_ready(fd, &seq, &why);
+	if (rc == -EAGAIN)
+		return;
+	if (rc == 0) {
+		log_info("live update: new daemon (pid %ld) ready at seq %"
+			 PRIu64, (long)lu->pid, seq);
+		lu->phase = LU_READY;
+		loop_del_fd(l, fd);
+		return;
+	}
+	if (rc == -ECANCELED) {
+		st = xasprintf("new binary refused the state: %s", why);
+	} else {
+		lu_reap(lu, &status);
+		free(why);
+		why = lu_status_text(status);
+		st = xasprintf("new binary %s while loading", why);
+	}
+	lu_fail(lu, st);
+	free(st);
+	free(why);
+}
+
+static void
+lu_set_timeouts(int fd, unsigned int s)
+{
+	struct timeval tv = { .tv_sec = s };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * The handover. Nothing is read meanwhile: this runs in the before-sleep
+ * hook and returns only if the new daemon did not take over.
+ */
+static void
+lu_handover(struct lu_session *lu)
+{
+	struct server *srv = lu->srv;
+	struct lu_state st;
+	uint64_t seq, t0 = mono_ns(), t1, t2;
+	char *why = NULL, *text;
+	int rc, status;
+
+	rc = durable_flush(srv->dur, &seq);
+	if (rc < 0) {
+		text = xasprintf("flushing the log: %s", strerror(-rc));
+		lu_fail(lu, text);
+		free(text);
+		return;
+	}
+	lu_state_init(&st);
+	lu_export(srv, &st);
+	st.final_seq = seq;
+	st.has_reply = true;
+	st.reply_conn = lu->owner->id;
+	st.reply_req_id = lu->held.req_id;
+	st.reply_tx_id = lu->held.tx_id;
+	lu_set_timeouts(lu->chan, LU_ANSWER_TIMEOUT_S);
+	t1 = mono_ns();
+	rc = lu_send_state(lu->chan, &st);
+	lu_export_release(&st);
+	t2 = mono_ns();
+	if (rc == 0)
+		rc = lu_recv_result(lu->chan, &why);
+	if (rc == 0) {
+		char mainpid[32];
+
+		/* The point of no return: the new daemon serves. systemd
+		 * must follow it, not take our exit for the service's. */
+		snprintf(mainpid, sizeof(mainpid), "MAINPID=%ld",
+			 (long)lu->pid);
+		server_notify(mainpid);
+		log_info("live update: handed over at seq %" PRIu64 " to pid "
+			 "%ld (%u connections) in %" PRIu64 " us: flush and "
+			 "export %" PRIu64 ", send %" PRIu64 ", new daemon "
+			 "%" PRIu64 "; exiting", seq, (long)lu->pid,
+			 srv->nconns, (mono_ns() - t0) / 1000,
+			 (t1 - t0) / 1000, (t2 - t1) / 1000,
+			 (mono_ns() - t2) / 1000);
+		_exit(0);
+	}
+	if (rc == -ECANCELED) {
+		text = xasprintf("new binary refused the state: %s", why);
+	} else {
+		kill(lu->pid, SIGKILL);
+		lu_reap(lu, &status);
+		free(why);
+		why = lu_status_text(status);
+		text = xasprintf("handover: %s (new binary %s)",
+				 strerror(-rc), why);
+	}
+	lu_fail(lu, text);
+	free(text);
+	free(why);
+}
+
+void
+lu_poll(struct server *srv)
+{
+	struct lu_session *lu = srv->lu;
+
+	if (lu && lu->phase == LU_READY)
+		lu_handover(lu);
+}
+
+/* ---- -s ---------------------------------------------------------------------- */
+
+static const char *
+lu_blocker(struct server *srv)
+{
+	if (durable_dir(srv->dur) == NULL)
+		return "nothing to hand over without a log (--sync=none)";
+	return NULL;
+}
+
+static int
+lu_start(struct lu_session *lu, struct op_req *r)
+{
+	const char *blocker = lu_blocker(lu->srv);
+	uint64_t now = mono_ns(), elapsed_ms, left_ms;
+	int sv[2];
+	pid_t pid;
+	char *arg;
+
+	if (blocker) {
+		op_reply_str(r, blocker);
+		return 0;
+	}
+	if (lu->first_start_ns == 0)
+		lu->first_start_ns = now;
+	elapsed_ms = (now - lu->first_start_ns) / 1000000;
+	left_ms = lu->timeout_s * 1000ull > elapsed_ms ?
+		  lu->timeout_s * 1000ull - elapsed_ms : 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	durable_hold(lu->srv->dur, true);
+	arg = xasprintf("--live-update-fd=%d", sv[1]);
+	pid = lu_spawn(lu, arg, sv[1], -1);
+	free(arg);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		durable_hold(lu->srv->dur, false);
+		return (int)pid;
+	}
+	log_info("live update: started %s (pid %ld)", lu->binary, (long)pid);
+	lu->pid = pid;
+	lu->chan = sv[0];
+	lu->phase = LU_LOADING;
+	loop_add_fd(lu->srv->loop, lu->chan, LOOP_READ, lu_on_chan, lu);
+	lu->timer = loop_add_timer(lu->srv->loop, left_ms ? left_ms : 1,
+				   lu_on_timeout, lu);
+	lu_hold(lu, r);
+	return 0;
+}
+
+static int
+lu_cmd_start(struct lu_session *lu, struct op_req *r, int argc,
+	     const char **argv)
+{
+	unsigned long v;
+
+	lu->timeout_s = LU_DEFAULT_TIMEOUT_S;
+	for (int i = 1; i < argc; i++) {
+		/* -F: nothing needs forcing, open transactions are carried. */
+		if (strcmp(argv[i], "-F") == 0) {
+			continue;
+		} else if ((strcmp(argv[i], "-t") == 0 ||
+			    strcmp(argv[i], "-v") == 0) && i + 1 < argc) {
+			if (argv[i][1] == 't') {
+				if (parse_uint(argv[i + 1], 86400, &v) < 0)
+					return -EINVAL;
+				lu->timeout_s = (unsigned int)v;
+			}
+			i++;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (lu->binary == NULL) {
+		op_reply_str(r, "no new binary given (live-update -f)");
+		return 0;
+	}
+	if (lu->phase != LU_IDLE) {
+		lu_hold(lu, r);
+		return 0;
+	}
+	return lu_start(lu, r);
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static int
+lu_cmd_binary(struct lu_session *lu, struct op_req *r, const char *path)
+{
+	struct stat st;
+	char *text;
+	const char *bad = NULL;
+
+	if (lu->phase != LU_IDLE) {
+		op_reply_str(r, "a live update is already under way");
+		return 0;
+	}
+	free(lu->binary);
+	lu->binary = NULL;
+	if (stat(path, &st) < 0)
+		bad = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		bad = "not a regular file";
+	else if (access(path, X_OK) < 0)
+		bad = strerror(errno);
+	if (bad) {
+		text = xasprintf("new binary %s: %s", path, bad);
+		op_reply_str(r, text);
+		free(text);
+		return 0;
+	}
+	lu->binary = xstrdup(path);
+	return lu_start_check(lu, r);
+}
+
+int
+op_control_live_update(struct op_req *r, int argc, const char **argv)
+{
+	struct server *srv = r->srv;
+	struct lu_session *lu = srv->lu;
+
+	if (argc < 1)
+		return -EINVAL;
+	if (lu && lu->owner != r->c) {
+		op_reply_str(r, "a live-update session is active on another "
+			     "connection");
+		return 0;
+	}
+	if (strcmp(argv[0], "-a") == 0 && argc == 1) {
+		if (lu)
+			log_info("live update: aborted");
+		lu_session_free(srv);
+		op_reply_str(r, "OK");
+		return 0;
+	}
+	if (lu == NULL) {
+		if (strcmp(argv[0], "-s") == 0) {
+			op_reply_str(r, "no new binary given (live-update -f)");
+			return 0;
+		}
+		lu = xcalloc(1, sizeof(*lu));
+		lu->srv = srv;
+		lu->owner = r->c;
+		lu->chan = lu->errpipe = -1;
+		srv->lu = lu;
+	}
+	if (strcmp(argv[0], "-f") == 0 && argc == 2)
+		return lu_cmd_binary(lu, r, argv[1]);
+	if (strcmp(argv[0], "-c") == 0 && argc == 2) {
+		free(lu->cmdline);
+		lu->cmdline = xstrdup(argv[1]);
+		op_reply_str(r, "OK");
+		return 0;
+	}
+	if (strcmp(argv[0], "-s") == 0)
+		return lu_cmd_start(lu, r, argc, argv);
+	return -EINVAL;
+}
+
+void
+lu_conn_gone(struct conn *c)
+{
+	struct lu_session *lu = c->srv->lu;
+
+	if (lu && lu->owner == c) {
+		log_info("live update: the session's connection closed");
+		lu->has_held = false;
+		lu_session_free(c->srv);
+	}
+}
+
+void
+lu_child_exited(struct server *srv)
+{
+	struct lu_session *lu = srv->lu;
+	int status;
+
+	if (lu == NULL || lu->pid <= 0 ||
+	    waitpid(lu->pid, &status, WNOHANG) != lu->pid)
+		return;
+	lu->pid = 0;
+	if (lu->phase == LU_CHECKING) {
+		lu_check_done(lu, status);
+	} else {
+		char *why = lu_status_text(status);
+		char *text = xasprintf("new binary %s%s", why,
+				       lu->phase == LU_LOADING ?
+				       " while loading" : "");
+
+		lu_fail(lu, text);
+		free(text);
+		free(why);
+	}
+}
