@@ -599,10 +599,17 @@ durable_hold(struct durable *d, bool hold)
 {
 	d->hold = hold;
 	/* A fresh segment: the new daemon's last catch-up reads only what
-	 * was written since it started. */
-	if (hold && d->wal && (!wal_has_pending(d->wal) ||
-			       wal_write(d->wal) == 0))
+	 * was written since it started. Without --sync=always nothing is
+	 * synced for it: syncing a segment's worth of dirty pages would keep
+	 * every client waiting (tens of ms). With it, the segment is synced
+	 * already and the full rotation is cheap. */
+	if (!hold || d->wal == NULL ||
+	    (wal_has_pending(d->wal) && wal_write(d->wal) < 0))
+		return;
+	if (d->cfg.sync == DURABLE_SYNC_ALWAYS)
 		(void)wal_rotate(d->wal);
+	else
+		(void)wal_rotate_light(d->wal);
 }
 
 const char *

@@ -169,7 +169,10 @@ START_TEST(test_wal_roundtrip_in_order)
 }
 END_TEST
 
-/* Live update: a second writer goes on in the first one's segment. */
+/*
+ * Live update: a second writer goes on in the first one's segment, and
+ * rotates without syncing.
+ */
 START_TEST(test_wal_adopt_continues_the_segment)
 {
 	struct wal_config cfg = { tdir, 0, NULL };
@@ -190,13 +193,21 @@ START_TEST(test_wal_adopt_continues_the_segment)
 	wal_close(w);
 	append_recs(w2, 4);
 	ck_assert_int_eq(wal_write(w2), 0);
+	/* A light rotation (no sync) still makes a valid next segment. */
+	append_recs(w2, 1);
+	ck_assert_int_eq(wal_rotate_light(w2), -EBUSY);
+	ck_assert_int_eq(wal_write(w2), 0);
+	ck_assert_int_eq(wal_rotate_light(w2), 0);
+	ck_assert_str_ne(wal_segment_path(w2), path);
+	append_recs(w2, 2);
+	ck_assert_int_eq(wal_write(w2), 0);
 	wal_close(w2);
 	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
 	ck_assert_int_eq(sc.damage, WAL_CLEAN);
-	ck_assert_uint_eq(sc.segments, 1);
-	ck_assert_uint_eq(s.n, 11);
+	ck_assert_uint_eq(sc.segments, 2);
+	ck_assert_uint_eq(s.n, 14);
 	ck_assert(s.payload_ok);
-	ck_assert_uint_eq(sc.last_seq, 11);
+	ck_assert_uint_eq(sc.last_seq, 14);
 	wal_scan_release(&sc);
 	free(path);
 }

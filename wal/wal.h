@@ -110,6 +110,13 @@ int wal_reserve(struct wal *w, uint64_t bytes);
  * wal_written_seq then covers whole segments.
  */
 int wal_rotate(struct wal *w);
+/*
+ * The same without any fdatasync, directory sync or space reservation
+ * (wal_reserve makes the reservation before the next record): for a
+ * writer whose policy does not sync (--sync=write), so that rotating does
+ * not wait for the disk while clients wait (live update).
+ */
+int wal_rotate_light(struct wal *w);
 /* Bytes in the current segment, and its file name (borrowed). */
 uint64_t wal_segment_size(const struct wal *w);
 const char *wal_segment_path(const struct wal *w);

@@ -30,6 +30,7 @@ struct wal {
 	uint64_t next_seq;
 	uint64_t written_seq;
 	struct buf pend;
+	bool light;		/* this rotation: no sync, no reservation */
 };
 
 static ssize_t
@@ -86,7 +87,8 @@ static void
 wal_segment_close(struct wal *w)
 {
 	(void)w->io->ftruncate(w->fd, (off_t)w->size);
-	(void)w->io->fdatasync(w->fd);
+	if (!w->light)
+		(void)w->io->fdatasync(w->fd);
 	close(w->fd);
 	w->fd = -1;
 }
@@ -133,9 +135,9 @@ wal_segment_new(struct wal *w)
 	}
 	wal_seg_hdr_encode(&h, hdr);
 	rc = wal_write_all(w->io, fd, hdr, sizeof(hdr));
-	if (rc == 0 && w->io->fdatasync(fd) < 0)
+	if (rc == 0 && !w->light && w->io->fdatasync(fd) < 0)
 		rc = -errno;
-	if (rc == 0)
+	if (rc == 0 && !w->light)
 		rc = fsync_dir(w->dir);
 	if (rc < 0) {
 		close(fd);
@@ -154,8 +156,10 @@ wal_segment_new(struct wal *w)
 	w->size = WAL_HDR_SIZE;
 	w->reserved = WAL_HDR_SIZE;
 	/* Reserve the blocks so appends do not meet a full disk mid-frame;
-	 * a failure here is met again by wal_reserve. */
-	(void)wal_reserve_space(w, w->segment_bytes);
+	 * a failure here is met again by wal_reserve (which a light
+	 * rotation leaves it to). */
+	if (!w->light)
+		(void)wal_reserve_space(w, w->segment_bytes);
 	return 0;
 fail:
 	free(path);
@@ -334,6 +338,19 @@ wal_rotate(struct wal *w)
 	if (w->pend.len)
 		return -EBUSY;
 	return wal_segment_new(w);
+}
+
+int
+wal_rotate_light(struct wal *w)
+{
+	int rc;
+
+	if (w->pend.len)
+		return -EBUSY;
+	w->light = true;
+	rc = wal_segment_new(w);
+	w->light = false;
+	return rc;
 }
 
 int
