@@ -138,6 +138,8 @@ uint64_t real_ns(void);
 
 /* fsync of a directory, after creating, renaming or removing in it. */
 int fsync_dir(const char *dir);
+/* Writes all len bytes (retrying short writes and EINTR): 0 or -errno. */
+int write_all(int fd, const void *p, size_t len);
 
 /*
  * Creates <dir>/damaged-<UTC time>[-N]/, where damaged files are moved

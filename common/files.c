@@ -25,6 +25,24 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
+int
+write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+
+	while (len) {
+		ssize_t n = write(fd, c, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 bool
 parse_seq_name(const char *name, const char *prefix, const char *suffix,
 	       uint64_t *seq)

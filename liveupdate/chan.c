@@ -176,7 +176,7 @@ lu_send_state(int fd, const struct lu_state *st)
 }
 
 int
-lu_recv_state(int fd, struct lu_state *st, char **why)
+lu_recv_state(int fd, struct lu_state *st, struct buf *raw, char **why)
 {
 	char *buf = xmalloc(LU_PACKET_MAX);
 	struct buf msg = { 0 };
@@ -213,6 +213,8 @@ lu_recv_state(int fd, struct lu_state *st, char **why)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(fds);
+	if (rc == 0 && raw)
+		buf_add(raw, msg.data, msg.len);
 	buf_free(&msg);
 	free(buf);
 	return rc;

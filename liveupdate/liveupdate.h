@@ -27,6 +27,10 @@
 #include "snapshot/snapshot.h"
 #include "store/store.h"
 
+/* The new daemon keeps the handover message it adopted in the state
+ * directory under this name (lxenstore-inspect state FILE). */
+#define LU_SAVED_STATE		"liveupdate.state"
+
 /* The handover message version this binary writes and the newest it reads. */
 #define LU_VERSION		1
 
@@ -121,7 +125,8 @@ void lu_encode(const struct lu_state *st, uint8_t **out, size_t *len,
  * Decodes a message, giving each fd from fds (indexed by the message) to
  * st; fds handed to st are set to -1 in fds, the caller closes the rest.
  * -EINVAL (with *why, caller frees) for a message that does not decode,
- * names a missing fd, or has a version above LU_VERSION.
+ * names a missing fd, or has a version above LU_VERSION. fds NULL: no
+ * descriptors at all (a saved message, for inspection): every fd is -1.
  */
 int lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 	      struct lu_state *st, char **why);
@@ -140,8 +145,13 @@ int lu_send_ready(int fd, uint64_t seq);
 int lu_recv_ready(int fd, uint64_t *seq, char **why);
 /* Sends st's fds and its encoding. */
 int lu_send_state(int fd, const struct lu_state *st);
-/* Receives a state; *why (caller frees) says why it was refused. */
-int lu_recv_state(int fd, struct lu_state *st, char **why);
+/*
+ * Receives a state; *why (caller frees) says why it was refused. raw (may
+ * be NULL) gets the message's bytes (what lu_decode read), e.g. to keep
+ * them for lxenstore-inspect.
+ */
+int lu_recv_state(int fd, struct lu_state *st, struct buf *raw,
+		  char **why);
 /* err NULL: ACK, else NAK with that text. */
 int lu_send_result(int fd, const char *err);
 /* 0 for ACK; -ECANCELED for NAK with its text in *why (caller frees). */

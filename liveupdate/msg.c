@@ -251,6 +251,10 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 static int
 lu_take_fd(int *fds, uint32_t nfds, uint32_t idx, int *out)
 {
+	if (fds == NULL) {
+		*out = -1;
+		return 0;
+	}
 	if (idx >= nfds || fds[idx] < 0)
 		return -EINVAL;
 	*out = fds[idx];

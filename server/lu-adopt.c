@@ -16,6 +16,7 @@
  *      so a NAK (or dying) leaves the old daemon's state untouched.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +162,31 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	return rc;
 }
 
+/*
+ * Keeps the handover message as dir/LU_SAVED_STATE for lxenstore-inspect
+ * (`state FILE`): best effort, no sync (it describes what was handed
+ * over, it is never read back by the daemon).
+ */
+static void
+lu_save_handover(const char *dir, const struct buf *raw)
+{
+	char *tmp = xasprintf("%s/%s.tmp", dir, LU_SAVED_STATE);
+	char *path = xasprintf("%s/%s", dir, LU_SAVED_STATE);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write_all(fd, raw->data, raw->len) == 0;
+	int err = errno;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok || rename(tmp, path) < 0) {
+		log_warn("live update: keeping the handover in %s: %s", path,
+			 strerror(ok ? errno : err));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
 static int
 lu_adopt_refuse(int fd, const char *why, int rc)
 {
@@ -195,6 +221,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct server *srv;
 	struct lu_state st;
 	struct wal_domtab *doms = NULL;
+	struct buf raw = { 0 };
 	uint64_t seq = 0, t0, t1, t_ready;
 	char *why = NULL;
 	int rc;
@@ -211,7 +238,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	t_ready = mono_ns();
 	rc = lu_send_ready(fd, seq);
 	if (rc == 0)
-		rc = lu_recv_state(fd, &st, &why);
+		rc = lu_recv_state(fd, &st, &raw, &why);
 	if (rc < 0) {
 		if (why == NULL)
 			why = xasprintf("the old daemon: %s", strerror(-rc));
@@ -248,9 +275,12 @@ server_live_update(const struct server_config *cfg, int fd,
 	stats_note_live_update(srv->stats, real_ns(), mono_ns() - t_ready);
 	rc = server_finish(srv, cfg, false);
 	if (rc < 0) {
+		buf_free(&raw);
 		server_free(srv);
 		return rc;
 	}
+	lu_save_handover(dir, &raw);
+	buf_free(&raw);
 	*out = srv;
 	return 0;
 refuse:

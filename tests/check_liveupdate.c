@@ -276,7 +276,7 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 	close(sv[0]);
 	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &why), 0);
 	ck_assert_uint_eq(seq, 42);
-	ck_assert_int_eq(lu_recv_state(sv[1], &got, &why), 0);
+	ck_assert_int_eq(lu_recv_state(sv[1], &got, NULL, &why), 0);
 	ck_assert_uint_eq(got.nconns, 300);
 	ck_assert_uint_eq(got.final_seq, 99);
 	ck_assert(same_file(got.conns[299].fd, fd));

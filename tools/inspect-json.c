@@ -831,30 +831,6 @@ inspect_import_member(struct json *j, const char *key, void *arg)
 	return inspect_json_skip(j, 1);
 }
 
-static int
-inspect_read_all(const char *path, struct buf *out)
-{
-	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) :
-					  open(path, O_RDONLY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = read(fd, buf_reserve(out, 1 << 20), 1 << 20);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = -errno;
-		if (n <= 0)
-			break;
-		out->len += (size_t)n;
-	}
-	close(fd);
-	return rc;
-}
-
 /* Nothing in dir, or it does not exist yet (then it is made). */
 static int
 inspect_import_dir(const char *dir)

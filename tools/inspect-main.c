@@ -17,9 +17,6 @@
 
 static int inspect_cmd_at(struct inspect *in, const struct inspect_point *at,
 			  int argc, char **argv);
-static int inspect_cmd_state(struct inspect *in,
-			     const struct inspect_point *at, int argc,
-			     char **argv);
 
 static const struct inspect_cmd {
 	const char *name;
@@ -98,19 +95,6 @@ inspect_cmd_at(struct inspect *in, const struct inspect_point *at,
 		return INSPECT_EXIT_USAGE;
 	}
 	return c->run(in, &p, argc - 2, argv + 2);
-}
-
-static int
-inspect_cmd_state(struct inspect *in, const struct inspect_point *at,
-		  int argc, char **argv)
-{
-	(void)in;
-	(void)at;
-	(void)argv;
-	if (argc != 2)
-		return inspect_usage("state");
-	inspect_error("live-update state files are not supported yet");
-	return INSPECT_EXIT_USAGE;
 }
 
 /* --- main -------------------------------------------------------------------- */

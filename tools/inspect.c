@@ -3,6 +3,7 @@
  * times and points of the log, and the progress line on stderr.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -263,4 +264,28 @@ inspect_progress_end(void)
 		fputs("\r\033[K", stderr);
 	progress.on = false;
 	progress.drawn = false;
+}
+
+int
+inspect_read_all(const char *path, struct buf *out)
+{
+	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) :
+					  open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(fd, buf_reserve(out, 1 << 20), 1 << 20);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = -errno;
+		if (n <= 0)
+			break;
+		out->len += (size_t)n;
+	}
+	close(fd);
+	return rc;
 }

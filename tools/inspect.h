@@ -167,6 +167,8 @@ void inspect_progress_end(void);
 
 /* Writes stdout out; 0, or INSPECT_EXIT_FAIL with a message. */
 int inspect_flush_stdout(void);
+/* Appends the whole of path ("-": standard input) to out: 0 or -errno. */
+int inspect_read_all(const char *path, struct buf *out);
 
 /* --- inspect-source.c ------------------------------------------------------- */
 
@@ -247,6 +249,8 @@ void inspect_tap_quota_free(void *storage);
  * what it reads. at is the point given to `at` (INSPECT_AT_LATEST
  * otherwise). Returns the exit status.
  */
+int inspect_cmd_state(struct inspect *in, const struct inspect_point *at,
+		      int argc, char **argv);
 int inspect_cmd_ls(struct inspect *in, const struct inspect_point *at,
 		   int argc, char **argv);
 int inspect_cmd_read(struct inspect *in, const struct inspect_point *at,
