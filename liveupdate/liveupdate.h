@@ -125,11 +125,16 @@ void lu_encode(const struct lu_state *st, uint8_t **out, size_t *len,
  * Decodes a message, giving each fd from fds (indexed by the message) to
  * st; fds handed to st are set to -1 in fds, the caller closes the rest.
  * -EINVAL (with *why, caller frees) for a message that does not decode,
- * names a missing fd, or has a version above LU_VERSION. fds NULL: no
- * descriptors at all (a saved message, for inspection): every fd is -1.
+ * names a missing fd, or has a version above LU_VERSION.
  */
 int lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 	      struct lu_state *st, char **why);
+/*
+ * The same for a message kept without its descriptors (LU_SAVED_STATE,
+ * lxenstore-inspect): every fd of st is -1, none is missing.
+ */
+int lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
+		    char **why);
 
 /* ---- the channel (chan.c) ------------------------------------------------ */
 

@@ -295,9 +295,10 @@ lu_decode_conn(const Lxslu__Conn *m, int *fds, uint32_t nfds,
 	return lu_decode_txns(m, c);
 }
 
-int
-lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
-	  struct lu_state *st, char **why)
+/* fds NULL: a saved message (lu_decode_saved), every fd -1. */
+static int
+lu_decode_any(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
+	      struct lu_state *st, char **why)
 {
 	Lxslu__Handover *m;
 	int rc = 0;
@@ -346,4 +347,21 @@ out:
 		lu_state_release(st);
 	lxslu__handover__free_unpacked(m, NULL);
 	return rc;
+}
+
+int
+lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
+	  struct lu_state *st, char **why)
+{
+	static int none[1] = { -1 };
+
+	return lu_decode_any(data, len, fds ? fds : none, fds ? nfds : 0, st,
+			     why);
+}
+
+int
+lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
+		char **why)
+{
+	return lu_decode_any(data, len, NULL, 0, st, why);
 }

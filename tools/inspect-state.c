@@ -146,8 +146,7 @@ inspect_cmd_state(struct inspect *in, const struct inspect_point *at,
 		return INSPECT_EXIT_FAIL;
 	}
 	lu_state_init(&st);
-	rc = lu_decode((const uint8_t *)data.data, data.len, NULL, 0, &st,
-		       &why);
+	rc = lu_decode_saved((const uint8_t *)data.data, data.len, &st, &why);
 	if (rc < 0) {
 		inspect_error("%s: not a live-update handover message: %s",
 			      argv[1], why ? why : strerror(-rc));

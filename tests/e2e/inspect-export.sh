@@ -103,9 +103,9 @@ check_eq "...and base64" "$(printf '\000\377' | od -An -tx1)" \
 	"$(ins --state-dir "$LXS_TMP/i5" read -R /v | od -An -tx1)"
 check_rc "export needs --json" 2 insd export
 
-check_rc "state FILE: exit 2" 2 ins state "$LXS_TMP/a.json"
+check_rc "state FILE of something else: exit 1" 1 ins state "$LXS_TMP/a.json"
 check_eq "...with one clear line" \
-	"lxenstore-inspect: live-update state files are not supported yet" \
+	"lxenstore-inspect: $LXS_TMP/a.json: not a live-update handover message: the handover message does not decode" \
 	"$(cat "$LXS_TMP/out")"
 
 lxs_done
