@@ -223,6 +223,8 @@ server_live_update(const struct server_config *cfg, int fd,
 		goto refuse;
 	lu_state_release(&st);
 	rc = lu_send_result(fd, NULL);
+	if (rc == 0)
+		rc = lu_wait_release(fd);
 	close(fd);
 	if (rc < 0) {
 		/* The old daemon gave up waiting and resumed: not ours. */
