@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "liveupdate/liveupdate.h"
@@ -248,4 +249,18 @@ lu_recv_result(int fd, char **why)
 	}
 	free(buf);
 	return (int)n;
+}
+
+int
+lu_wait_release(int fd)
+{
+	struct timeval none = { 0 };
+	char c;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	do
+		n = recv(fd, &c, 1, 0);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	return n == 0 ? 0 : -errno;
 }

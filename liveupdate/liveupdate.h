@@ -8,9 +8,11 @@
  *                               and the log followed up to seq
  *   old -> new  FDS ...         descriptors (listeners, lock, connections)
  *   old -> new  DATA ... END    the handover message (liveupdate.proto)
- *   new -> old  ACK | NAK text  the new daemon has adopted everything and
- *                               serves, or refused (then it exits without
- *                               having written anything)
+ *   new -> old  ACK | NAK text  the new daemon has adopted everything, or
+ *                               refused (then it exits without having
+ *                               written anything)
+ *   old         close           the old daemon lets go (and exits); only
+ *                               now does the new one serve
  *
  * The old daemon stops reading requests only between READY and the
  * answer; it exits on ACK and carries on serving on anything else. This
@@ -161,6 +163,13 @@ int lu_recv_state(int fd, struct lu_state *st, struct buf *raw,
 int lu_send_result(int fd, const char *err);
 /* 0 for ACK; -ECANCELED for NAK with its text in *why (caller frees). */
 int lu_recv_result(int fd, char **why);
+/*
+ * New daemon, after its ACK: waits (without a time limit) until the old
+ * daemon closes its end, so that the two never serve at once; an old
+ * daemon that gave up on the ACK kills the new one instead. 0 at the
+ * close, -errno otherwise.
+ */
+int lu_wait_release(int fd);
 
 /* ---- loading (load.c) ----------------------------------------------------- */
 

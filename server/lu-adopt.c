@@ -260,6 +260,8 @@ server_live_update(const struct server_config *cfg, int fd,
 	lu_state_release(&st);
 	wal_domtab_free(doms);
 	rc = lu_send_result(fd, NULL);
+	if (rc == 0)
+		rc = lu_wait_release(fd);
 	close(fd);
 	if (rc < 0) {
 		/* The old daemon gave up waiting and resumed: not ours. */

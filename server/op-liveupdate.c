@@ -393,6 +393,9 @@ lu_handover(struct lu_session *lu)
 		 * must follow it, not take our exit for the service's. */
 		snprintf(mainpid, sizeof(mainpid), "MAINPID=%ld",
 			 (long)lu->pid);
+		/* The new daemon serves once it sees this close: had we
+		 * given up on its answer instead, it would be killed. */
+		close(lu->chan);
 		server_notify(mainpid);
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
 			 "%ld (%u connections) in %" PRIu64 " us: flush and "
