@@ -694,9 +694,19 @@ inspect_state_rebuild(struct inspect *in, struct inspect_src *src,
 		rc = snap_recover(src->dir, inspect_store_new, NULL, upto, false,
 				  &s, &rec);
 		inspect_progress_end();
-		/* A segment pruned by the daemon between listing and reading. */
-		if (rc != -ENOENT || !src->daemon || i == INSPECT_LIVE_TRIES)
+		/* A segment or snapshot pruned by the daemon between listing
+		 * and reading: missing, or a snapshot that no longer loads, or
+		 * records that seem to skip. Real damage is still there on the
+		 * next try. */
+		if (!src->daemon || i == INSPECT_LIVE_TRIES ||
+		    (rc != -ENOENT &&
+		     (rc < 0 || (!rec.rejected && sc->damage != WAL_CORRUPT))))
 			break;
+		if (rc == 0) {
+			store_free(s);
+			s = NULL;
+			snap_recovery_release(&rec);
+		}
 		usleep(10000 * (useconds_t)i);
 	}
 	if (rc < 0) {
