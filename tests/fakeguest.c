@@ -45,6 +45,9 @@
  *   finish                  the rest of it, then its reply as "write"
  *   stuff N P               puts up to N READs of P in the ring and
  *                           returns without reading the replies
+ *   drain MS                reads replies until none came for MS ms:
+ *                           "drained N first ID last ID in-order" (or
+ *                           "out-of-order"; "drained 0")
  *   wait-error              waits until the error field is set: "error N"
  *   flood N P               N pipelined WRITEs of P: "flood N ok K err E"
  *   pipeline N P            puts up to N READs of P in the ring without
@@ -1056,6 +1059,46 @@ fg_cmd_pipeline(struct fg_guest *g, const char *count, const char *path)
 	fg_out("pipeline sent %lu unread %u replies %lu", sent, unread, got);
 }
 
+/*
+ * Reads replies until none came for MS ms: "drained N first A last B
+ * in-order|out-of-order" (req_ids; "drained 0" for none). Replies left
+ * unread by stuff, e.g. across a live update: each must come once.
+ */
+static void
+fg_cmd_drain(struct fg_guest *g, const char *ms)
+{
+	unsigned long quiet, n = 0;
+	uint32_t first = 0, last = 0;
+	bool order = true;
+	uint64_t until;
+
+	if (parse_uint(ms, 600000, &quiet) < 0)
+		fg_die("bad time %s", ms);
+	until = fg_now_us() + quiet * 1000;
+	for (;;) {
+		struct fg_msg *m;
+
+		if (fg_pump(g) < 0 || fg_ring_error(g))
+			return;
+		while ((m = fg_queue_pop(&g->replies)) != NULL) {
+			if (n++ == 0)
+				first = m->hdr.req_id;
+			else if (m->hdr.req_id != last + 1)
+				order = false;
+			last = m->hdr.req_id;
+			free(m);
+			until = fg_now_us() + quiet * 1000;
+		}
+		if (fg_wait(g, until) < 0)
+			break;
+	}
+	if (n == 0)
+		fg_out("drained 0");
+	else
+		fg_out("drained %lu first %u last %u %s", n, first, last,
+		       order ? "in-order" : "out-of-order");
+}
+
 static int
 fg_cmp_u64(const void *a, const void *b)
 {
@@ -1109,7 +1152,8 @@ static const struct fg_cmd fg_cmds[] = {
 	{ "set-index", 1, 1 }, { "bad-req-index", 0, 0 },
 	{ "bad-rsp-index", 0, 0 }, { "too-long", 0, 0 },
 	{ "wait-error", 0, 0 }, { "flood", 2, 2 }, { "bench", 2, 2 },
-	{ "pipeline", 2, 2 }, { "stuff", 2, 2 }, { "partial", 0, 0 },
+	{ "pipeline", 2, 2 }, { "stuff", 2, 2 }, { "drain", 1, 1 },
+	{ "partial", 0, 0 },
 	{ "half-write", 2, 2 }, { "finish", 0, 0 },
 	{ "sleep", 1, 1 },
 };
@@ -1177,6 +1221,8 @@ fg_run(struct fg_guest *g, const char *cmd, int argc, const char **argv)
 		fg_cmd_pipeline(g, argv[0], argv[1]);
 	else if (strcmp(cmd, "stuff") == 0)
 		fg_cmd_stuff(g, argv[0], argv[1]);
+	else if (strcmp(cmd, "drain") == 0)
+		fg_cmd_drain(g, argv[0]);
 	else if (strcmp(cmd, "partial") == 0)
 		fg_cmd_partial(g);
 	else if (strcmp(cmd, "half-write") == 0)
