@@ -41,7 +41,8 @@
 #                               (the lowest of K such medians)
 #   ab PID ROUNDS N             "BASE LOAD" medians, PID stopped for BASE
 #   write PREFIX N [LEN]        N pipelined WRITEs PREFIX/<i>; acks count
-#   writefor PREFIX SECS        pipelined WRITEs for SECS s: "ACKED SENT"
+#   writefor PREFIX SECS [WINDOW]  pipelined WRITEs for SECS s (WINDOW in
+#                               flight, default 64): "ACKED SENT"
 #   verify PREFIX N             how many PREFIX/<i> read back right
 #   watches PATHFMT N TOKLEN    one connection registers N watches (%d in
 #                               PATHFMT is the index); holds it: "ready"
@@ -393,15 +394,17 @@ def main(cmd, a):
                             for i in range(n))
         print(sum(1 for x in r if ok(x)))
     elif cmd == 'writefor':
-        # Pipelined WRITEs PREFIX/<i mod 1000> for SECS seconds.
+        # Pipelined WRITEs PREFIX/<i mod 1000> for SECS seconds, at most
+        # WINDOW (default 64) in flight.
         prefix, secs = a[0].encode(), float(a[1])
+        window = int(a[2]) if len(a) > 2 else 64
         end, n = time.monotonic() + secs, [0]
 
         def gen():
             while time.monotonic() < end:
                 yield ('WRITE', b'%s/%d\0x' % (prefix, n[0] % 1000), 0)
                 n[0] += 1
-        r = Conn().pipeline(gen())
+        r = Conn().pipeline(gen(), window)
         print(sum(1 for x in r if ok(x)), n[0])
     elif cmd == 'verify':
         prefix, n = a[0].encode(), int(a[1])
