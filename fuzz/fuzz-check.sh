@@ -2,7 +2,7 @@
 # fuzz/fuzz-check.sh: runs the fuzzers of fuzz/ (see fuzz/README.md).
 #
 # In make check (a TESTS entry), for each fuzzer NAME (wire, request, wal,
-# snapshot):
+# snapshot, liveupdate):
 #   - always: the committed inputs, fuzz/corpus/NAME and fuzz/regress/NAME,
 #     replayed through fuzz/NAME-replay (a plain main() around the
 #     harness; under ASan and UBSan in the sanitizer build); and the
@@ -24,7 +24,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${FUZZ_MODE:=check}"
-: "${FUZZERS:=wire request wal snapshot}"
+: "${FUZZERS:=wire request wal snapshot liveupdate}"
 if [ "$FUZZ_MODE" = fuzz ]; then
 	: "${FUZZ_SECONDS:=60}"
 else

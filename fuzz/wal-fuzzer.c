@@ -16,7 +16,8 @@
  *           through the scan path.
  *   mode 3  one payload: decoded by wal_decode_mutation and by
  *           protobuf-c (differential), then wal_apply_mutation and
- *           wal_apply_quota on fresh stores.
+ *           wal_apply_quota on fresh stores, and wal_domtab_apply on a
+ *           fresh domain table.
  *
  * Invariants:
  *   - what the hand-written record decoder accepts, protobuf-c accepts
@@ -45,6 +46,7 @@
 
 struct wz_replay {
 	struct store *s;
+	struct wal_domtab *doms;
 	uint64_t records;
 };
 
@@ -69,6 +71,9 @@ wz_frame(void *arg, const struct wal_frame *f)
 		break;
 	case WAL_REC_QUOTA:
 		rc = wal_apply_quota(rp->s, f->payload, f->len);
+		break;
+	case WAL_REC_DOMAIN:
+		rc = wal_domtab_apply(rp->doms, f->payload, f->len);
 		break;
 	default:
 		rc = -EBADMSG;
@@ -135,14 +140,17 @@ wz_check_dir(const char *dir)
 	int rc1, rc2, rc;
 
 	r1.s = store_new(NULL, NULL, 0);
+	r1.doms = wal_domtab_new();
 	rc1 = wal_scan(dir, 0, wz_frame, &r1, &s1);
 	r2.s = store_new(NULL, NULL, 0);
+	r2.doms = wal_domtab_new();
 	rc2 = wal_scan(dir, 0, wz_frame, &r2, &s2);
 	FZ_ASSERT(rc1 == 0 && rc2 == 0, "scan: %d then %d", rc1, rc2);
 	wz_scan_same(&s1, &s2, "scan twice");
 	fz_store_same(r1.s, r2.s, "scan twice");
 	wal_scan_release(&s2);
 	store_free(r2.s);
+	wal_domtab_free(r2.doms);
 
 	rc = snap_recover(dir, wz_new_store, NULL, UINT64_MAX, true, &a, &ra);
 	FZ_ASSERT(rc == 0, "snap_recover: %d", rc);
@@ -167,6 +175,7 @@ wz_check_dir(const char *dir)
 	store_free(b);
 	wal_scan_release(&s1);
 	store_free(r1.s);
+	wal_domtab_free(r1.doms);
 }
 
 /* Frames (type, len, payload) records into a valid segment. */
@@ -190,7 +199,7 @@ wz_build_segment(struct fz_in *in, struct buf *out)
 		size_t at = out->len;
 
 		/* Mostly known types; sometimes one from a newer daemon. */
-		type = type < 250 ? 1 + type % 2 : type;
+		type = type < 250 ? 1 + type % 3 : type;
 		wal_frame_hdr_encode(fh, (uint32_t)got, type, seq++, 0);
 		buf_add(out, fh, sizeof(fh));
 		buf_add(out, p, got);
@@ -340,6 +349,7 @@ static void
 wz_payload(const uint8_t *d, size_t len)
 {
 	struct store *s = store_new(NULL, NULL, 0);
+	struct wal_domtab *t = wal_domtab_new();
 	int rc;
 
 	wz_differential(d, len);
@@ -354,6 +364,9 @@ wz_payload(const uint8_t *d, size_t len)
 	rc = wal_apply_quota(s, d, (uint32_t)len);
 	FZ_ASSERT(rc == 0 || rc == -EINVAL, "wal_apply_quota: %d", rc);
 	fz_store_check(s, "after wal_apply_quota");
+	rc = wal_domtab_apply(t, d, (uint32_t)len);
+	FZ_ASSERT(rc == 0 || rc == -EINVAL, "wal_domtab_apply: %d", rc);
+	wal_domtab_free(t);
 	store_free(s);
 }
 
