@@ -484,6 +484,7 @@ durable_start_log(struct durable *d, uint64_t seq, const char *segment)
 	d->tail = d->done = d->posted = d->synced = seq;
 	wc.dir = d->cfg.state_dir;
 	wc.segment_bytes = d->cfg.segment_bytes;
+	wc.no_sync = d->cfg.sync != DURABLE_SYNC_ALWAYS;
 	if (segment)
 		rc = wal_adopt(&wc, segment, seq, &d->wal);
 	else

@@ -232,7 +232,7 @@ log_write(struct wal *w, const char *path, const char *value)
  */
 START_TEST(test_snapshot_recover_unknown_record_type)
 {
-	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_config cfg = { .dir = tdir };
 	struct snap_recovery r;
 	struct store *s = NULL;
 	struct wal *w;
@@ -263,7 +263,7 @@ END_TEST
 /* Recovery up to a point, read-only: what the inspect tool uses. */
 START_TEST(test_snapshot_recover_upto_changes_nothing)
 {
-	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_config cfg = { .dir = tdir };
 	struct snap_recovery r;
 	struct store *s = NULL;
 	struct store_conn *c;
@@ -371,7 +371,7 @@ END_TEST
  */
 START_TEST(test_snapshot_recover_domains_old_snapshot_and_log)
 {
-	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_config cfg = { .dir = tdir };
 	struct store *a = sample_store(0), *s = NULL;
 	struct wal_domain d = { .domid = 8, .introduced = true, .gfn = 1,
 				.remote_port = 2, .features = 7,
@@ -411,7 +411,7 @@ END_TEST
 /* A domain record that does not apply stops recovery before it. */
 START_TEST(test_snapshot_recover_bad_domain_record_is_damage)
 {
-	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_config cfg = { .dir = tdir };
 	struct wal_domain_change ch = { .kind = WAL_DOMAIN_RELEASE,
 					.domid = 8 };
 	struct snap_recovery r;

@@ -71,7 +71,7 @@ append_recs(struct wal *w, uint64_t count)
 static struct wal *
 open_wal(uint64_t seg_bytes, uint64_t next, const struct wal_io *io)
 {
-	struct wal_config cfg = { tdir, seg_bytes, io };
+	struct wal_config cfg = { .dir = tdir, .segment_bytes = seg_bytes, .io = io };
 	struct wal *w = NULL;
 
 	ck_assert_int_eq(wal_open(&cfg, next, &w), 0);
@@ -175,7 +175,7 @@ END_TEST
  */
 START_TEST(test_wal_adopt_continues_the_segment)
 {
-	struct wal_config cfg = { tdir, 0, NULL };
+	struct wal_config cfg = { .dir = tdir };
 	struct wal *w = open_wal(0, 1, NULL), *w2 = NULL;
 	struct wal_scan sc;
 	struct seen s = { .payload_ok = true };
@@ -443,6 +443,59 @@ static const struct wal_io flaky_io = {
 	.fdatasync = fdatasync,
 	.ftruncate = ftruncate,
 };
+
+/* Counts fdatasync calls. */
+static int syncs;
+
+static int
+counting_fdatasync(int fd)
+{
+	syncs++;
+	return fdatasync(fd);
+}
+
+static const struct wal_io counting_io = {
+	.write = write,
+	.fdatasync = counting_fdatasync,
+	.ftruncate = ftruncate,
+};
+
+/* --sync=write: rotating (a full segment, a snapshot) never syncs; with
+ * syncing allowed it syncs the old segment and the new header. */
+START_TEST(test_wal_no_sync_rotations_do_not_sync)
+{
+	struct wal_config cfg = {
+		.dir = tdir, .segment_bytes = 64, .io = &counting_io,
+		.no_sync = true,
+	};
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	struct wal *w = NULL;
+
+	ck_assert_int_eq(wal_open(&cfg, 1, &w), 0);
+	syncs = 0;
+	for (int i = 0; i < 5; i++) {
+		append_recs(w, 3);
+		ck_assert_int_eq(wal_write(w), 0);
+	}
+	ck_assert_int_eq(wal_rotate(w), 0);
+	ck_assert_int_eq(syncs, 0);
+	ck_assert_uint_gt(count_segments(tdir), 5);
+	wal_close(w);
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_uint_eq(sc.records, 15);
+	ck_assert(sc.damage == WAL_CLEAN);
+	wal_scan_release(&sc);
+	cfg.no_sync = false;
+	ck_assert_int_eq(wal_open(&cfg, 16, &w), 0);
+	syncs = 0;
+	append_recs(w, 3);
+	ck_assert_int_eq(wal_write(w), 0);
+	ck_assert_int_eq(wal_rotate(w), 0);
+	ck_assert_int_ge(syncs, 2);
+	wal_close(w);
+}
+END_TEST
 
 START_TEST(test_wal_failed_write_keeps_records_and_file_clean)
 {
@@ -1072,6 +1125,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_crc32c_paths_agree);
 	tcase_add_test(core, test_wal_roundtrip_in_order);
 	tcase_add_test(core, test_wal_adopt_continues_the_segment);
+	tcase_add_test(core, test_wal_no_sync_rotations_do_not_sync);
 	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
 	tcase_add_test(core, test_wal_rotation_and_after_seq);
 	tcase_add_test(core, test_wal_remove_covered_keeps_uncovered);

@@ -48,6 +48,10 @@ struct wal_config {
 	const char *dir;		/* the state directory */
 	uint64_t segment_bytes;		/* rotate past this size */
 	const struct wal_io *io;	/* NULL: wal_io_libc */
+	/* The log is only ever as durable as the page cache (--sync=write
+	 * or none): rotations skip their fdatasync and directory sync, which
+	 * would stall the loop flushing a segment's worth of dirty pages. */
+	bool no_sync;
 };
 
 /*

@@ -31,6 +31,7 @@ struct wal {
 	uint64_t written_seq;
 	struct buf pend;
 	bool light;		/* this rotation: no sync, no reservation */
+	bool no_sync;		/* wal_config.no_sync */
 };
 
 static ssize_t
@@ -87,7 +88,7 @@ static void
 wal_segment_close(struct wal *w)
 {
 	(void)w->io->ftruncate(w->fd, (off_t)w->size);
-	if (!w->light)
+	if (!w->light && !w->no_sync)
 		(void)w->io->fdatasync(w->fd);
 	close(w->fd);
 	w->fd = -1;
@@ -135,9 +136,9 @@ wal_segment_new(struct wal *w)
 	}
 	wal_seg_hdr_encode(&h, hdr);
 	rc = wal_write_all(w->io, fd, hdr, sizeof(hdr));
-	if (rc == 0 && !w->light && w->io->fdatasync(fd) < 0)
+	if (rc == 0 && !w->light && !w->no_sync && w->io->fdatasync(fd) < 0)
 		rc = -errno;
-	if (rc == 0 && !w->light)
+	if (rc == 0 && !w->light && !w->no_sync)
 		rc = fsync_dir(w->dir);
 	if (rc < 0) {
 		close(fd);
@@ -175,6 +176,7 @@ wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
 	w->dir = xstrdup(cfg->dir);
 	w->io = cfg->io ? cfg->io : &wal_io_libc;
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
+	w->no_sync = cfg->no_sync;
 	w->fd = -1;
 	w->next_seq = next_seq ? next_seq : 1;
 	w->written_seq = w->next_seq - 1;
@@ -210,6 +212,7 @@ wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
 	w->dir = xstrdup(cfg->dir);
 	w->io = cfg->io ? cfg->io : &wal_io_libc;
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
+	w->no_sync = cfg->no_sync;
 	w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (w->fd < 0 || fstat(w->fd, &st) < 0) {
 		rc = -errno;
