@@ -19,7 +19,7 @@ JOBS=${JOBS:-2}
 
 PACKAGES="build-essential autoconf automake libtool pkg-config libxen-dev
 libprotobuf-c-dev protobuf-c-compiler zlib1g-dev check xenstore-utils
-xen-utils-4.17 python3-pyxs"
+xen-utils-4.17 python3-pyxs procps"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
