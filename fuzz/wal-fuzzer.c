@@ -57,27 +57,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* As snapshot/recover.c replays: a record that does not apply, or of a
- * type this version does not know, is damage. */
+/* As snapshot/recover.c replays (wal_apply_frame): a record that does not
+ * apply, or of a type this version does not know, is damage. */
 static int
 wz_frame(void *arg, const struct wal_frame *f)
 {
 	struct wz_replay *rp = arg;
-	int rc;
+	int rc = wal_apply_frame(rp->s, rp->doms, f);
 
-	switch (f->type) {
-	case WAL_REC_MUTATION:
-		rc = wal_apply_mutation(rp->s, f->payload, f->len);
-		break;
-	case WAL_REC_QUOTA:
-		rc = wal_apply_quota(rp->s, f->payload, f->len);
-		break;
-	case WAL_REC_DOMAIN:
-		rc = wal_domtab_apply(rp->doms, f->payload, f->len);
-		break;
-	default:
-		rc = -EBADMSG;
-	}
 	fz_store_check(rp->s, "after a log record");
 	if (rc < 0)
 		return -EBADMSG;

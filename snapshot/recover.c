@@ -27,29 +27,12 @@ static int
 replay_frame(void *arg, const struct wal_frame *f)
 {
 	struct replay *rp = arg;
-	int rc;
 
 	if (f->seq > rp->upto)
 		return WAL_SCAN_STOP;
-	switch (f->type) {
-	case WAL_REC_MUTATION:
-		rc = wal_apply_mutation(rp->s, f->payload, f->len);
-		break;
-	case WAL_REC_QUOTA:
-		rc = wal_apply_quota(rp->s, f->payload, f->len);
-		break;
-	case WAL_REC_DOMAIN:
-		rc = wal_domtab_apply(rp->doms, f->payload, f->len);
-		break;
-	default:
-		/* Written by a newer daemon: applying the rest without it
-		 * would be wrong and skipping it would drop data silently.
-		 * It is handled like damage: the state stops before it, and
-		 * the rest of the log is kept aside, loudly. */
-		return -EBADMSG;
-	}
-	/* store_apply applies a record whole or not at all. */
-	return rc < 0 ? -EBADMSG : 0;
+	/* Damage (an unknown type included): the state stops before it,
+	 * and the rest of the log is kept aside, loudly. */
+	return wal_apply_frame(rp->s, rp->doms, f);
 }
 
 int

@@ -617,3 +617,26 @@ wal_domtab_apply(struct wal_domtab *t, const void *payload, uint32_t len)
 
 	return rc < 0 ? -EINVAL : 0;
 }
+
+int
+wal_apply_frame(struct store *s, struct wal_domtab *doms,
+		const struct wal_frame *f)
+{
+	int rc;
+
+	switch (f->type) {
+	case WAL_REC_MUTATION:
+		rc = wal_apply_mutation(s, f->payload, f->len);
+		break;
+	case WAL_REC_QUOTA:
+		rc = wal_apply_quota(s, f->payload, f->len);
+		break;
+	case WAL_REC_DOMAIN:
+		rc = wal_domtab_apply(doms, f->payload, f->len);
+		break;
+	default:
+		rc = -EBADMSG;
+	}
+	/* store_apply applies a record whole or not at all. */
+	return rc < 0 ? -EBADMSG : 0;
+}

@@ -369,5 +369,13 @@ int wal_domtab_change(struct wal_domtab *t,
 /* Decodes and applies a WAL_REC_DOMAIN payload; 0 or -EINVAL. */
 int wal_domtab_apply(struct wal_domtab *t, const void *payload,
 		     uint32_t len);
+/*
+ * Applies one frame as recovery replays the log: a mutation or quota
+ * record to s, a domain record to doms. 0, or -EBADMSG for a record that
+ * does not apply or whose type this version does not know (written by a
+ * newer daemon: skipping it would drop data silently, so it is damage).
+ */
+int wal_apply_frame(struct store *s, struct wal_domtab *doms,
+		    const struct wal_frame *f);
 
 #endif
