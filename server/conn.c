@@ -104,11 +104,29 @@ conn_input_paused(const struct conn *c)
 	return c->held || conn_pause_reason(c) != CONN_PAUSE_NONE;
 }
 
+/*
+ * Bytes an unprivileged client may still have queued before its domain's
+ * store memory plus its queued output reaches the memory quota (0 when
+ * there); UINT64_MAX without a memory quota.
+ */
+static uint64_t
+conn_memory_room(const struct conn *c, uint32_t domid)
+{
+	struct store_usage use;
+	uint32_t q;
+
+	if (store_quota_get(c->srv->store, domid, STORE_QUOTA_MEMORY, false,
+			    &q) != 0 || q == 0)
+		return UINT64_MAX;
+	store_usage(c->srv->store, domid, &use);
+	return use.memory + c->out_bytes >= q ? 0 :
+	       q - use.memory - c->out_bytes;
+}
+
 enum conn_pause
 conn_pause_reason(const struct conn *c)
 {
 	const struct store_caller *who;
-	struct store_usage use;
 	uint32_t q;
 
 	if (c->out_bytes > CONN_OUT_SOFT)
@@ -122,13 +140,8 @@ conn_pause_reason(const struct conn *c)
 		return CONN_PAUSE_OUTSTANDING;
 	/* Only output pushes it over: a domain at its quota through its
 	 * nodes alone must still be read, or it could never remove any. */
-	if (c->out_bytes != 0 &&
-	    store_quota_get(c->srv->store, who->domid, STORE_QUOTA_MEMORY,
-			    false, &q) == 0 && q != 0) {
-		store_usage(c->srv->store, who->domid, &use);
-		if (use.memory + c->out_bytes >= q)
-			return CONN_PAUSE_MEMORY;
-	}
+	if (c->out_bytes != 0 && conn_memory_room(c, who->domid) == 0)
+		return CONN_PAUSE_MEMORY;
 	return CONN_PAUSE_NONE;
 }
 
@@ -422,18 +435,11 @@ static bool
 conn_event_fits(const struct conn *c, size_t len)
 {
 	const struct store_caller *who = store_conn_caller(c->sc);
-	struct store_usage use;
-	uint32_t q;
 
 	if (who->priv)
 		return true;
-	if (c->out_bytes + len > CONN_OUT_HARD)
-		return false;
-	if (store_quota_get(c->srv->store, who->domid, STORE_QUOTA_MEMORY,
-			    false, &q) != 0 || q == 0)
-		return true;
-	store_usage(c->srv->store, who->domid, &use);
-	return use.memory + c->out_bytes + len <= q;
+	return c->out_bytes + len <= CONN_OUT_HARD &&
+	       conn_memory_room(c, who->domid) >= len;
 }
 
 static void
