@@ -37,6 +37,15 @@
 
 #include "tools/inspect.h"
 
+/* The first seq of the segment at path, from its name. */
+static bool
+inspect_log_seg_first(const char *path, uint64_t *seq)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	return base && parse_seq_name(base + 1, "wal-", ".log", seq);
+}
+
 struct log_ctx {
 	const char *prefix;		/* NULL: every path */
 	size_t prefixlen;
@@ -240,7 +249,7 @@ inspect_cmd_log(struct inspect *in, const struct inspect_point *at,
 	struct inspect_src *src;
 	struct wal_scan scan = { 0 };
 	unsigned long v;
-	uint64_t lo, after;
+	uint64_t lo, after, first;
 	int opt, rc = 0;
 
 	(void)at;
@@ -299,6 +308,17 @@ inspect_cmd_log(struct inspect *in, const struct inspect_point *at,
 	inspect_progress_begin(in, "reading the log: records", 0);
 	if (rc == 0)
 		rc = wal_scan(src->dir, after, inspect_log_frame, &c, &scan);
+	/* A running daemon may prune segments (a snapshot covers them) while
+	 * we read: the next segment then starts after a gap, at its offset
+	 * 0. The log now starts there: read on from it. */
+	for (int i = 0; rc == 0 && src->daemon && i < INSPECT_LIVE_TRIES &&
+	     scan.damage == WAL_CORRUPT && scan.bad_offset == 0 &&
+	     inspect_log_seg_first(scan.bad_file, &first) &&
+	     first > after + 1; i++) {
+		after = first - 1;
+		wal_scan_release(&scan);
+		rc = wal_scan(src->dir, after, inspect_log_frame, &c, &scan);
+	}
 	inspect_progress_end();
 	if (rc < 0) {
 		inspect_error("%s: reading the log: %s", src->label,

@@ -37,9 +37,6 @@
 #define INSPECT_MAGIC_WAL	"LXS-WAL\n"
 #define INSPECT_MAGIC_LEN	8
 
-/* How often a survey of a live directory is repeated. */
-#define INSPECT_LIVE_TRIES	25
-
 struct store *
 inspect_store_new(void *arg)
 {

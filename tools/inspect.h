@@ -39,6 +39,10 @@
 #define INSPECT_DEFAULT_DIR	"/var/lib/lxenstored"
 
 /* Exit statuses; lxenstore-inspect(1), EXIT STATUS. */
+/* How often reading a live daemon's directory is repeated when the
+ * daemon changed it underneath. */
+#define INSPECT_LIVE_TRIES	25
+
 #define INSPECT_EXIT_OK		0
 #define INSPECT_EXIT_FAIL	1	/* unreadable or damaged input, no such node */
 #define INSPECT_EXIT_USAGE	2	/* bad command line, unsupported input */
