@@ -177,20 +177,24 @@ int lu_wait_release(int fd);
  * Rebuilds the state of dir read-only (nothing on disk changes; a running
  * daemon may go on writing) into *out (caller frees), with the stores
  * made by new_store, and its domain table into *doms (caller frees with
- * wal_domtab_free); *seq gets the last record included. A torn tail is
- * normal here (the daemon is writing it); corruption or an I/O error is
- * -errno with *why (caller frees).
+ * wal_domtab_free); *pos gets where the log was read up to (pos->seq: the
+ * last record included). A torn tail is normal here (the daemon is
+ * writing it); corruption or an I/O error is -errno with *why (caller
+ * frees).
  */
 int lu_load(const char *dir, snap_store_fn new_store, void *arg,
-	    struct store **out, struct wal_domtab **doms, uint64_t *seq,
+	    struct store **out, struct wal_domtab **doms, struct wal_pos *pos,
 	    char **why);
 /*
- * Applies the log records after *seq, up to and including upto, to s (and
- * the domain records to doms) and
- * advances *seq; *applied (may be NULL) gets how many. Stops quietly at a
- * torn tail. -EBADMSG with *why for a record this binary cannot apply.
+ * Applies the log records after pos->seq, up to and including upto, to s
+ * (and the domain records to doms), reading on from *pos, which it
+ * advances; *applied (may be NULL) gets how many. Each call reads only
+ * what the log gained since pos, whatever the segment's size. Stops
+ * quietly at a torn tail. -EBADMSG with *why for a record this binary
+ * cannot apply.
  */
 int lu_follow(const char *dir, struct store *s, struct wal_domtab *doms,
-	      uint64_t *seq, uint64_t upto, uint64_t *applied, char **why);
+	      struct wal_pos *pos, uint64_t upto, uint64_t *applied,
+	      char **why);
 
 #endif

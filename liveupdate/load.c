@@ -20,9 +20,25 @@
 /* Snapshot pruned by the old daemon between listing and reading: retry. */
 #define LU_LOAD_TRIES	5
 
+/*
+ * Where to read on after seq, given where a scan ended: the scan's end if
+ * it is just after seq, else the start of the log (the next scan then
+ * skips up to seq: correct, only slower).
+ */
+static void
+lu_pos_set(struct wal_pos *pos, uint64_t seq, const struct wal_pos *end)
+{
+	if (end->seg_first && end->seq == seq) {
+		*pos = *end;
+	} else {
+		memset(pos, 0, sizeof(*pos));
+		pos->seq = seq;
+	}
+}
+
 int
 lu_load(const char *dir, snap_store_fn new_store, void *arg,
-	struct store **out, struct wal_domtab **doms, uint64_t *seq,
+	struct store **out, struct wal_domtab **doms, struct wal_pos *pos,
 	char **why)
 {
 	struct snap_recovery rec;
@@ -49,7 +65,7 @@ lu_load(const char *dir, snap_store_fn new_store, void *arg,
 		store_free(s);
 		return -EBADMSG;
 	}
-	*seq = rec.last_seq;
+	lu_pos_set(pos, rec.last_seq, &rec.wal.scan.end);
 	*out = s;
 	*doms = rec.domains;
 	rec.domains = NULL;
@@ -59,7 +75,7 @@ lu_load(const char *dir, snap_store_fn new_store, void *arg,
 
 int
 lu_follow(const char *dir, struct store *s, struct wal_domtab *doms,
-	  uint64_t *seq, uint64_t upto, uint64_t *applied, char **why)
+	  struct wal_pos *pos, uint64_t upto, uint64_t *applied, char **why)
 {
 	struct wal_scan sc;
 	int rc;
@@ -67,21 +83,20 @@ lu_follow(const char *dir, struct store *s, struct wal_domtab *doms,
 	*why = NULL;
 	if (applied)
 		*applied = 0;
-	if (*seq >= upto)
+	if (pos->seq >= upto)
 		return 0;
-	rc = snap_follow(dir, s, doms, *seq, upto, &sc);
+	rc = snap_follow(dir, s, doms, pos, upto, &sc);
 	if (rc < 0) {
 		*why = xasprintf("reading the log of %s: %s", dir,
 				 strerror(-rc));
 		wal_scan_release(&sc);
 		return rc;
 	}
-	if (sc.records)
-		*seq = sc.last_seq;
+	lu_pos_set(pos, sc.records ? sc.last_seq : pos->seq, &sc.end);
 	if (applied)
 		*applied = sc.records;
 	if (sc.damage == WAL_CORRUPT) {
-		*why = xasprintf("log record after %" PRIu64 ": %s", *seq,
+		*why = xasprintf("log record after %" PRIu64 ": %s", pos->seq,
 				 sc.why ? sc.why : "cannot be applied");
 		rc = -EBADMSG;
 	}

@@ -195,17 +195,17 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 	return rc < 0 ? rc : -EINVAL;
 }
 
-/* Loads and follows the log until caught up; *seq is the last applied. */
+/* Loads and follows the log until caught up; pos->seq is the last applied. */
 static int
 lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
-	      uint64_t *seq, char **why)
+	      struct wal_pos *pos, char **why)
 {
 	uint64_t n;
 	int rc;
 
-	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, seq, why);
+	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, pos, why);
 	for (int i = 0; rc == 0 && i < LU_FOLLOW_PASSES; i++) {
-		rc = lu_follow(dir, srv->store, *doms, seq, UINT64_MAX, &n,
+		rc = lu_follow(dir, srv->store, *doms, pos, UINT64_MAX, &n,
 			       why);
 		if (n < LU_FOLLOW_QUIET)
 			break;
@@ -222,7 +222,8 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct lu_state st;
 	struct wal_domtab *doms = NULL;
 	struct buf raw = { 0 };
-	uint64_t seq = 0, t0, t1, t_ready;
+	struct wal_pos pos = { 0 };
+	uint64_t t0, t1, t_ready;
 	char *why = NULL;
 	int rc;
 
@@ -230,13 +231,13 @@ server_live_update(const struct server_config *cfg, int fd,
 	if (srv == NULL)
 		return lu_adopt_refuse(fd, "cannot set up the event loop", rc);
 	lu_state_init(&st);
-	rc = lu_adopt_load(srv, dir, &doms, &seq, &why);
+	rc = lu_adopt_load(srv, dir, &doms, &pos, &why);
 	if (rc < 0)
 		goto refuse;
-	log_info("live update: loaded %s up to seq %" PRIu64, dir, seq);
+	log_info("live update: loaded %s up to seq %" PRIu64, dir, pos.seq);
 	/* The old daemon stops reading requests on READY: the pause. */
 	t_ready = mono_ns();
-	rc = lu_send_ready(fd, seq);
+	rc = lu_send_ready(fd, pos.seq);
 	if (rc == 0)
 		rc = lu_recv_state(fd, &st, &raw, &why);
 	if (rc < 0) {
@@ -245,11 +246,11 @@ server_live_update(const struct server_config *cfg, int fd,
 		goto refuse;
 	}
 	t0 = mono_ns();
-	rc = lu_follow(dir, srv->store, doms, &seq, st.final_seq, NULL, &why);
+	rc = lu_follow(dir, srv->store, doms, &pos, st.final_seq, NULL, &why);
 	t1 = mono_ns();
-	if (rc == 0 && seq != st.final_seq) {
+	if (rc == 0 && pos.seq != st.final_seq) {
 		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
-				"old daemon wrote up to %" PRIu64, dir, seq,
+				"old daemon wrote up to %" PRIu64, dir, pos.seq,
 				st.final_seq);
 		rc = -ESTALE;
 	}
@@ -271,7 +272,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	}
 	log_info("live update: serving from seq %" PRIu64 " with %u "
 		 "connection(s); us: catch-up %" PRIu64 ", adopt %" PRIu64
-		 ", log %" PRIu64, seq, srv->nconns,
+		 ", log %" PRIu64, pos.seq, srv->nconns,
 		 (t1 - t0) / 1000, (srv_lu_mark - t1) / 1000,
 		 (mono_ns() - srv_lu_mark) / 1000);
 	stats_note_live_update(srv->stats, real_ns(), mono_ns() - t_ready);
@@ -325,12 +326,12 @@ server_live_update_check(const struct server_config *cfg)
 	struct store_stats stats;
 	struct wal_domtab *doms = NULL;
 	struct store *s = NULL;
-	uint64_t seq = 0;
+	struct wal_pos pos = { 0 };
 	char *why = NULL;
 	unsigned int bad;
 	int rc;
 
-	rc = lu_load(dir, lu_check_store, NULL, &s, &doms, &seq, &why);
+	rc = lu_load(dir, lu_check_store, NULL, &s, &doms, &pos, &why);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", why);
 		free(why);
@@ -345,7 +346,7 @@ server_live_update_check(const struct server_config *cfg)
 		rc = -EBADMSG;
 	} else {
 		printf("lxenstored: %s loads: %llu nodes up to seq %" PRIu64
-		       "\n", dir, (unsigned long long)stats.nodes, seq);
+		       "\n", dir, (unsigned long long)stats.nodes, pos.seq);
 	}
 	buf_free(&report);
 	store_free(s);

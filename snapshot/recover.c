@@ -37,11 +37,11 @@ replay_frame(void *arg, const struct wal_frame *f)
 
 int
 snap_follow(const char *dir, struct store *s, struct wal_domtab *doms,
-	    uint64_t after, uint64_t upto, struct wal_scan *out)
+	    const struct wal_pos *from, uint64_t upto, struct wal_scan *out)
 {
 	struct replay rp = { .s = s, .doms = doms, .upto = upto };
 
-	return wal_scan(dir, after, replay_frame, &rp, out);
+	return wal_scan_from(dir, from, from->seq, replay_frame, &rp, out);
 }
 
 /* Moves a rejected snapshot aside (repair) so a later one cannot collide. */

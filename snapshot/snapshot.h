@@ -122,11 +122,14 @@ int snap_recover(const char *dir, snap_store_fn new_store, void *arg,
 		 struct snap_recovery *r);
 void snap_recovery_release(struct snap_recovery *r);
 /*
- * Applies to s (domain records: to doms) the log records of dir after seq
- * after, up to and including upto, read-only, as snap_recover replays them (a record that does not
- * apply is damage in *out). Free *out with wal_scan_release.
+ * Applies to s (domain records: to doms) the log records of dir after
+ * from->seq, up to and including upto, read-only, as snap_recover replays
+ * them (a record that does not apply is damage in *out), reading on from
+ * from (wal_scan_from). out->end is where the next call goes on. Free
+ * *out with wal_scan_release.
  */
 int snap_follow(const char *dir, struct store *s, struct wal_domtab *doms,
-		uint64_t after, uint64_t upto, struct wal_scan *out);
+		const struct wal_pos *from, uint64_t upto,
+		struct wal_scan *out);
 
 #endif

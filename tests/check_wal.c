@@ -170,6 +170,87 @@ START_TEST(test_wal_roundtrip_in_order)
 END_TEST
 
 /*
+ * Following a growing log: each scan from the previous end reads exactly
+ * the records added since, across a rotation; a position whose segment is
+ * not in the log or is cut falls back to a whole scan, never repeating or
+ * skipping a record.
+ */
+START_TEST(test_wal_scan_from_reads_on)
+{
+	struct wal *w = open_wal(600, 1, NULL);
+	struct wal_scan sc;
+	struct wal_pos pos;
+	struct seen s = { .payload_ok = true };
+	char *first = NULL;
+
+	append_recs(w, 4);
+	ck_assert_int_eq(wal_write(w), 0);
+	first = xstrdup(wal_segment_path(w));
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_uint_eq(s.n, 4);
+	pos = sc.end;
+	ck_assert_uint_eq(pos.seq, 4);
+	ck_assert_uint_eq(pos.seg_first, 1);
+	ck_assert_uint_eq(pos.off, (uint64_t)file_size(first));
+	wal_scan_release(&sc);
+
+	/* Nothing new: nothing read, the position stays. */
+	s.n = 0;
+	ck_assert_int_eq(wal_scan_from(tdir, &pos, 0, seen_frame, &s, &sc), 0);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_mem_eq(&sc.end, &pos, sizeof(pos));
+	wal_scan_release(&sc);
+
+	/* 40 more, over several rotations (600-byte segments). */
+	for (int i = 0; i < 40; i++) {
+		append_recs(w, 1);
+		ck_assert_int_eq(wal_write(w), 0);
+	}
+	ck_assert_uint_gt(count_segments(tdir), 2);
+	ck_assert_int_eq(wal_scan_from(tdir, &pos, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 40);
+	ck_assert(s.payload_ok);
+	for (uint64_t i = 0; i < 40; i++)
+		ck_assert_uint_eq(s.seqs[i], i + 5);
+	ck_assert_uint_eq(sc.end.seq, 44);
+	pos = sc.end;
+	wal_scan_release(&sc);
+
+	/* A position in a segment that is not there: a whole scan after
+	 * its seq. */
+	append_recs(w, 2);
+	ck_assert_int_eq(wal_write(w), 0);
+	{
+		struct wal_pos gone = { .seq = 4, .seg_first = 2, .off = 99 };
+
+		s.n = 0;
+		ck_assert_int_eq(wal_scan_from(tdir, &gone, 0, seen_frame, &s,
+					       &sc), 0);
+		ck_assert_uint_eq(s.n, 42);
+		ck_assert_uint_eq(s.seqs[0], 5);
+		ck_assert_uint_eq(sc.end.seq, 46);
+		wal_scan_release(&sc);
+	}
+	/* A position past the end of its segment (the segment was cut). */
+	{
+		struct wal_pos cut = pos;
+
+		cut.off += 1u << 20;
+		s.n = 0;
+		ck_assert_int_eq(wal_scan_from(tdir, &cut, 0, seen_frame, &s,
+					       &sc), 0);
+		ck_assert_uint_eq(s.n, 2);
+		ck_assert_uint_eq(s.seqs[0], 45);
+		wal_scan_release(&sc);
+	}
+	free(first);
+	wal_close(w);
+}
+END_TEST
+
+/*
  * Live update: a second writer goes on in the first one's segment, and
  * rotates without syncing.
  */
@@ -1125,6 +1206,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_crc32c_paths_agree);
 	tcase_add_test(core, test_wal_roundtrip_in_order);
 	tcase_add_test(core, test_wal_adopt_continues_the_segment);
+	tcase_add_test(core, test_wal_scan_from_reads_on);
 	tcase_add_test(core, test_wal_no_sync_rotations_do_not_sync);
 	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
 	tcase_add_test(core, test_wal_rotation_and_after_seq);

@@ -14,13 +14,19 @@
 
 #include "wal/wal-int.h"
 
-/* Reads the whole file; segments are bounded by the rotation size. */
+/*
+ * Reads a segment: its header into hdr, and the bytes from offset from to
+ * the end into *data (*size of them). Segments are bounded by the
+ * rotation size. -ERANGE if the file is shorter than from.
+ */
 static int
-wal_read_file(const char *path, unsigned char **data, size_t *size)
+wal_read_file(const char *path, uint64_t from, unsigned char *hdr,
+	      size_t *hdr_len, unsigned char **data, size_t *size)
 {
 	struct stat st;
 	unsigned char *p;
-	size_t got = 0;
+	size_t got = 0, want;
+	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 
@@ -30,10 +36,16 @@ wal_read_file(const char *path, unsigned char **data, size_t *size)
 		rc = -errno;
 		goto out;
 	}
-	p = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
-
+	if ((uint64_t)st.st_size < from) {
+		rc = -ERANGE;
+		goto out;
+	}
+	n = pread(fd, hdr, WAL_HDR_SIZE, 0);
+	*hdr_len = n > 0 ? (size_t)n : 0;
+	want = (size_t)((uint64_t)st.st_size - from);
+	p = xmalloc(want + 1);
+	while (got < want) {
+		n = pread(fd, p + got, want - got, (off_t)(from + got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -96,36 +108,69 @@ wal_scan_release(struct wal_scan *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * The segment index where a scan from pos starts, or -1 (pos is not in
+ * the log any more: read from the start).
+ */
+static int
+wal_scan_start(const struct wal_seg *segs, uint32_t n,
+	       const struct wal_pos *pos)
+{
+	if (pos == NULL || pos->seg_first == 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (segs[i].first_seq == pos->seg_first)
+			return (int)i;
+	return -1;
+}
+
 int
-wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
-	 struct wal_scan *out)
+wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
+	      wal_frame_fn fn, void *arg, struct wal_scan *out)
 {
 	struct wal_seg *segs;
-	uint32_t nsegs;
-	uint64_t expect = 0;
-	int rc;
+	uint32_t nsegs, i = 0;
+	uint64_t expect = 0, resume = 0;
+	int start, rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = wal_seg_list(dir, &segs, &nsegs);
 	if (rc < 0)
 		return rc;
 	out->segments = nsegs;
-	for (uint32_t i = 0; i < nsegs && out->damage == WAL_CLEAN; i++) {
+	if (pos && after_seq < pos->seq)
+		after_seq = pos->seq;
+	start = wal_scan_start(segs, nsegs, pos);
+	if (start >= 0) {
+		i = (uint32_t)start;
+		expect = pos->seq + 1;
+		resume = pos->off;
+		out->end = *pos;
+	}
+	for (; i < nsegs && out->damage == WAL_CLEAN; i++, resume = 0) {
 		bool last = i + 1 == nsegs;
 		struct wal_seg_hdr h;
+		unsigned char hdr[WAL_HDR_SIZE];
 		unsigned char *d = NULL;
-		size_t size = 0, off = WAL_HDR_SIZE;
+		size_t hlen = 0, size = 0, off = 0;
+		uint64_t base = resume ? resume : WAL_HDR_SIZE;
 
 		/* Segments wholly before after_seq need not be read. */
 		if (!last && segs[i + 1].first_seq <= after_seq + 1 &&
 		    expect == 0)
 			continue;
-		rc = wal_read_file(segs[i].path, &d, &size);
+		rc = wal_read_file(segs[i].path, base, hdr, &hlen, &d, &size);
+		if (rc == -ERANGE && resume) {
+			/* The segment was cut since pos was taken (a new
+			 * daemon's recovery): read the log afresh. */
+			wal_seg_list_free(segs, nsegs);
+			return wal_scan_from(dir, NULL, after_seq, fn, arg, out);
+		}
 		if (rc < 0)
 			break;
-		if (size < WAL_HDR_SIZE || wal_seg_hdr_decode(d, &h) < 0 ||
+		if (hlen < WAL_HDR_SIZE || wal_seg_hdr_decode(hdr, &h) < 0 ||
 		    h.first_seq != segs[i].first_seq) {
-			bool torn = last && size <= WAL_HDR_SIZE;
+			bool torn = last && hlen + size <= WAL_HDR_SIZE;
 
 			wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
 				     segs[i].path, 0,
@@ -141,7 +186,7 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 			free(d);
 			break;
 		}
-		if (expect != 0 && h.first_seq != expect) {
+		if (expect != 0 && !resume && h.first_seq != expect) {
 			wal_scan_bad(out, WAL_CORRUPT, segs[i].path, 0,
 				     xasprintf("segment starts at %" PRIu64
 					       ", expected %" PRIu64,
@@ -149,7 +194,8 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 			free(d);
 			break;
 		}
-		expect = h.first_seq;
+		if (!resume)
+			expect = h.first_seq;
 		while (off < size) {
 			size_t fl = wal_frame_check(d, size, off, h.salt);
 			struct wal_frame f;
@@ -161,7 +207,7 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 					    !wal_valid_after(d, size, off, h.salt);
 
 				wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
-					     segs[i].path, off,
+					     segs[i].path, base + off,
 					     xasprintf("bad record after seq %" PRIu64,
 						       expect - 1));
 				break;
@@ -180,7 +226,8 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 				}
 				if (rc == -EBADMSG) {
 					rc = 0;
-					wal_scan_bad(out, WAL_CORRUPT, segs[i].path, off,
+					wal_scan_bad(out, WAL_CORRUPT, segs[i].path,
+						     base + off,
 						     xasprintf("record %" PRIu64
 							       " does not apply",
 							       f.seq));
@@ -197,10 +244,20 @@ wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 			out->last_seq = f.seq;
 			expect++;
 			off += fl;
+			out->end.seq = f.seq;
+			out->end.seg_first = h.first_seq;
+			out->end.off = base + off;
 		}
 		free(d);
 	}
 out:
 	wal_seg_list_free(segs, nsegs);
 	return rc;
+}
+
+int
+wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
+	 struct wal_scan *out)
+{
+	return wal_scan_from(dir, NULL, after_seq, fn, arg, out);
 }

@@ -150,6 +150,17 @@ enum wal_damage {
 	WAL_CORRUPT,		/* a bad record with valid data after it */
 };
 
+/*
+ * A place in the log: just after record seq, which ends at byte off of the
+ * segment whose first record is seg_first. All zero: before the first
+ * record.
+ */
+struct wal_pos {
+	uint64_t seq;
+	uint64_t seg_first;
+	uint64_t off;
+};
+
 struct wal_scan {
 	enum wal_damage damage;
 	uint64_t first_seq;		/* first record seen (0: none) */
@@ -159,6 +170,7 @@ struct wal_scan {
 	char *bad_file;			/* where the damage starts, or NULL */
 	uint64_t bad_offset;
 	char *why;			/* one line, or NULL when clean */
+	struct wal_pos end;		/* after the last valid record read */
 };
 
 /*
@@ -170,6 +182,16 @@ struct wal_scan {
  */
 int wal_scan(const char *dir, uint64_t after_seq, wal_frame_fn fn, void *arg,
 	     struct wal_scan *out);
+/*
+ * The same, reading on from pos (a previous scan's out->end) instead of
+ * from the start of the segment holding after_seq, so that following a
+ * growing log costs what was added, not the segment's size. A pos that is
+ * not in the log any more (its segment removed or cut) falls back to a
+ * whole scan after max(after_seq, pos->seq). NULL: wal_scan.
+ */
+int wal_scan_from(const char *dir, const struct wal_pos *pos,
+		  uint64_t after_seq, wal_frame_fn fn, void *arg,
+		  struct wal_scan *out);
 void wal_scan_release(struct wal_scan *s);
 
 struct wal_recovery {
