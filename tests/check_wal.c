@@ -373,6 +373,124 @@ START_TEST(test_wal_replay_truncates_torn_tail)
 }
 END_TEST
 
+/* Writes n bytes of p at off of path (the file grows as needed). */
+static void
+put_bytes(const char *path, off_t off, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, p, n, off), (ssize_t)n);
+	close(fd);
+}
+
+/*
+ * Space written ahead of the records (zeros to the end of a segment, as
+ * --sync=always prepares segments) is the segment's end, in the newest
+ * segment and before it; anything but zeros there is still a torn tail
+ * or damage, and zeros with a valid frame after them are damage.
+ */
+START_TEST(test_wal_zero_tail_ends_a_segment)
+{
+	struct wal *w = open_wal(0, 1, NULL);
+	struct wal_recovery r;
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	char *seg1, *seg2, *copy, *cmd;
+	off_t end1, end2;
+	static const unsigned char junk[5] = { 9, 0, 0, 0, 1 };
+
+	append_recs(w, 5);
+	ck_assert_int_eq(wal_write(w), 0);
+	seg1 = xstrdup(wal_segment_path(w));
+	end1 = file_size(seg1);
+	ck_assert_int_eq(truncate(seg1, end1 + (3 << 20)), 0);
+	ck_assert_int_eq(wal_rotate(w), 0);
+	append_recs(w, 3);
+	ck_assert_int_eq(wal_write(w), 0);
+	seg2 = xstrdup(wal_segment_path(w));
+	wal_close(w);
+	end2 = file_size(seg2);
+	ck_assert_int_eq(truncate(seg2, end2 + 70000), 0);
+
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 8);
+	ck_assert(s.payload_ok);
+	ck_assert_uint_eq(sc.end.seq, 8);
+	ck_assert_uint_eq(sc.end.off, (uint64_t)end2);
+	wal_scan_release(&sc);
+
+	/* Following from the first segment's zeros into the second. */
+	{
+		struct wal_pos p = { .seq = 5, .seg_first = 1, .off = (uint64_t)end1 };
+
+		s.n = 0;
+		ck_assert_int_eq(wal_scan_from(tdir, &p, 0, seen_frame, &s, &sc), 0);
+		ck_assert_uint_eq(s.n, 3);
+		ck_assert_uint_eq(s.seqs[0], 6);
+		ck_assert_uint_eq(sc.end.off, (uint64_t)end2);
+		wal_scan_release(&sc);
+	}
+
+	/* A frame's first bytes before the zeros: a torn tail, cut off. */
+	copy = xasprintf("%s.orig", seg2);
+	cmd = xasprintf("cp %s %s", seg2, copy);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	put_bytes(seg2, end2, junk, sizeof(junk));
+	s.n = 0;
+	ck_assert_int_eq(wal_recover(tdir, 0, seen_frame, &s, &r), 0);
+	ck_assert_int_eq(r.scan.damage, WAL_TORN_TAIL);
+	ck_assert_uint_eq(r.scan.bad_offset, (uint64_t)end2);
+	ck_assert_uint_eq(s.n, 8);
+	ck_assert_int_eq(file_size(seg2), end2);
+	wal_recovery_release(&r);
+
+	/* Zeros, then a valid frame: what the zeros hide is lost: damage. */
+	{
+		unsigned char frame[40];
+		int fd = open(copy, O_RDONLY | O_CLOEXEC);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pread(fd, frame, 33, end2 - 33), 33);
+		close(fd);
+		cmd = xasprintf("cp %s %s", copy, seg2);
+		ck_assert_int_eq(system(cmd), 0);
+		free(cmd);
+		put_bytes(seg2, end2 + 4096, frame, 33);
+	}
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CORRUPT);
+	ck_assert_uint_eq(s.n, 8);
+	wal_scan_release(&sc);
+
+	/* A newest segment whose header was never written: a torn tail. */
+	cmd = xasprintf("cp %s %s", copy, seg2);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	{
+		char *empty = xasprintf("%s/wal-%016x.log", tdir, 9);
+		int fd = open(empty, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+		close(fd);
+		s.n = 0;
+		ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+		ck_assert_int_eq(sc.damage, WAL_TORN_TAIL);
+		ck_assert_uint_eq(s.n, 8);
+		wal_scan_release(&sc);
+		free(empty);
+	}
+	unlink(copy);
+	free(copy);
+	free(seg1);
+	free(seg2);
+}
+END_TEST
+
 /*
  * A host crash may keep any prefix of what was written after the last
  * sync: cut the file at every byte of the last three frames and check that
@@ -1212,6 +1330,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_rotation_and_after_seq);
 	tcase_add_test(core, test_wal_remove_covered_keeps_uncovered);
 	tcase_add_test(crash, test_wal_replay_truncates_torn_tail);
+	tcase_add_test(crash, test_wal_zero_tail_ends_a_segment);
 	tcase_add_test(crash, test_wal_every_torn_prefix_recovers);
 	tcase_add_test(crash, test_wal_corrupt_middle_moves_damage_aside);
 	tcase_add_test(crash, test_wal_corrupt_last_segment_with_valid_data_after);

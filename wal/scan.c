@@ -3,6 +3,15 @@
  * its checksum, or breaks sequence continuity. That bad record is a torn
  * tail when it is in the newest segment and no valid frame follows it in
  * that segment; anything else is corruption: valid data may lie beyond it.
+ *
+ * A segment may end in zeros: space written ahead of the records
+ * (--sync=always prepares segments that way, so that an fdatasync has no
+ * file size to commit). A bad frame with nothing but zeros from it to the
+ * end of the file is the segment's end, not damage; the next segment must
+ * go on with the next seq as always.
+ *
+ * Segments are read on demand, a chunk at a time, so that following a log
+ * (wal_scan_from) costs what was written since, not the file's size.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,49 +23,95 @@
 
 #include "wal/wal-int.h"
 
+#define WAL_READ_CHUNK	(1u << 20)
+
+/* Bytes [base, base + len) of a segment, read on demand up to its size. */
+struct seg_in {
+	int fd;
+	uint64_t file_size;
+	uint64_t base;
+	unsigned char *buf;
+	size_t len, cap;
+};
+
 /*
- * Reads a segment: its header into hdr, and the bytes from offset from to
- * the end into *data (*size of them). Segments are bounded by the
- * rotation size. -ERANGE if the file is shorter than from.
+ * Opens a segment to read from offset from, and reads its header into
+ * hdr (*hlen bytes of it). -ERANGE if the file is shorter than from.
  */
 static int
-wal_read_file(const char *path, uint64_t from, unsigned char *hdr,
-	      size_t *hdr_len, unsigned char **data, size_t *size)
+seg_open(struct seg_in *in, const char *path, uint64_t from,
+	 unsigned char hdr[WAL_HDR_SIZE], size_t *hlen)
 {
 	struct stat st;
-	unsigned char *p;
-	size_t got = 0, want;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = 0;
 
-	if (fd < 0)
+	memset(in, 0, sizeof(*in));
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
+	if (fstat(in->fd, &st) < 0 || (uint64_t)st.st_size < from) {
+		int rc = (uint64_t)st.st_size < from ? -ERANGE : -errno;
+
+		close(in->fd);
+		in->fd = -1;
+		return rc;
 	}
-	if ((uint64_t)st.st_size < from) {
-		rc = -ERANGE;
-		goto out;
+	in->file_size = (uint64_t)st.st_size;
+	in->base = from;
+	n = pread(in->fd, hdr, WAL_HDR_SIZE, 0);
+	*hlen = n > 0 ? (size_t)n : 0;
+	return 0;
+}
+
+/*
+ * Makes the first n bytes from base available in in->buf, reading whole
+ * chunks; returns how many are (fewer only at the end of the file or on a
+ * read error, which reads as the end).
+ */
+static size_t
+seg_need(struct seg_in *in, size_t n)
+{
+	uint64_t left = in->file_size - in->base;
+	size_t want;
+
+	if (n <= in->len)
+		return in->len;
+	if (n > left)
+		n = (size_t)left;
+	want = n - in->len < WAL_READ_CHUNK ? in->len + WAL_READ_CHUNK : n;
+	if (want > left)
+		want = (size_t)left;
+	if (want > in->cap) {
+		in->cap = want;
+		in->buf = xrealloc(in->buf, in->cap + 1);
 	}
-	n = pread(fd, hdr, WAL_HDR_SIZE, 0);
-	*hdr_len = n > 0 ? (size_t)n : 0;
-	want = (size_t)((uint64_t)st.st_size - from);
-	p = xmalloc(want + 1);
-	while (got < want) {
-		n = pread(fd, p + got, want - got, (off_t)(from + got));
-		if (n < 0 && errno == EINTR)
+	while (in->len < want) {
+		ssize_t r = pread(in->fd, in->buf + in->len, want - in->len,
+				  (off_t)(in->base + in->len));
+
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (r <= 0)
 			break;
-		got += (size_t)n;
+		in->len += (size_t)r;
 	}
-	*data = p;
-	*size = got;
-out:
-	close(fd);
-	return rc;
+	return in->len;
+}
+
+static void
+seg_close(struct seg_in *in)
+{
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->buf);
+	in->buf = NULL;
+	in->fd = -1;
+}
+
+static bool
+all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 /* Checks the frame at off; returns its total size, or 0 if it is bad. */
@@ -78,14 +133,25 @@ wal_frame_check(const unsigned char *d, size_t size, size_t off,
 	return WAL_FRAME_HDR + (size_t)len + WAL_FRAME_TRAILER;
 }
 
-/* Is there any valid frame after a bad one at off? */
+/*
+ * Is there any valid frame after a bad one at off? A frame ends in its
+ * checksum, so none can start past the last non-zero byte: trailing
+ * zeros (space written ahead) are not searched.
+ */
 static bool
 wal_valid_after(const unsigned char *d, size_t size, size_t off,
 		uint32_t salt)
 {
-	for (size_t o = off + 1; o + WAL_FRAME_HDR + WAL_FRAME_TRAILER <= size;
+	size_t end = size;
+
+	while (end - off >= 4096 && all_zero(d + end - 4096, 4096))
+		end -= 4096;
+	while (end > off && d[end - 1] == 0)
+		end--;
+	end = end + WAL_FRAME_TRAILER < size ? end + WAL_FRAME_TRAILER : size;
+	for (size_t o = off + 1; o + WAL_FRAME_HDR + WAL_FRAME_TRAILER <= end;
 	     o++)
-		if (wal_frame_check(d, size, o, salt))
+		if (wal_frame_check(d, end, o, salt))
 			return true;
 	return false;
 }
@@ -151,15 +217,15 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 		bool last = i + 1 == nsegs;
 		struct wal_seg_hdr h;
 		unsigned char hdr[WAL_HDR_SIZE];
-		unsigned char *d = NULL;
-		size_t hlen = 0, size = 0, off = 0;
+		struct seg_in in;
+		size_t hlen = 0, off = 0;
 		uint64_t base = resume ? resume : WAL_HDR_SIZE;
 
 		/* Segments wholly before after_seq need not be read. */
 		if (!last && segs[i + 1].first_seq <= after_seq + 1 &&
 		    expect == 0)
 			continue;
-		rc = wal_read_file(segs[i].path, base, hdr, &hlen, &d, &size);
+		rc = seg_open(&in, segs[i].path, base, hdr, &hlen);
 		if (rc == -ERANGE && resume) {
 			/* The segment was cut since pos was taken (a new
 			 * daemon's recovery): read the log afresh. */
@@ -170,12 +236,14 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 			break;
 		if (hlen < WAL_HDR_SIZE || wal_seg_hdr_decode(hdr, &h) < 0 ||
 		    h.first_seq != segs[i].first_seq) {
-			bool torn = last && hlen + size <= WAL_HDR_SIZE;
+			/* Torn: a header never written, or never completed. */
+			bool torn = last && (in.file_size <= WAL_HDR_SIZE ||
+					     all_zero(hdr, hlen));
 
 			wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
 				     segs[i].path, 0,
 				     xstrdup("bad segment header"));
-			free(d);
+			seg_close(&in);
 			break;
 		}
 		if (expect == 0 && h.first_seq > after_seq + 1) {
@@ -183,7 +251,7 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 				     xasprintf("records %" PRIu64 "..%" PRIu64
 					       " are missing",
 					       after_seq + 1, h.first_seq - 1));
-			free(d);
+			seg_close(&in);
 			break;
 		}
 		if (expect != 0 && !resume && h.first_seq != expect) {
@@ -191,37 +259,61 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 				     xasprintf("segment starts at %" PRIu64
 					       ", expected %" PRIu64,
 					       h.first_seq, expect));
-			free(d);
+			seg_close(&in);
 			break;
 		}
 		if (!resume)
 			expect = h.first_seq;
-		while (off < size) {
-			size_t fl = wal_frame_check(d, size, off, h.salt);
+		for (;;) {
+			size_t size = seg_need(&in, off + WAL_FRAME_HDR);
+			size_t fl = 0;
 			struct wal_frame f;
 
-			if (fl && le64_get(d + off + 8) != expect)
+			if (size == off)
+				break;
+			/* Following: a segment before the last ends where
+			 * the next one starts, whatever its tail holds. */
+			if (pos && !last && expect == segs[i + 1].first_seq)
+				break;
+			if (size - off >= WAL_FRAME_HDR &&
+			    le32_get(in.buf + off) <= WAL_REC_MAX) {
+				size = seg_need(&in, off + WAL_FRAME_HDR +
+						le32_get(in.buf + off) +
+						WAL_FRAME_TRAILER);
+				fl = wal_frame_check(in.buf, size, off, h.salt);
+			}
+			if (fl && le64_get(in.buf + off + 8) != expect)
 				fl = 0;
 			if (fl == 0) {
-				bool torn = last &&
-					    !wal_valid_after(d, size, off, h.salt);
+				bool torn;
 
+				/* Following a log being written: its end is
+				 * whatever is not whole yet. */
+				if (pos && last) {
+					out->damage = WAL_TORN_TAIL;
+					break;
+				}
+				size = seg_need(&in, SIZE_MAX);
+				if (all_zero(in.buf + off, size - off))
+					break;
+				torn = last && !wal_valid_after(in.buf, size, off,
+								h.salt);
 				wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
 					     segs[i].path, base + off,
 					     xasprintf("bad record after seq %" PRIu64,
 						       expect - 1));
 				break;
 			}
-			f.len = le32_get(d + off);
-			f.type = (uint16_t)(d[off + 4] | (d[off + 5] << 8));
+			f.len = le32_get(in.buf + off);
+			f.type = (uint16_t)(in.buf[off + 4] | (in.buf[off + 5] << 8));
 			f.seq = expect;
-			f.time_ns = le64_get(d + off + 16);
-			f.payload = d + off + WAL_FRAME_HDR;
+			f.time_ns = le64_get(in.buf + off + 16);
+			f.payload = in.buf + off + WAL_FRAME_HDR;
 			if (f.seq > after_seq) {
 				rc = fn ? fn(arg, &f) : 0;
 				if (rc == WAL_SCAN_STOP) {
 					rc = 0;
-					free(d);
+					seg_close(&in);
 					goto out;
 				}
 				if (rc == -EBADMSG) {
@@ -234,7 +326,7 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 					break;
 				}
 				if (rc < 0) {
-					free(d);
+					seg_close(&in);
 					goto out;
 				}
 				if (out->first_seq == 0)
@@ -248,7 +340,7 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 			out->end.seg_first = h.first_seq;
 			out->end.off = base + off;
 		}
-		free(d);
+		seg_close(&in);
 	}
 out:
 	wal_seg_list_free(segs, nsegs);
