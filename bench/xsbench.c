@@ -20,8 +20,9 @@
  *
  * Helper modes: "prefill" (setup only, reports keys/s), "ready" (waits
  * until the daemon answers), "start" (runs a daemon and reports how long
- * it took to answer: restart time), "fsync" (write + fdatasync latency of
- * a file, for what --sync=always is bounded by).
+ * it took to answer: restart time), "fsync" and "fsync-over" (write +
+ * fdatasync latency of a file, appended or written over zeros, for what
+ * --sync=always is bounded by).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -533,9 +534,26 @@ xsb_start(struct bench *b, const struct xsb_opts *o, char **argv)
 	return 0;
 }
 
-/* write(2) of 128 bytes + fdatasync, as one log group commit would. */
+/* Fills fd with size bytes of zeros and syncs them (a spare segment). */
+static void
+xsb_zero_fill(int fd, const char *file, size_t size)
+{
+	static const char zeros[65536];
+
+	for (size_t done = 0; done < size; done += sizeof(zeros))
+		if (write(fd, zeros, sizeof(zeros)) != (ssize_t)sizeof(zeros))
+			xsb_die("%s: %s", file, strerror(errno));
+	if (fdatasync(fd) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		xsb_die("%s: %s", file, strerror(errno));
+}
+
+/*
+ * write(2) of 128 bytes + fdatasync, as one log group commit would:
+ * appended ("fsync"), or over zeros written and synced beforehand
+ * ("fsync-over", as --sync=always writes its spare segments).
+ */
 static int
-xsb_fsync(struct bench *b, const struct xsb_opts *o)
+xsb_fsync(struct bench *b, const struct xsb_opts *o, bool over)
 {
 	struct xsb_sample s0, s1;
 	char rec[128];
@@ -544,10 +562,12 @@ xsb_fsync(struct bench *b, const struct xsb_opts *o)
 
 	if (o->file == NULL)
 		xsb_die("fsync: -f FILE is needed");
-	fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		  0600);
+	fd = open(o->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		  (over ? 0 : O_APPEND), 0600);
 	if (fd < 0)
 		xsb_die("%s: %s", o->file, strerror(errno));
+	if (over)
+		xsb_zero_fill(fd, o->file, 64u << 20);
 	memset(rec, 'r', sizeof(rec));
 	xsb_sample(&s0, 0);
 	end = s0.t + (uint64_t)(b->duration * 1e9);
@@ -565,7 +585,7 @@ xsb_fsync(struct bench *b, const struct xsb_opts *o)
 	unlink(o->file);
 	b->nclients = 1;
 	b->nodes = 0;
-	xsb_report(b, o, "fsync", &s0, &s1);
+	xsb_report(b, o, over ? "fsync-over" : "fsync", &s0, &s1);
 	return 0;
 }
 
@@ -607,6 +627,7 @@ xsb_usage(FILE *f)
 "                 \"PID<TAB>MS<TAB>CPU_MS\": ms from exec until it\n"
 "                 answered, and the CPU time it used until then\n"
 "  fsync          write(128 bytes) + fdatasync on -f FILE for -d seconds\n"
+"  fsync-over     the same over 64 MiB of zeros written and synced first\n"
 "\n"
 "Exit status: 0 when the run had operations and no errors, 1 otherwise,\n"
 "2 when it could not run.\n");
@@ -720,8 +741,8 @@ main(int argc, char **argv)
 	/* A daemon that dies mid-run must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
-	if (strcmp(wname, "fsync") == 0)
-		return xsb_fsync(&b, &o);
+	if (strcmp(wname, "fsync") == 0 || strcmp(wname, "fsync-over") == 0)
+		return xsb_fsync(&b, &o, wname[5] != 0);
 	if (strcmp(wname, "ready") == 0)
 		return xsb_ready(&b);
 	if (strcmp(wname, "start") == 0)

@@ -20,7 +20,9 @@
  * Start: lock the directory, set a previous boot's state aside, rebuild
  * the store (snap_recover), open a new log segment after the last record.
  * Snapshots are written by a forked child when the log has grown; the log
- * is pruned once the older of the two kept snapshots covers it.
+ * is pruned once the older of the two kept snapshots covers it, by a
+ * thread: removing a full segment takes tens of ms on a file system that
+ * discards freed blocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +43,11 @@
 #include "wal/wal.h"
 
 #define DURABLE_RETRY_MS	200
+/* A spare is this much longer than a segment, so the group write that
+ * fills a segment stays within its zeros. */
+#define DURABLE_SPARE_SLACK	(1u << 20)
+/* Spares the writer failed to take before giving up on them. */
+#define DURABLE_SPARE_TRIES	3
 /* How often, at most, a refused change is logged. */
 #define DURABLE_LOG_EVERY_NS	(10ull * 1000000000u)
 
@@ -70,6 +77,16 @@ struct durable {
 	bool quit;
 	int efd;
 
+	/* --sync=always: the thread writing the next segment's zeros. */
+	pthread_t spare_thread;
+	bool spare_on;
+	pthread_cond_t spare_cv;
+	bool spare_want;		/* under mu: make a spare */
+	bool spare_ready;		/* under mu: one is there */
+	int spare_err;			/* under mu: the last attempt's */
+	uint64_t spares_seen;		/* wal_spares_used when last asked */
+	unsigned int spare_misses;
+
 	/* Snapshots. */
 	pid_t child;
 	uint64_t child_seq;
@@ -87,6 +104,8 @@ struct durable {
 	/* The domain table as the log has it; snapshots write it. */
 	struct wal_domtab *doms;
 	bool hold;			/* live update: no snapshot, no prune */
+	pthread_t prune_thread;
+	bool prune_on;			/* prune_thread to be joined */
 };
 
 const char *
@@ -418,6 +437,130 @@ durable_start_thread(struct durable *d)
 	return rc;
 }
 
+/* ---- the spare segment (--sync=always) ------------------------------------ */
+
+/*
+ * An fdatasync after appending commits the file's new size and extents
+ * through the journal; over blocks already written it flushes the data
+ * alone, about a third faster here (docs/BENCHMARKS.md). So segments are
+ * written ahead full of zeros by this thread, never by the loop.
+ */
+static void *
+durable_spare_main(void *arg)
+{
+	struct durable *d = arg;
+
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		int rc;
+
+		while (!d->quit && !d->spare_want)
+			pthread_cond_wait(&d->spare_cv, &d->mu);
+		if (d->quit)
+			break;
+		d->spare_want = false;
+		pthread_mutex_unlock(&d->mu);
+		rc = wal_spare_prepare(d->cfg.state_dir,
+				       d->cfg.segment_bytes + DURABLE_SPARE_SLACK);
+		pthread_mutex_lock(&d->mu);
+		d->spare_ready = rc == 0;
+		d->spare_err = rc;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+static void
+durable_want_spare(struct durable *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->spare_ready = false;
+	d->spare_want = true;
+	pthread_cond_signal(&d->spare_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/*
+ * After a write, with nothing pending: asks for a new spare once the
+ * writer took one, and moves to the spare when the segment being written
+ * is an appended one (after a start or when a spare was missing).
+ */
+static void
+durable_spare_tick(struct durable *d)
+{
+	bool ready;
+	int err;
+
+	if (!d->spare_on || d->hold || wal_has_pending(d->wal))
+		return;
+	if (wal_spares_used(d->wal) != d->spares_seen) {
+		d->spares_seen = wal_spares_used(d->wal);
+		durable_want_spare(d);
+		return;
+	}
+	if (wal_prezeroed(d->wal) || d->spare_misses >= DURABLE_SPARE_TRIES)
+		return;
+	pthread_mutex_lock(&d->mu);
+	ready = d->spare_ready;
+	err = d->spare_err;
+	d->spare_err = 0;
+	pthread_mutex_unlock(&d->mu);
+	if (err)
+		log_warn("durable: preparing a spare log segment: %s",
+			 strerror(-err));
+	if (!ready)
+		return;
+	(void)wal_rotate(d->wal);
+	if (wal_spares_used(d->wal) == d->spares_seen) {
+		d->spare_misses++;
+		durable_want_spare(d);
+	}
+}
+
+static int
+durable_start_spare(struct durable *d)
+{
+	int rc = -pthread_create(&d->spare_thread, NULL, durable_spare_main, d);
+
+	if (rc == 0) {
+		d->spare_on = true;
+		d->spares_seen = wal_spares_used(d->wal);
+		durable_want_spare(d);
+	}
+	return rc;
+}
+
+/* ---- pruning ---------------------------------------------------------------- */
+
+/*
+ * Keeps two snapshots and the log from the older one on. Runs beside the
+ * loop: the segment being written is the newest, which is never removed
+ * (wal_remove_covered keeps the last one it lists).
+ */
+static void *
+durable_prune_main(void *arg)
+{
+	struct durable *d = arg;
+	uint64_t oldest;
+	int rc;
+
+	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
+	if (rc == 0 && oldest)
+		rc = wal_remove_covered(d->cfg.state_dir, oldest, NULL);
+	if (rc < 0)
+		log_warn("durable: pruning %s: %s", d->cfg.state_dir,
+			 strerror(-rc));
+	return NULL;
+}
+
+static void
+durable_prune_wait(struct durable *d)
+{
+	if (d->prune_on)
+		pthread_join(d->prune_thread, NULL);
+	d->prune_on = false;
+}
+
 /* ---- open and close ------------------------------------------------------ */
 
 static struct store *
@@ -467,6 +610,7 @@ durable_new(struct server *srv, const struct durable_config *cfg)
 	d->efd = -1;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
+	pthread_cond_init(&d->spare_cv, NULL);
 	srv->dur = d;
 	return d;
 }
@@ -476,7 +620,8 @@ durable_new(struct server *srv, const struct durable_config *cfg)
  * segment continued; and the sync thread for --sync=always.
  */
 static int
-durable_start_log(struct durable *d, uint64_t seq, const char *segment)
+durable_start_log(struct durable *d, uint64_t seq, const char *segment,
+		  const struct wal_pos *end)
 {
 	struct wal_config wc = { 0 };
 	int rc;
@@ -485,8 +630,9 @@ durable_start_log(struct durable *d, uint64_t seq, const char *segment)
 	wc.dir = d->cfg.state_dir;
 	wc.segment_bytes = d->cfg.segment_bytes;
 	wc.no_sync = d->cfg.sync != DURABLE_SYNC_ALWAYS;
+	wc.use_spare = d->cfg.sync == DURABLE_SYNC_ALWAYS;
 	if (segment)
-		rc = wal_adopt(&wc, segment, seq, &d->wal);
+		rc = wal_adopt(&wc, segment, seq, end, &d->wal);
 	else
 		rc = wal_open(&wc, seq + 1, &d->wal);
 	if (rc < 0) {
@@ -496,6 +642,8 @@ durable_start_log(struct durable *d, uint64_t seq, const char *segment)
 	}
 	if (d->cfg.sync == DURABLE_SYNC_ALWAYS) {
 		rc = durable_start_thread(d);
+		if (rc == 0)
+			rc = durable_start_spare(d);
 		if (rc < 0) {
 			log_err("durable: sync thread: %s", strerror(-rc));
 			return rc;
@@ -543,7 +691,7 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 	d->rec.domains = NULL;
 	d->snap_seq = d->rec.used.seq;
 	d->snap_time = d->rec.used.time_ns;
-	rc = durable_start_log(d, d->rec.last_seq, NULL);
+	rc = durable_start_log(d, d->rec.last_seq, NULL, NULL);
 	if (rc < 0) {
 		store_free(s);
 		return rc;
@@ -555,7 +703,7 @@ durable_open(struct server *srv, const struct durable_config *cfg,
 int
 durable_adopt(struct server *srv, const struct durable_config *cfg,
 	      int lock_fd, struct wal_domtab *doms, uint64_t seq,
-	      const char *segment)
+	      const char *segment, const struct wal_pos *end)
 {
 	struct durable *d = durable_new(srv, cfg);
 	struct snap_info *snaps = NULL;
@@ -569,7 +717,7 @@ durable_adopt(struct server *srv, const struct durable_config *cfg,
 	}
 	snap_list_free(snaps, nsnaps);
 	/* The old daemon's segment: no new file, no sync in the pause. */
-	return durable_start_log(d, seq, segment);
+	return durable_start_log(d, seq, segment, end);
 }
 
 const char *
@@ -599,6 +747,9 @@ void
 durable_hold(struct durable *d, bool hold)
 {
 	d->hold = hold;
+	/* The new daemon must find every file it lists. */
+	if (hold)
+		durable_prune_wait(d);
 	/* A fresh segment: the new daemon's last catch-up reads only what
 	 * was written since it started. Without --sync=always nothing is
 	 * synced for it: syncing a segment's worth of dirty pages would keep
@@ -630,13 +781,16 @@ durable_close(struct durable *d)
 {
 	if (d == NULL)
 		return;
-	if (d->thread_on) {
-		pthread_mutex_lock(&d->mu);
-		d->quit = true;
-		pthread_cond_signal(&d->cv);
-		pthread_mutex_unlock(&d->mu);
+	pthread_mutex_lock(&d->mu);
+	d->quit = true;
+	pthread_cond_signal(&d->cv);
+	pthread_cond_signal(&d->spare_cv);
+	pthread_mutex_unlock(&d->mu);
+	if (d->thread_on)
 		pthread_join(d->thread, NULL);
-	}
+	if (d->spare_on)
+		pthread_join(d->spare_thread, NULL);
+	durable_prune_wait(d);
 	if (d->req_fd >= 0)
 		close(d->req_fd);
 	if (d->efd >= 0) {
@@ -847,8 +1001,7 @@ durable_maybe_snapshot(struct durable *d)
 void
 durable_child_exited(struct durable *d)
 {
-	uint64_t oldest;
-	int status, rc;
+	int status;
 
 	if (d == NULL || d->child <= 0)
 		return;
@@ -870,13 +1023,14 @@ durable_child_exited(struct durable *d)
 	/* A new daemon may be reading the files being loaded. */
 	if (d->hold)
 		return;
-	/* Keep two snapshots; the log is needed from the older one on. */
-	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
-	if (rc == 0 && oldest)
-		rc = wal_remove_covered(d->cfg.state_dir, oldest, d->wal);
-	if (rc < 0)
-		log_warn("durable: pruning %s: %s", d->cfg.state_dir,
-			 strerror(-rc));
+	/* Still removing what the previous snapshot covered: the next
+	 * snapshot's pruning removes this one's as well. */
+	if (d->prune_on && pthread_tryjoin_np(d->prune_thread, NULL) != 0)
+		return;
+	d->prune_on = pthread_create(&d->prune_thread, NULL,
+				     durable_prune_main, d) == 0;
+	if (!d->prune_on)
+		durable_prune_main(d);
 }
 
 /* ---- the barrier ---------------------------------------------------------- */
@@ -912,6 +1066,7 @@ durable_commit(struct durable *d)
 		d->done = wal_written_seq(d->wal);
 	else if (wal_written_seq(d->wal) > d->posted)
 		durable_post_sync(d, wal_written_seq(d->wal));
+	durable_spare_tick(d);
 	durable_maybe_snapshot(d);
 }
 

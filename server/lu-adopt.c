@@ -92,7 +92,8 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 
 static int
 lu_adopt_state(struct server *srv, const struct server_config *cfg,
-	       struct lu_state *st, struct wal_domtab **doms, char **why)
+	       struct lu_state *st, struct wal_domtab **doms,
+	       const struct wal_pos *end, char **why)
 {
 	struct xsd_sockmsg req = { 0 };
 	struct conn *c;
@@ -154,7 +155,7 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	/* Last: this may create the next log segment. */
 	srv_lu_mark = mono_ns();
 	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, *doms,
-			   st->final_seq, st->wal_segment);
+			   st->final_seq, st->wal_segment, end);
 	*doms = NULL;
 	st->fd_lock = -1;
 	if (rc < 0)
@@ -255,7 +256,7 @@ server_live_update(const struct server_config *cfg, int fd,
 		rc = -ESTALE;
 	}
 	if (rc == 0)
-		rc = lu_adopt_state(srv, cfg, &st, &doms, &why);
+		rc = lu_adopt_state(srv, cfg, &st, &doms, &pos, &why);
 	if (rc < 0)
 		goto refuse;
 	lu_state_release(&st);

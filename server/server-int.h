@@ -569,6 +569,7 @@ struct wal_domain_change;
 void durable_domain(struct durable *d, const struct wal_domain_change *ch);
 /* The live domain table (borrowed; NULL without durable state). */
 struct wal_domtab;
+struct wal_pos;
 const struct wal_domtab *durable_domains(const struct durable *d);
 /* 0 if a change may be made now, else -ENOSPC or -EIO (logged). */
 int durable_check(struct durable *d);
@@ -593,12 +594,14 @@ int durable_lock_fd(const struct durable *d);
  * Live update, new daemon: takes over the state directory whose lock
  * lock_fd holds (owned from now on) with the log written up to seq and
  * the domain table doms as the log has it (owned; NULL: empty),
- * appending to segment (the old daemon's current one), or starting a new
- * segment after seq when it is NULL. Sets srv->dur. Returns 0 or -errno.
+ * appending to segment (the old daemon's current one; end, which may be
+ * NULL, is where the new daemon's last read of the log ended), or
+ * starting a new segment after seq when it is NULL. Sets srv->dur.
+ * Returns 0 or -errno.
  */
 int durable_adopt(struct server *srv, const struct durable_config *cfg,
 		  int lock_fd, struct wal_domtab *doms, uint64_t seq,
-		  const char *segment);
+		  const char *segment, const struct wal_pos *end);
 /* The current log segment's path (borrowed), NULL without a log. */
 const char *durable_segment(const struct durable *d);
 /* SIGCHLD: collects a snapshot child, prunes on success. */

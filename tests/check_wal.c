@@ -265,9 +265,9 @@ START_TEST(test_wal_adopt_continues_the_segment)
 	append_recs(w, 7);
 	ck_assert_int_eq(wal_write(w), 0);
 	path = xstrdup(wal_segment_path(w));
-	ck_assert_int_eq(wal_adopt(&cfg, "/nonexistent/wal", 7, &w2), -ENOENT);
-	ck_assert_int_eq(wal_adopt(&cfg, "/dev/null", 7, &w2), -EINVAL);
-	ck_assert_int_eq(wal_adopt(&cfg, path, 7, &w2), 0);
+	ck_assert_int_eq(wal_adopt(&cfg, "/nonexistent/wal", 7, NULL, &w2), -ENOENT);
+	ck_assert_int_eq(wal_adopt(&cfg, "/dev/null", 7, NULL, &w2), -EINVAL);
+	ck_assert_int_eq(wal_adopt(&cfg, path, 7, NULL, &w2), 0);
 	ck_assert_str_eq(wal_segment_path(w2), path);
 	ck_assert_uint_eq(wal_next_seq(w2), 8);
 	ck_assert_uint_eq(wal_written_seq(w2), 7);
@@ -658,6 +658,87 @@ static const struct wal_io counting_io = {
 	.fdatasync = counting_fdatasync,
 	.ftruncate = ftruncate,
 };
+
+/*
+ * --sync=always writes over a spare segment of zeros: new segments take
+ * it (header first, so no segment is ever without one), records go over
+ * the zeros, a failed write is written again at the same place, and a
+ * second writer (live update) finds where the records end, with or
+ * without being told.
+ */
+START_TEST(test_wal_spare_segment)
+{
+	struct wal_config cfg = {
+		.dir = tdir, .segment_bytes = 1 << 20, .use_spare = true,
+		.io = &flaky_io,
+	};
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	struct wal *w = NULL, *w2 = NULL;
+	char *spare = xasprintf("%s/" WAL_SPARE_NAME, tdir), *seg;
+	struct wal_pos end;
+
+	/* No spare: appended to, as always. */
+	ck_assert_int_eq(wal_open(&cfg, 1, &w), 0);
+	ck_assert(!wal_prezeroed(w));
+	append_recs(w, 3);
+	ck_assert_int_eq(wal_write(w), 0);
+
+	ck_assert_int_eq(wal_spare_prepare(tdir, (1 << 20) + 4096), 0);
+	ck_assert_int_eq(file_size(spare), (1 << 20) + 4096);
+	ck_assert_int_eq(wal_spare_prepare(tdir, 4096), 0);	/* kept */
+	ck_assert_int_eq(file_size(spare), (1 << 20) + 4096);
+	ck_assert_int_eq(wal_rotate(w), 0);
+	ck_assert(wal_prezeroed(w));
+	ck_assert_uint_eq(wal_spares_used(w), 1);
+	ck_assert_int_eq(access(spare, F_OK), -1);
+	seg = xstrdup(wal_segment_path(w));
+	ck_assert_int_eq(file_size(seg), (1 << 20) + 4096);
+
+	append_recs(w, 4);
+	ck_assert_int_eq(wal_write(w), 0);
+	fail_countdown = 1;
+	fail_errno = EIO;
+	append_recs(w, 2);
+	ck_assert_int_eq(wal_write(w), -EIO);
+	ck_assert_int_eq(wal_write(w), 0);
+	ck_assert_int_eq(file_size(seg), (1 << 20) + 4096);
+
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 9);
+	ck_assert(s.payload_ok);
+	ck_assert_uint_eq(sc.end.off, wal_segment_size(w));
+	end = sc.end;
+	wal_scan_release(&sc);
+	wal_close(w);
+	ck_assert_int_eq(file_size(seg), (1 << 20) + 4096);
+
+	/* A second writer, told where the records end, then not told. */
+	ck_assert_int_eq(wal_adopt(&cfg, seg, 9, &end, &w2), 0);
+	ck_assert(wal_prezeroed(w2));
+	ck_assert_uint_eq(wal_segment_size(w2), end.off);
+	append_recs(w2, 2);
+	ck_assert_int_eq(wal_write(w2), 0);
+	wal_close(w2);
+	ck_assert_int_eq(wal_adopt(&cfg, seg, 11, NULL, &w2), 0);
+	ck_assert_uint_gt(wal_segment_size(w2), end.off);
+	append_recs(w2, 1);
+	ck_assert_int_eq(wal_write(w2), 0);
+	ck_assert_int_eq(wal_adopt(&cfg, seg, 30, NULL, &w), -EINVAL);
+	wal_close(w2);
+	ck_assert_int_eq(file_size(seg), (1 << 20) + 4096);
+
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 12);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+	free(seg);
+	free(spare);
+}
+END_TEST
 
 /* --sync=write: rotating (a full segment, a snapshot) never syncs; with
  * syncing allowed it syncs the old segment and the new header. */
@@ -1325,6 +1406,7 @@ wal_suite(void)
 	tcase_add_test(core, test_wal_roundtrip_in_order);
 	tcase_add_test(core, test_wal_adopt_continues_the_segment);
 	tcase_add_test(core, test_wal_scan_from_reads_on);
+	tcase_add_test(core, test_wal_spare_segment);
 	tcase_add_test(core, test_wal_no_sync_rotations_do_not_sync);
 	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
 	tcase_add_test(core, test_wal_rotation_and_after_seq);

@@ -36,7 +36,8 @@ struct seg_in {
 
 /*
  * Opens a segment to read from offset from, and reads its header into
- * hdr (*hlen bytes of it). -ERANGE if the file is shorter than from.
+ * hdr (*hlen bytes of it). -ERANGE if the file is shorter than a from
+ * past the header.
  */
 static int
 seg_open(struct seg_in *in, const char *path, uint64_t from,
@@ -49,14 +50,17 @@ seg_open(struct seg_in *in, const char *path, uint64_t from,
 	in->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (in->fd < 0)
 		return -errno;
-	if (fstat(in->fd, &st) < 0 || (uint64_t)st.st_size < from) {
+	if (fstat(in->fd, &st) < 0 ||
+	    ((uint64_t)st.st_size < from && from > WAL_HDR_SIZE)) {
 		int rc = (uint64_t)st.st_size < from ? -ERANGE : -errno;
 
 		close(in->fd);
 		in->fd = -1;
 		return rc;
 	}
-	in->file_size = (uint64_t)st.st_size;
+	/* A file shorter than its header reads as just that. */
+	in->file_size = (uint64_t)st.st_size < from ? from :
+						       (uint64_t)st.st_size;
 	in->base = from;
 	n = pread(in->fd, hdr, WAL_HDR_SIZE, 0);
 	*hlen = n > 0 ? (size_t)n : 0;
@@ -231,6 +235,12 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 			 * daemon's recovery): read the log afresh. */
 			wal_seg_list_free(segs, nsegs);
 			return wal_scan_from(dir, NULL, after_seq, fn, arg, out);
+		}
+		if (rc == -ENOENT) {
+			/* Pruned by a running daemon since the listing: as
+			 * if it had not been listed (a gap, if it mattered). */
+			rc = 0;
+			continue;
 		}
 		if (rc < 0)
 			break;

@@ -28,6 +28,8 @@ struct wal;
 #define WAL_REC_QUOTA		2	/* lxs.QuotaChange */
 #define WAL_REC_DOMAIN		3	/* lxs.DomainChange */
 
+struct wal_pos;
+
 /* Largest payload a frame may carry; larger lengths are corruption. */
 #define WAL_REC_MAX		(256u << 20)
 
@@ -52,7 +54,24 @@ struct wal_config {
 	 * or none): rotations skip their fdatasync and directory sync, which
 	 * would stall the loop flushing a segment's worth of dirty pages. */
 	bool no_sync;
+	/* New segments take the spare file (wal_spare_prepare) when there
+	 * is one: written over rather than appended to, so an fdatasync
+	 * flushes data only, with no file size or extent to commit. */
+	bool use_spare;
 };
+
+/* The spare segment's file name in the state directory. */
+#define WAL_SPARE_NAME		"wal-spare"
+
+/*
+ * Makes <dir>/wal-spare a file of bytes zeros on disk (written and
+ * fdatasync'ed, under a temporary name first), unless one is there
+ * already. Blocking (it writes bytes); meant for a thread of its own. It
+ * only touches its two file names, so it may run beside a writer on the
+ * same directory. 0 or -errno (ENOSPC: no spare; segments are then
+ * appended to as without one).
+ */
+int wal_spare_prepare(const char *dir, uint64_t bytes);
 
 /*
  * Starts a new segment whose first record will be next_seq. The directory
@@ -61,14 +80,17 @@ struct wal_config {
 int wal_open(const struct wal_config *cfg, uint64_t next_seq,
 	     struct wal **out);
 /*
- * Live update: goes on appending to the segment at path, written by
- * another process up to and including record last_seq, with nothing
- * pending (so no new segment, no sync: the file is as durable as that
- * writer left it). -EINVAL if path does not start a segment at or before
- * last_seq + 1.
+ * Live update: goes on writing the segment at path, written by another
+ * process up to and including record last_seq, with nothing pending (so
+ * no new segment, no sync: the file is as durable as that writer left
+ * it). end (may be NULL) is where a scan found last_seq to end; in any
+ * other segment, or without it, the segment is read to find its end (a
+ * segment may continue in zeros). -EINVAL if path does not start a
+ * segment at or before last_seq + 1, or does not hold last_seq.
  */
 int wal_adopt(const struct wal_config *cfg, const char *path,
-	      uint64_t last_seq, struct wal **out);
+	      uint64_t last_seq, const struct wal_pos *end,
+	      struct wal **out);
 void wal_close(struct wal *w);
 
 /*
@@ -123,6 +145,12 @@ int wal_rotate(struct wal *w);
 int wal_rotate_light(struct wal *w);
 /* Bytes in the current segment, and its file name (borrowed). */
 uint64_t wal_segment_size(const struct wal *w);
+/*
+ * Whether the current segment is written over zeros (a spare), and how
+ * many spares this writer has taken so far.
+ */
+bool wal_prezeroed(const struct wal *w);
+uint64_t wal_spares_used(const struct wal *w);
 const char *wal_segment_path(const struct wal *w);
 
 /* --- reading ------------------------------------------------------------ */

@@ -4,7 +4,10 @@
  *     a failed write is cut back to it, so a segment never keeps a partial
  *     frame from a running daemon;
  *   - records are buffered in w->pend in sequence order and leave it only
- *     when wal_write handed all of them to the kernel.
+ *     when wal_write handed all of them to the kernel;
+ *   - a segment made from the spare (prezero != 0) is zeros from w->size
+ *     to prezero, its file's size; records are written over them at the
+ *     file position, which is kept at w->size.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,9 @@ struct wal {
 	struct buf pend;
 	bool light;		/* this rotation: no sync, no reservation */
 	bool no_sync;		/* wal_config.no_sync */
+	bool use_spare;		/* wal_config.use_spare */
+	uint64_t prezero;	/* the spare's size, 0: appended to */
+	uint64_t spares_used;
 };
 
 static ssize_t
@@ -87,7 +93,10 @@ wal_write_all(const struct wal_io *io, int fd, const void *p, size_t len)
 static void
 wal_segment_close(struct wal *w)
 {
-	(void)w->io->ftruncate(w->fd, (off_t)w->size);
+	/* Zeros after the records end a segment as well; giving back the
+	 * blocks of a spare costs tens of ms (online discard). */
+	if (!w->prezero)
+		(void)w->io->ftruncate(w->fd, (off_t)w->size);
 	if (!w->light && !w->no_sync)
 		(void)w->io->fdatasync(w->fd);
 	close(w->fd);
@@ -100,7 +109,7 @@ wal_reserve_space(struct wal *w, uint64_t bytes)
 {
 	uint64_t want = w->size + bytes;
 
-	if (w->no_reserve || want <= w->reserved)
+	if (w->no_reserve || want <= w->reserved || want <= w->prezero)
 		return 0;
 	if (want < w->segment_bytes)
 		want = w->segment_bytes;
@@ -115,6 +124,75 @@ wal_reserve_space(struct wal *w, uint64_t bytes)
 	return 0;
 }
 
+/*
+ * Makes the spare the segment at path: its header is written and synced
+ * first, so that no segment file ever exists without one. Returns the
+ * open file positioned after the header, with *size its size, or -1 (no
+ * spare, or it failed: the caller creates the segment as usual).
+ */
+static int
+wal_take_spare(struct wal *w, const char *path,
+	       const unsigned char hdr[WAL_HDR_SIZE], uint64_t *size)
+{
+	char *spare = xasprintf("%s/" WAL_SPARE_NAME, w->dir);
+	struct stat st;
+	int fd = open(spare, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto out;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size <= WAL_HDR_SIZE ||
+	    pwrite(fd, hdr, WAL_HDR_SIZE, 0) != WAL_HDR_SIZE ||
+	    (!w->no_sync && w->io->fdatasync(fd) < 0) ||
+	    lseek(fd, WAL_HDR_SIZE, SEEK_SET) < 0 ||
+	    rename(spare, path) < 0) {
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	*size = (uint64_t)st.st_size;
+out:
+	free(spare);
+	return fd;
+}
+
+int
+wal_spare_prepare(const char *dir, uint64_t bytes)
+{
+	char *spare = xasprintf("%s/" WAL_SPARE_NAME, dir);
+	char *tmp = xasprintf("%s.tmp", spare);
+	static const unsigned char zeros[65536];
+	struct stat st;
+	uint64_t done = 0;
+	int fd = -1, rc = 0;
+
+	if (stat(spare, &st) == 0 && (uint64_t)st.st_size >= bytes)
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	while (rc == 0 && done < bytes) {
+		size_t n = bytes - done < sizeof(zeros) ?
+			   (size_t)(bytes - done) : sizeof(zeros);
+
+		rc = write_all(fd, zeros, n);
+		done += n;
+	}
+	if (rc == 0 && fdatasync(fd) < 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, spare) < 0)
+		rc = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	free(spare);
+	return rc;
+}
+
 /* Creates the segment starting at w->next_seq and makes it current. */
 static int
 wal_segment_new(struct wal *w)
@@ -123,9 +201,14 @@ wal_segment_new(struct wal *w)
 	unsigned char hdr[WAL_HDR_SIZE];
 	char *name = wal_seg_name(w->next_seq);
 	char *path = xasprintf("%s/%s", w->dir, name);
-	int fd, rc;
+	uint64_t prezero = 0;
+	int fd, rc = 0;
 
 	free(name);
+	wal_seg_hdr_encode(&h, hdr);
+	fd = w->use_spare ? wal_take_spare(w, path, hdr, &prezero) : -1;
+	if (fd >= 0)
+		goto created;
 	/* A file of this name can only hold no valid record: recovery would
 	 * otherwise have moved next_seq past it. */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
@@ -134,8 +217,8 @@ wal_segment_new(struct wal *w)
 		rc = -errno;
 		goto fail;
 	}
-	wal_seg_hdr_encode(&h, hdr);
 	rc = wal_write_all(w->io, fd, hdr, sizeof(hdr));
+created:
 	if (rc == 0 && !w->light && !w->no_sync && w->io->fdatasync(fd) < 0)
 		rc = -errno;
 	if (rc == 0 && !w->light && !w->no_sync)
@@ -156,6 +239,8 @@ wal_segment_new(struct wal *w)
 	w->salt = h.salt;
 	w->size = WAL_HDR_SIZE;
 	w->reserved = WAL_HDR_SIZE;
+	w->prezero = prezero;
+	w->spares_used += prezero != 0;
 	/* Reserve the blocks so appends do not meet a full disk mid-frame;
 	 * a failure here is met again by wal_reserve (which a light
 	 * rotation leaves it to). */
@@ -177,6 +262,7 @@ wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
 	w->io = cfg->io ? cfg->io : &wal_io_libc;
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
 	w->no_sync = cfg->no_sync;
+	w->use_spare = cfg->use_spare;
 	w->fd = -1;
 	w->next_seq = next_seq ? next_seq : 1;
 	w->written_seq = w->next_seq - 1;
@@ -189,14 +275,49 @@ wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
 	return 0;
 }
 
+static int
+wal_adopt_stop(void *arg, const struct wal_frame *f)
+{
+	return f->seq > *(const uint64_t *)arg ? WAL_SCAN_STOP : 0;
+}
+
+/*
+ * Where record last_seq ends in the segment starting at first (header h):
+ * from end when it says, else by reading the segment.
+ */
+static int
+wal_adopt_end(const char *dir, uint64_t first, uint64_t last_seq,
+	      const struct wal_pos *end, uint64_t *off)
+{
+	struct wal_pos from = { first - 1, first, WAL_HDR_SIZE };
+	struct wal_scan sc;
+	int rc;
+
+	if (first == last_seq + 1) {
+		*off = WAL_HDR_SIZE;
+		return 0;
+	}
+	if (end && end->seg_first == first && end->seq == last_seq) {
+		*off = end->off;
+		return 0;
+	}
+	rc = wal_scan_from(dir, &from, 0, wal_adopt_stop, &last_seq, &sc);
+	if (rc == 0 && (sc.end.seg_first != first || sc.end.seq != last_seq))
+		rc = -EINVAL;
+	*off = sc.end.off;
+	wal_scan_release(&sc);
+	return rc;
+}
+
 int
 wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
-	  struct wal **out)
+	  const struct wal_pos *end, struct wal **out)
 {
 	unsigned char hdr[WAL_HDR_SIZE];
 	struct wal_seg_hdr h;
 	struct stat st;
 	struct wal *w;
+	uint64_t off = 0;
 	int rfd, rc = 0;
 
 	rfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -206,6 +327,8 @@ wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
 	    wal_seg_hdr_decode(hdr, &h) < 0 || h.first_seq > last_seq + 1)
 		rc = -EINVAL;
 	close(rfd);
+	if (rc == 0)
+		rc = wal_adopt_end(cfg->dir, h.first_seq, last_seq, end, &off);
 	if (rc < 0)
 		return rc;
 	w = xcalloc(1, sizeof(*w));
@@ -213,16 +336,25 @@ wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
 	w->io = cfg->io ? cfg->io : &wal_io_libc;
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
 	w->no_sync = cfg->no_sync;
-	w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	w->use_spare = cfg->use_spare;
+	w->fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (w->fd < 0 || fstat(w->fd, &st) < 0) {
 		rc = -errno;
 		wal_close(w);
 		return rc;
 	}
+	/* Past the records: zeros (the segment was a spare), or nothing. */
+	if ((uint64_t)st.st_size < off ||
+	    lseek(w->fd, (off_t)off, SEEK_SET) < 0) {
+		rc = (uint64_t)st.st_size < off ? -EINVAL : -errno;
+		wal_close(w);
+		return rc;
+	}
 	w->path = xstrdup(path);
 	w->salt = h.salt;
-	w->size = (uint64_t)st.st_size;
-	w->reserved = w->size;
+	w->size = off;
+	w->reserved = off;
+	w->prezero = (uint64_t)st.st_size > off ? (uint64_t)st.st_size : 0;
 	w->next_seq = last_seq + 1;
 	w->written_seq = last_seq;
 	*out = w;
@@ -294,6 +426,18 @@ wal_segment_path(const struct wal *w)
 	return w->path;
 }
 
+bool
+wal_prezeroed(const struct wal *w)
+{
+	return w->prezero != 0;
+}
+
+uint64_t
+wal_spares_used(const struct wal *w)
+{
+	return w->spares_used;
+}
+
 int
 wal_write(struct wal *w)
 {
@@ -304,9 +448,21 @@ wal_write(struct wal *w)
 	rc = wal_write_all(w->io, w->fd, w->pend.data, w->pend.len);
 	if (rc < 0) {
 		/* Cut off what part of the group reached the file: the frames
-		 * stay buffered and go out whole on the next attempt. */
-		if (w->io->ftruncate(w->fd, (off_t)w->size) < 0)
+		 * stay buffered and go out whole on the next attempt. Over
+		 * zeros, that attempt writes them over the same bytes: only
+		 * what went past the zeros is cut. */
+		if (w->prezero) {
+			uint64_t keep = w->size > w->prezero ? w->size :
+							       w->prezero;
+
+			if ((w->size + w->pend.len > w->prezero &&
+			     w->io->ftruncate(w->fd, (off_t)keep) < 0) ||
+			    lseek(w->fd, (off_t)w->size, SEEK_SET) < 0)
+				rc = rc == -ENOSPC ? rc : -errno;
+		} else if (w->io->ftruncate(w->fd, (off_t)w->size) < 0 ||
+			   lseek(w->fd, (off_t)w->size, SEEK_SET) < 0) {
 			rc = rc == -ENOSPC ? rc : -errno;
+		}
 		return rc;
 	}
 	w->size += w->pend.len;
