@@ -2,7 +2,7 @@
 # fuzz/fuzz-check.sh: runs the fuzzers of fuzz/ (see fuzz/README.md).
 #
 # In make check (a TESTS entry), for each fuzzer NAME (wire, request, wal,
-# snapshot, liveupdate):
+# snapshot, liveupdate, ring):
 #   - always: the committed inputs, fuzz/corpus/NAME and fuzz/regress/NAME,
 #     replayed through fuzz/NAME-replay (a plain main() around the
 #     harness; under ASan and UBSan in the sanitizer build); and the
@@ -17,14 +17,14 @@
 # crash inputs written as fuzz/work/NAME-crash-*.
 #
 # Environment: top_srcdir, top_builddir (set by make), FUZZ_SECONDS,
-# FUZZ_MODE (check | fuzz), FUZZERS (names; default all four),
+# FUZZ_MODE (check | fuzz), FUZZERS (names; default all six),
 # FUZZ_FLAGS (extra libFuzzer flags, e.g. -jobs=2).
 # Exit status: 0 pass, 1 a fuzzer or a replay failed, 99 not built.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${FUZZ_MODE:=check}"
-: "${FUZZERS:=wire request wal snapshot liveupdate}"
+: "${FUZZERS:=wire request wal snapshot liveupdate ring}"
 if [ "$FUZZ_MODE" = fuzz ]; then
 	: "${FUZZ_SECONDS:=60}"
 else
@@ -38,7 +38,7 @@ status=0
 max_len() {
 	case $1 in
 	wire) echo 8500 ;;
-	request) echo 8192 ;;
+	request | ring) echo 8192 ;;
 	*) echo 32768 ;;
 	esac
 }

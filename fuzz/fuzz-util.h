@@ -11,6 +11,8 @@
  *   store_check() that aborts with its report.
  * - FZ_ASSERT: a failed invariant prints the reason and aborts, which is
  *   what libFuzzer (and the replay driver under ASan) report as a crash.
+ * - fz_server_init (fuzz-server.c): a daemon without files, for the
+ *   harnesses that drive the server.
  *
  * The harnesses are linked twice: with libFuzzer (--enable-fuzzing) and
  * with fuzz/replay.c, a plain main() that runs the committed inputs.
@@ -70,5 +72,14 @@ void fz_store_check(const struct store *s, const char *when);
 /* Aborts unless a and b hold the same tree. */
 void fz_store_same(const struct store *a, const struct store *b,
 		   const char *what);
+
+/*
+ * fuzz-server.c (harnesses linking the server only): srv, zeroed, gets its
+ * connection list, a --sync=none log (durable_open) and a daemon log named
+ * ident (on stderr with LXS_FUZZ_LOG set); no store, no loop, no
+ * listeners. Aborts on failure.
+ */
+struct server;
+void fz_server_init(struct server *srv, const char *ident);
 
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # fuzz/make-seeds.py STATE_DIR CORPUS_DIR: writes the seed inputs of the
-# four fuzzers (called by fuzz/make-seeds.sh, which explains the sources).
+# fuzzers (called by fuzz/make-seeds.sh, which explains the sources).
 # Input formats: the header comments of fuzz/<name>-fuzzer.c.
 import hashlib
 import os
@@ -176,6 +176,94 @@ wires = [
 ]
 for w in wires:
     seed('wire', w)
+
+# ---- ring: a guest's actions on its ring page, and server steps ------------
+# Byte a: op = a & 15, arg = a >> 4 (fuzz/ring-fuzzer.c).
+def rreq(kind, key=0, value=None, d_path=False):
+    b = bytes([0 | (kind | (8 if d_path else 0)) << 4, key])
+    if kind == 0:
+        b += struct.pack('<H', len(value)) + value
+    return b
+
+
+def rsend(n=0xffff):
+    return bytes([3]) + struct.pack('<H', n)
+
+
+def rrecv(n=0xffff):
+    return bytes([4]) + struct.pack('<H', n)
+
+
+def rreq_prod(d):
+    return bytes([5]) + struct.pack('<I', d & 0xffffffff)
+
+
+def rrsp_cons(d):
+    return bytes([6]) + struct.pack('<I', d & 0xffffffff)
+
+
+RTRUTH, RRECONNECT, RITER, RINTRODUCE = bytes([7]), bytes([8]), bytes([11]), bytes([13])
+
+
+def rsteps(n):
+    return bytes([10 | (n - 1) << 4])
+
+
+def rheader(typ, length, payload=b''):
+    return bytes([2, typ]) + struct.pack('<I', length) + \
+        (b'' if length < 256 else bytes([len(payload)])) + payload
+
+
+def rraw(data):
+    return bytes([1, len(data)]) + data
+
+
+def revent(plen, tlen):
+    return bytes([12]) + struct.pack('<H', plen) + bytes([tlen])
+
+
+rings = [
+    # request and reply, one at a time
+    rreq(0, 1, b'hello') + rsend() + RITER + rrecv() + rreq(1, 1) +
+    rsend() + RITER + rrecv(),
+    # replies longer than the ring, read in pieces while the server writes
+    rreq(2) + rreq(2) + rsend() + rsteps(3) + rrecv(300) + rsteps(5) +
+    rrecv(1000) + RITER + rrecv() + RITER + rrecv(),
+    # wrap around the end: requests of 700 bytes, written 200 at a time
+    b''.join(rreq(0, k, b'v' * 690) for k in range(4)) +
+    (rsend(200) + rsteps(2) + rrecv(100) + rsteps(3)) * 16 +
+    b''.join(rreq(1, k) for k in range(4)) + rsend() + RITER + rrecv(),
+    # a message in pieces: header, then payload byte by byte
+    rreq(0, 2, b'abcdef') + rsend(10) + RITER + rsend(6) + RITER +
+    (rsend(1) + rsteps(5)) * 12 + rrecv(),
+    # watches and events of all sizes, a guest that reads late
+    rreq(4, 3) + rreq(4, 1, d_path=True) + rsend() + RITER +
+    bytes([14 | 1 << 4]) + struct.pack('<H', 3000) + revent(3900, 40) +
+    revent(10, 200) + revent(4000, 255) + RITER + rrecv(512) + RITER +
+    rrecv() + RITER + rrecv(),
+    # req_prod far ahead of req_cons: RINGIDX, ignored until a reconnect
+    rreq(1, 0) + rsend() + rreq_prod(5000) + RITER + rreq(1, 0) + rsend() +
+    RITER + RRECONNECT + RITER + rreq(0, 0, b'again') + rsend() + RITER +
+    rrecv(),
+    # rsp_cons moved back: the server's next write finds RINGIDX
+    rreq(2) + rsend() + rsteps(1) + rrsp_cons(-3000) + rsteps(2) + RTRUTH +
+    RITER + RINTRODUCE + rreq(1, 5) + rsend() + RITER + rrecv(),
+    # req_prod moved back behind what the server read, then told truly
+    rreq(0, 4, b'x' * 300) + rsend() + rsteps(1) + rreq_prod(-200) +
+    rsteps(4) + RTRUTH + RITER + rrecv(),
+    # stale bytes sent by moving req_prod, an oversized header: PROTO
+    rreq_prod(16) + RITER + rheader(2, 5000) + rsend() + RITER + rrecv(),
+    # a reconnect with requests in flight and a quota that pauses input
+    bytes([15, 2]) + b''.join(rreq(0, k, b'q') for k in range(6)) + rsend() +
+    rsteps(1) + RRECONNECT + rsteps(4) + RITER + rreq(1, 0) + rsend() +
+    RITER + rrecv(),
+    # junk: raw bytes, a half header, a scribble over free space
+    rraw(b'\x02\x00\x00\x00\x01\x00') + rheader(99, 3, b'abc') +
+    bytes([9]) + struct.pack('<H', 600) + bytes([4]) + b'junk' + rsend() +
+    RITER + rrecv(),
+]
+for r in rings:
+    seed('ring', r)
 
 for k in sorted(written):
     print('%s: %d seed(s)' % (k, written[k]))

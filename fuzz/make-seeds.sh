@@ -8,10 +8,11 @@
 # a snapshot is taken and more changes follow; its state directory's
 # segments and snapshot are then cut into the input formats of
 # fuzz/wal-fuzzer.c and fuzz/snapshot-fuzzer.c by fuzz/make-seeds.py.
-# wire and request seeds are rawclient-style message sequences written
-# by the same script. File names are content hashes; log segments carry
-# time stamps and random salts, so a new run adds new files: remove
-# fuzz/corpus/<name> first to start over. Needs python3.
+# wire and request seeds are rawclient-style message sequences, ring
+# seeds guest and server action sequences, written by the same script.
+# File names are content hashes; log segments carry time stamps and
+# random salts, so a new run adds new files: remove fuzz/corpus/<name>
+# first to start over. Needs python3.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 bld=$(cd "${1:-$src}" && pwd)

@@ -195,19 +195,8 @@ static const struct store_cb rq_cb = {
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const struct durable_config dc = {
-		.state_dir = "/nonexistent", .sync = DURABLE_SYNC_NONE,
-		.boot_id_file = "/nonexistent",
-	};
-	struct store *unused = NULL;
-
-	log_open("lxs-request-fuzzer", getenv("LXS_FUZZ_LOG") != NULL);
+	fz_server_init(&rq_srv, "lxs-request-fuzzer");
 	rq_trace = getenv("LXS_FUZZ_TRACE") != NULL;
-	TAILQ_INIT(&rq_srv.conns);
-	rq_srv.sigfd = -1;
-	/* --sync=none: records are counted, nothing is written. */
-	FZ_ASSERT(durable_open(&rq_srv, &dc, &unused) == 0, "durable_open");
-	store_free(unused);
 	return 0;
 }
 

@@ -263,9 +263,22 @@ conn_out_consume(struct conn *c, size_t n)
 static char conn_wbuf[CONN_WRITE_BATCH];
 
 /*
+ * The most bytes one write may gather. A ring takes a write of at most its
+ * size whole or not at all, and one longer than that in pieces cut
+ * anywhere: a longer batch would put a message that fits in the ring
+ * into it in pieces, which a daemon killed in between leaves misframed
+ * (ring.c).
+ */
+static size_t
+conn_batch_max(const struct conn *c)
+{
+	return (c->flags & CONN_RING) ? XENSTORE_RING_SIZE : CONN_WRITE_BATCH;
+}
+
+/*
  * One write of the front of the queue: the first message's unsent part
  * alone, or, when more durable messages follow, as many as fit in
- * CONN_WRITE_BATCH copied into conn_wbuf (one system call for a burst of
+ * conn_batch_max() copied into conn_wbuf (one system call for a burst of
  * replies or events instead of one per message).
  * Sets *len to the bytes offered; returns the transport's result.
  */
@@ -273,18 +286,18 @@ static int
 conn_write_batch(struct conn *c, uint64_t done, size_t *len, size_t *n)
 {
 	struct conn_out *o = STAILQ_FIRST(&c->out), *next = STAILQ_NEXT(o, link);
+	size_t used, max = conn_batch_max(c);
 	char *b = conn_wbuf;
-	size_t used;
 
 	if (next == NULL || next->seq > done ||
-	    (size_t)(o->len - o->off) + next->len > CONN_WRITE_BATCH) {
+	    (size_t)(o->len - o->off) + next->len > max) {
 		*len = o->len - o->off;
 		return c->ops->write(c, o->data + o->off, *len, n);
 	}
 	used = o->len - o->off;
 	memcpy(b, o->data + o->off, used);
-	for (o = next; o && o->seq <= done &&
-	     used + o->len <= CONN_WRITE_BATCH; o = STAILQ_NEXT(o, link)) {
+	for (o = next; o && o->seq <= done && used + o->len <= max;
+	     o = STAILQ_NEXT(o, link)) {
 		memcpy(b + used, o->data, o->len);
 		used += o->len;
 	}

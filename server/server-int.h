@@ -160,7 +160,8 @@ struct conn_ops {
 #define CONN_OUT_SOFT	(64u * 1024)
 #define CONN_OUT_HARD	(4u * 1024 * 1024)
 #define CONN_DROP_LOG_NS (10ull * 1000000000)
-/* Bytes of queued messages gathered into one write (conn_flush). */
+/* Bytes of queued messages gathered into one write (conn_flush); a ring's
+ * writes gather at most XENSTORE_RING_SIZE. */
 #define CONN_WRITE_BATCH (64u * 1024)
 
 #define CONN_READONLY	1u	/* mutations get EACCES */
