@@ -631,6 +631,7 @@ durable_start_log(struct durable *d, uint64_t seq, const char *segment,
 	wc.segment_bytes = d->cfg.segment_bytes;
 	wc.no_sync = d->cfg.sync != DURABLE_SYNC_ALWAYS;
 	wc.use_spare = d->cfg.sync == DURABLE_SYNC_ALWAYS;
+	wc.map = d->cfg.sync == DURABLE_SYNC_WRITE;
 	if (segment)
 		rc = wal_adopt(&wc, segment, seq, end, &d->wal);
 	else
@@ -948,6 +949,11 @@ durable_snapshot_start(struct durable *d)
 		return -EBUSY;
 	if (wal_has_pending(d->wal))
 		return -EAGAIN;
+	/* Pruning removes snapshot temporary files (a crashed writer's):
+	 * never beside a snapshot being written. */
+	if (d->prune_on && pthread_tryjoin_np(d->prune_thread, NULL) != 0)
+		return -EBUSY;
+	d->prune_on = false;
 	d->snap_last_try = mono_ns();
 	/* Records after seq go to a new segment, so the snapshot covers
 	 * whole segments. */
@@ -973,6 +979,7 @@ durable_snapshot_now(struct durable *d)
 		return -ENOSYS;
 	if (wal_has_pending(d->wal) && wal_write(d->wal) < 0)
 		return -EIO;
+	durable_prune_wait(d);
 	return durable_snapshot_start(d);
 }
 

@@ -740,6 +740,79 @@ START_TEST(test_wal_spare_segment)
 }
 END_TEST
 
+/*
+ * --sync=write copies records into a mapping of reserved space: across
+ * several 4 MiB windows and a rotation everything reads back, a second
+ * writer (live update) maps on from where the records end, and a group
+ * too big for the reserved space goes out with write(2).
+ */
+START_TEST(test_wal_mapped_segments)
+{
+	struct wal_config cfg = {
+		.dir = tdir, .segment_bytes = 6u << 20, .map = true,
+		.no_sync = true,
+	};
+	struct wal_scan sc;
+	struct seen s = { .payload_ok = true };
+	struct wal *w = NULL;
+	char *first;
+	uint64_t n = 0;
+
+	ck_assert_int_eq(wal_open(&cfg, 1, &w), 0);
+	ck_assert(wal_prezeroed(w));
+	first = xstrdup(wal_segment_path(w));
+	ck_assert_int_eq(file_size(first), (6 << 20) + (1 << 20));
+	while (count_segments(tdir) < 2) {
+		append_recs(w, 1000);
+		ck_assert_int_eq(wal_write(w), 0);
+		n += 1000;
+	}
+	append_recs(w, 10);
+	ck_assert_int_eq(wal_write(w), 0);
+	n += 10;
+	wal_close(w);
+	ck_assert_int_eq(file_size(first), (6 << 20) + (1 << 20));
+
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, n);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+
+	/* The first segment does not end at n; the newest one does. */
+	ck_assert_int_eq(wal_adopt(&cfg, first, n, NULL, &w), -EINVAL);
+	{
+		char line[256], *cmd = xasprintf("ls %s/wal-*.log | tail -1",
+						 tdir);
+		FILE *f = popen(cmd, "r");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+		pclose(f);
+		free(cmd);
+		line[strcspn(line, "\n")] = 0;
+		ck_assert_int_eq(wal_adopt(&cfg, line, n, NULL, &w), 0);
+	}
+	ck_assert(wal_prezeroed(w));
+	/* More than what is left of the reserved space, in one group. */
+	for (int i = 0; i < 300; i++)
+		append_recs(w, 1000);
+	ck_assert_int_eq(wal_write(w), 0);
+	n += 300000;
+	append_recs(w, 5);
+	ck_assert_int_eq(wal_write(w), 0);
+	n += 5;
+	wal_close(w);
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, n);
+	ck_assert(s.payload_ok);
+	wal_scan_release(&sc);
+	free(first);
+}
+END_TEST
+
 /* --sync=write: rotating (a full segment, a snapshot) never syncs; with
  * syncing allowed it syncs the old segment and the new header. */
 START_TEST(test_wal_no_sync_rotations_do_not_sync)
@@ -1401,12 +1474,16 @@ wal_suite(void)
 
 	tcase_add_checked_fixture(core, wal_setup, wal_teardown);
 	tcase_add_checked_fixture(crash, wal_setup, wal_teardown);
+	/* File I/O and child processes: a loaded machine takes seconds. */
+	tcase_set_timeout(core, 60);
+	tcase_set_timeout(crash, 60);
 	tcase_add_test(core, test_wal_crc32c_known_vector);
 	tcase_add_test(core, test_wal_crc32c_paths_agree);
 	tcase_add_test(core, test_wal_roundtrip_in_order);
 	tcase_add_test(core, test_wal_adopt_continues_the_segment);
 	tcase_add_test(core, test_wal_scan_from_reads_on);
 	tcase_add_test(core, test_wal_spare_segment);
+	tcase_add_test(core, test_wal_mapped_segments);
 	tcase_add_test(core, test_wal_no_sync_rotations_do_not_sync);
 	tcase_add_test(core, test_wal_unwritten_records_are_not_in_the_file);
 	tcase_add_test(core, test_wal_rotation_and_after_seq);

@@ -19,11 +19,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wal/wal-int.h"
 
 #define WAL_READ_CHUNK	(1u << 20)
+/*
+ * Reads again of the newest segment from a bad frame with valid frames
+ * after it, 1 ms apart, before calling it damage: a daemon writing the
+ * segment meanwhile may have been copying that frame while it was read
+ * (over zeros, a reader can see a later frame before an earlier one is
+ * whole).
+ */
+#define WAL_LIVE_REREADS	3
 
 /* Bytes [base, base + len) of a segment, read on demand up to its size. */
 struct seg_in {
@@ -100,6 +109,14 @@ seg_need(struct seg_in *in, size_t n)
 		in->len += (size_t)r;
 	}
 	return in->len;
+}
+
+/* Forgets what was read from offset off (from base) on: it is read again. */
+static void
+seg_forget(struct seg_in *in, size_t off)
+{
+	if (off < in->len)
+		in->len = off;
 }
 
 static void
@@ -224,6 +241,7 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 		struct seg_in in;
 		size_t hlen = 0, off = 0;
 		uint64_t base = resume ? resume : WAL_HDR_SIZE;
+		int rereads = 0;
 
 		/* Segments wholly before after_seq need not be read. */
 		if (!last && segs[i + 1].first_seq <= after_seq + 1 &&
@@ -308,6 +326,13 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 					break;
 				torn = last && !wal_valid_after(in.buf, size, off,
 								h.salt);
+				if (last && !torn && rereads++ < WAL_LIVE_REREADS) {
+					struct timespec ms = { 0, 1000000 };
+
+					nanosleep(&ms, NULL);
+					seg_forget(&in, off);
+					continue;
+				}
 				wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
 					     segs[i].path, base + off,
 					     xasprintf("bad record after seq %" PRIu64,

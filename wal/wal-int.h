@@ -34,6 +34,22 @@ void wal_frame_hdr_encode(unsigned char out[WAL_FRAME_HDR], uint32_t len,
 uint32_t wal_frame_crc(uint32_t salt, const unsigned char *frame,
 		       uint32_t len);
 
+/* A mapped window of a segment being written (wal/window.c). */
+struct wal_window {
+	unsigned char *base;		/* NULL: none mapped */
+	uint64_t off;			/* file offset of base */
+	size_t len;
+};
+/*
+ * Copies len bytes of p to offset at of fd through the window, moving it
+ * as needed. limit: the end of the space reserved for the file, which
+ * the copy must not pass (-ERANGE). 0 or -errno (the window could not be
+ * mapped; nothing was copied past the bytes already in place).
+ */
+int wal_window_copy(struct wal_window *win, int fd, uint64_t at,
+		    const void *p, size_t len, uint64_t limit);
+void wal_window_drop(struct wal_window *win);
+
 /* Sorted list of the segments of dir (first seq and path). */
 struct wal_seg {
 	uint64_t first_seq;

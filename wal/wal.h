@@ -58,6 +58,12 @@ struct wal_config {
 	 * is one: written over rather than appended to, so an fdatasync
 	 * flushes data only, with no file size or extent to commit. */
 	bool use_spare;
+	/* Records are copied into a shared mapping of space reserved for
+	 * the segment (fallocate) rather than written with write(2): for a
+	 * log that is never synced (--sync=write), it saves a system call
+	 * per group commit. Without fallocate, or with no room for it,
+	 * segments are written as usual. */
+	bool map;
 };
 
 /* The spare segment's file name in the state directory. */

@@ -5,9 +5,10 @@
  *     frame from a running daemon;
  *   - records are buffered in w->pend in sequence order and leave it only
  *     when wal_write handed all of them to the kernel;
- *   - a segment made from the spare (prezero != 0) is zeros from w->size
- *     to prezero, its file's size; records are written over them at the
- *     file position, which is kept at w->size.
+ *   - a segment made from the spare, or reserved for mapping (prezero !=
+ *     0), is zeros from w->size to prezero, its file's size; records are
+ *     written over them, with write(2) at the file position (kept at
+ *     w->size) or, with map, copied through w->win.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +37,14 @@ struct wal {
 	bool light;		/* this rotation: no sync, no reservation */
 	bool no_sync;		/* wal_config.no_sync */
 	bool use_spare;		/* wal_config.use_spare */
-	uint64_t prezero;	/* the spare's size, 0: appended to */
+	bool map;		/* wal_config.map */
+	struct wal_window win;
+	uint64_t prezero;	/* zeros up to here, 0: appended to */
 	uint64_t spares_used;
 };
+
+/* Room past the rotation size, so the group that fills a segment fits. */
+#define WAL_MAP_SLACK	(1u << 20)
 
 static ssize_t
 wal_libc_write(int fd, const void *buf, size_t len)
@@ -95,6 +101,7 @@ wal_segment_close(struct wal *w)
 {
 	/* Zeros after the records end a segment as well; giving back the
 	 * blocks of a spare costs tens of ms (online discard). */
+	wal_window_drop(&w->win);
 	if (!w->prezero)
 		(void)w->io->ftruncate(w->fd, (off_t)w->size);
 	if (!w->light && !w->no_sync)
@@ -211,13 +218,16 @@ wal_segment_new(struct wal *w)
 		goto created;
 	/* A file of this name can only hold no valid record: recovery would
 	 * otherwise have moved next_seq past it. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		  0600);
+	fd = open(path, (w->map ? O_RDWR : O_WRONLY | O_APPEND) | O_CREAT |
+		  O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	rc = wal_write_all(w->io, fd, hdr, sizeof(hdr));
+	if (rc == 0 && w->map &&
+	    fallocate(fd, 0, 0, (off_t)(w->segment_bytes + WAL_MAP_SLACK)) == 0)
+		prezero = w->segment_bytes + WAL_MAP_SLACK;
 created:
 	if (rc == 0 && !w->light && !w->no_sync && w->io->fdatasync(fd) < 0)
 		rc = -errno;
@@ -263,6 +273,7 @@ wal_open(const struct wal_config *cfg, uint64_t next_seq, struct wal **out)
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
 	w->no_sync = cfg->no_sync;
 	w->use_spare = cfg->use_spare;
+	w->map = cfg->map;
 	w->fd = -1;
 	w->next_seq = next_seq ? next_seq : 1;
 	w->written_seq = w->next_seq - 1;
@@ -337,7 +348,8 @@ wal_adopt(const struct wal_config *cfg, const char *path, uint64_t last_seq,
 	w->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 64u << 20;
 	w->no_sync = cfg->no_sync;
 	w->use_spare = cfg->use_spare;
-	w->fd = open(path, O_WRONLY | O_CLOEXEC);
+	w->map = cfg->map;
+	w->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (w->fd < 0 || fstat(w->fd, &st) < 0) {
 		rc = -errno;
 		wal_close(w);
@@ -445,6 +457,16 @@ wal_write(struct wal *w)
 
 	if (w->pend.len == 0)
 		return 0;
+	if (w->map && w->size + w->pend.len <= w->prezero) {
+		rc = wal_window_copy(&w->win, w->fd, w->size, w->pend.data,
+				     w->pend.len, w->prezero);
+		if (rc < 0)
+			return rc;
+		goto written;
+	}
+	if (w->map && w->prezero &&
+	    lseek(w->fd, (off_t)w->size, SEEK_SET) < 0)
+		return -errno;
 	rc = wal_write_all(w->io, w->fd, w->pend.data, w->pend.len);
 	if (rc < 0) {
 		/* Cut off what part of the group reached the file: the frames
@@ -465,6 +487,7 @@ wal_write(struct wal *w)
 		}
 		return rc;
 	}
+written:
 	w->size += w->pend.len;
 	w->written_seq = w->next_seq - 1;
 	buf_reset(&w->pend);

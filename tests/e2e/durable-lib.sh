@@ -84,4 +84,23 @@ dur_wait_status() {
 
 # Segment and snapshot files of the state directory.
 dur_segments() { find "$DUR_STATE" -maxdepth 1 -name 'wal-*.log' | sort; }
+
+# dur_seg_end SEGMENT: the offset just after its last record. A segment
+# may go on in zeros (reserved or spare space) up to the end of the file,
+# so damage meant for "the last record" must be placed from here, not
+# from the file's size.
+dur_seg_end() {
+	"$LXS_PYTHON" - "$1" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off, seq = 32, struct.unpack("<Q", d[16:24])[0]
+while off + 28 <= len(d):
+    n, s = struct.unpack("<I", d[off:off + 4])[0], struct.unpack("<Q", d[off + 8:off + 16])[0]
+    if s != seq or off + 28 + n > len(d):
+        break
+    off += 28 + n
+    seq += 1
+print(off)
+EOF
+}
 dur_snapshots() { find "$DUR_STATE" -maxdepth 1 -name 'snap-*.lxs' | sort; }

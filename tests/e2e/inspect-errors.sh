@@ -42,14 +42,18 @@ elif kind == "walver":
     d[28:32] = struct.pack("<I", crc(d[0:28]))
 elif kind == "waltype":
     salt = d[12:16]
-    # The next seq: walk the frames of the segment.
+    # The next seq: walk the frames of the segment, up to the zeros
+    # that may follow them.
     off, seq = 32, struct.unpack("<Q", d[16:24])[0]
     while off + 28 <= len(d):
         n = struct.unpack("<I", d[off:off + 4])[0]
+        if struct.unpack("<Q", d[off + 8:off + 16])[0] != seq:
+            break
         off += 28 + n
         seq += 1
     frame = struct.pack("<IHHQQ", 3, 9, 0, seq, 0) + b"new"
-    d += frame + struct.pack("<I", crc(bytes(salt) + frame))
+    frame += struct.pack("<I", crc(bytes(salt) + frame))
+    d[off:off + len(frame)] = frame
 open(path, "wb").write(d)
 EOF
 }

@@ -68,7 +68,7 @@ dur_start --snapshot-records 1000 --log-segment-size 4096
 for i in 1 2 3; do /usr/bin/xenstore-write "/torn/k$i" v; done
 dur_kill
 seg=$(dur_segments | tail -n 1)
-size=$(stat -c %s "$seg")
+size=$(dur_seg_end "$seg")
 truncate -s $((size - 3)) "$seg"
 verify_is "torn tail: exit 1" 1 "$(basename "$seg"): offset [0-9]+: torn tail"
 untouched "torn tail"

@@ -135,7 +135,7 @@ esac
 for i in 1 2 3; do xenstore-write /st/t$i v$i; done
 dur_kill
 seg=$(dur_segments | tail -1)
-truncate -s $(($(stat -c %s "$seg") - 3)) "$seg"
+truncate -s $(($(dur_seg_end "$seg") - 3)) "$seg"
 dur_start --snapshot-records 1000
 check_eq "a torn tail cut" true "$(jget "$(st_json)" recovery.torn_tail_cut)"
 dur_stop
