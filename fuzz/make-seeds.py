@@ -34,8 +34,23 @@ def frames(seg):
     return out
 
 
-segs = sorted(f for f in os.listdir(state) if f.startswith('wal-'))
+def records_end(seg):
+    """Offset after the last record: a segment may go on in zeros."""
+    off, seq = 32, struct.unpack_from('<Q', seg, 16)[0]
+    while off + 28 <= len(seg):
+        n, = struct.unpack_from('<I', seg, off)
+        if struct.unpack_from('<Q', seg, off + 8)[0] != seq or \
+                off + 28 + n > len(seg):
+            break
+        off += 28 + n
+        seq += 1
+    return off
+
+
+segs = sorted(f for f in os.listdir(state)
+              if f.startswith('wal-') and f.endswith('.log'))
 segdata = [open(os.path.join(state, f), 'rb').read() for f in segs]
+segdata = [seg[:records_end(seg)] for seg in segdata]
 for seg in segdata:
     seed('wal', b'\x00' + seg)
     seed('wal', b'\x00' + seg[:len(seg) - 7])            # torn tail
