@@ -1,0 +1,270 @@
+/*
+ * One node in one allocation. Memory per node is what issue 8 measures, so
+ * the layout is compact (docs/BENCHMARKS.md, "Memory"):
+ *
+ *   struct node (63 bytes) | name, NUL | pad to 4 | data region
+ *
+ * The node keeps its last path component only; full paths are rebuilt
+ * from the parents (node_path) and the path index compares them
+ * component by component from the end (node_matches). The data region is
+ * the permissions (8 bytes each, owner first) followed by the value:
+ *
+ *   inline:   perms[nperms] | value[len]        (fits the allocation)
+ *   NODE_EXT: pointer to one malloc'd block holding the same layout
+ *
+ * The region is at least 8 bytes, so the pointer always fits, and its
+ * capacity is what malloc gave (malloc_usable_size): a rewrite of the same
+ * size or smaller stays in place and costs no allocation. A node never
+ * moves, so the pointers to it (parent, siblings, index) stay valid.
+ *
+ * Generations are 48 bits wide (three 16-bit words each, to avoid
+ * padding): at a million changes a second they wrap after 8.9 years, and
+ * they are only ever compared for equality (txn.c, DIRECTORY_PART).
+ */
+#include <malloc.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store-int.h"
+
+#define NODE_EXT	1u	/* the region holds a pointer to the data */
+
+static size_t
+node_region_off(const struct node *n)
+{
+	size_t off = offsetof(struct node, name) + n->namelen + 1;
+
+	return (off + 3) & ~(size_t)3;
+}
+
+static char *
+node_region(const struct node *n)
+{
+	return (char *)n + node_region_off(n);
+}
+
+/* Where the perms and value live now. */
+static char *
+node_data(const struct node *n)
+{
+	char *ext;
+
+	if (!(n->flags & NODE_EXT))
+		return node_region(n);
+	memcpy(&ext, node_region(n), sizeof(ext));
+	return ext;
+}
+
+const struct store_perm *
+node_perms(const struct node *n)
+{
+	return (const struct store_perm *)(void *)node_data(n);
+}
+
+const char *
+node_value(const struct node *n)
+{
+	return node_data(n) + n->nperms * sizeof(struct store_perm);
+}
+
+uint64_t
+gen48_get(const uint16_t g[3])
+{
+	return (uint64_t)g[0] | (uint64_t)g[1] << 16 | (uint64_t)g[2] << 32;
+}
+
+void
+gen48_set(uint16_t g[3], uint64_t v)
+{
+	g[0] = (uint16_t)v;
+	g[1] = (uint16_t)(v >> 16);
+	g[2] = (uint16_t)(v >> 32);
+}
+
+static bool
+node_overlaps(const void *p, size_t len, const char *area, size_t alen)
+{
+	const char *c = p;
+
+	return len && alen && c < area + alen && area < c + len;
+}
+
+struct node *
+node_new(const char *name, size_t namelen, const struct store_perm *perms,
+	 uint32_t nperms, const void *value, uint32_t len)
+{
+	size_t off = (offsetof(struct node, name) + namelen + 1 + 3) &
+		     ~(size_t)3;
+	size_t need = nperms * sizeof(*perms) + len;
+	struct node *n = xmalloc(off + (need < sizeof(char *) ?
+					sizeof(char *) : need));
+
+	memset(n, 0, offsetof(struct node, name));
+	n->namelen = (uint16_t)namelen;
+	memcpy(n->name, name, namelen);
+	n->name[namelen] = '\0';
+	n->nperms = (uint16_t)nperms;
+	n->len = len;
+	memcpy(node_region(n), perms, nperms * sizeof(*perms));
+	if (len)
+		memcpy(node_region(n) + nperms * sizeof(*perms), value, len);
+	return n;
+}
+
+void
+node_free(struct node *n)
+{
+	if (n && (n->flags & NODE_EXT))
+		free(node_data(n));
+	free(n);
+}
+
+/*
+ * Writes perms then value into dst, which may be where they are now
+ * (in_place). Sources that are the node's own data exactly where they
+ * stay need no copy; other overlaps went through a copy in node_set_data.
+ */
+static void
+node_fill(char *dst, const struct node *n, bool in_place,
+	  const struct store_perm *perms, uint32_t nperms, const void *value,
+	  uint32_t len)
+{
+	size_t plen = nperms * sizeof(*perms);
+
+	if (len && (char *)dst + plen != value)
+		memmove(dst + plen, value, len);
+	if (!(in_place && (const void *)perms == dst && nperms == n->nperms))
+		memcpy(dst, perms, plen);
+}
+
+void
+node_set_data(struct node *n, const struct store_perm *perms, uint32_t nperms,
+	      const void *value, uint32_t len)
+{
+	char *cur = node_data(n);
+	size_t curlen = n->nperms * sizeof(*perms) + n->len;
+	size_t plen = nperms * sizeof(*perms), need = plen + len;
+	size_t cap = malloc_usable_size(n) - node_region_off(n);
+	bool ext = n->flags & NODE_EXT;
+	char *dst, *tmp = NULL, *old_ext = NULL;
+	bool in_place;
+
+	if (need <= cap) {
+		dst = node_region(n);
+		in_place = !ext;
+	} else if (ext && need <= malloc_usable_size(cur) &&
+		   malloc_usable_size(cur) <= 2 * need + 64) {
+		dst = cur;
+		in_place = true;
+	} else {
+		dst = xmalloc(need);
+		in_place = false;
+	}
+	/* In place, only the node's own data left exactly where it is may
+	 * be a source; anything else overlapping goes through a copy. */
+	if (in_place &&
+	    ((node_overlaps(perms, plen, cur, curlen) &&
+	      !((const char *)perms == cur && nperms == n->nperms)) ||
+	     (node_overlaps(value, len, cur, curlen) &&
+	      (const char *)value != cur + plen))) {
+		tmp = xmalloc(need ? need : 1);
+		memcpy(tmp, perms, plen);
+		if (len)
+			memcpy(tmp + plen, value, len);
+		perms = (const struct store_perm *)(void *)tmp;
+		value = tmp + plen;
+	}
+	if (ext && dst != cur)
+		old_ext = cur;
+	node_fill(dst, n, in_place, perms, nperms, value, len);
+	if (dst != node_region(n)) {
+		memcpy(node_region(n), &dst, sizeof(dst));
+		n->flags |= NODE_EXT;
+	} else {
+		n->flags &= (uint8_t)~NODE_EXT;
+	}
+	n->nperms = (uint16_t)nperms;
+	n->len = len;
+	free(old_ext);
+	free(tmp);
+}
+
+struct node *
+node_kid_first(const struct node *p)
+{
+	return p->kids ? p->kids->sib : NULL;
+}
+
+struct node *
+node_kid_next(const struct node *p, const struct node *k)
+{
+	return k == p->kids ? NULL : k->sib;
+}
+
+void
+node_kid_append(struct node *p, struct node *k)
+{
+	k->parent = p;
+	if (p->kids) {
+		k->sib = p->kids->sib;
+		p->kids->sib = k;
+	} else {
+		k->sib = k;
+	}
+	p->kids = k;
+}
+
+void
+node_kid_remove(struct node *p, struct node *k)
+{
+	struct node *prev = p->kids;
+
+	while (prev->sib != k)
+		prev = prev->sib;
+	if (prev == k)
+		p->kids = NULL;
+	else if (p->kids == k)
+		p->kids = prev;
+	prev->sib = k->sib;
+	k->sib = NULL;
+}
+
+size_t
+node_path(const struct node *n, char *buf)
+{
+	size_t len = 0, pos;
+
+	if (n->parent == NULL && n->namelen == 0) {
+		memcpy(buf, "/", 2);
+		return 1;
+	}
+	if (n->parent == NULL) {
+		memcpy(buf, n->name, n->namelen + 1u);
+		return n->namelen;
+	}
+	for (const struct node *a = n; a->parent; a = a->parent)
+		len += 1u + a->namelen;
+	buf[len] = '\0';
+	pos = len;
+	for (const struct node *a = n; a->parent; a = a->parent) {
+		pos -= a->namelen;
+		memcpy(buf + pos, a->name, a->namelen);
+		buf[--pos] = '/';
+	}
+	return len;
+}
+
+bool
+node_matches(const struct node *n, const char *path, size_t len)
+{
+	for (; n->parent; n = n->parent) {
+		if (len < n->namelen + 1u ||
+		    memcmp(path + len - n->namelen, n->name, n->namelen) != 0 ||
+		    path[len - n->namelen - 1] != '/')
+			return false;
+		len -= n->namelen + 1u;
+	}
+	/* The top is "/" (named ""): nothing may be left of the path. */
+	return n->namelen == 0 && len == 0;
+}
