@@ -82,14 +82,6 @@ gen48_set(uint16_t g[3], uint64_t v)
 	g[2] = (uint16_t)(v >> 32);
 }
 
-static bool
-node_overlaps(const void *p, size_t len, const char *area, size_t alen)
-{
-	const char *c = p;
-
-	return len && alen && c < area + alen && area < c + len;
-}
-
 struct node *
 node_new(const char *name, size_t namelen, const struct store_perm *perms,
 	 uint32_t nperms, const void *value, uint32_t len)
@@ -121,63 +113,33 @@ node_free(struct node *n)
 }
 
 /*
- * Writes perms then value into dst, which may be where they are now
- * (in_place). Sources that are the node's own data exactly where they
- * stay need no copy; other overlaps went through a copy in node_set_data.
+ * value and perms may each be the node's own, where they are now (a write
+ * keeps the perms, a perms change keeps the value, store_domain_gone
+ * both). The value goes first, with memmove: in place it may slide over
+ * the old perms, which are then no longer a source. The perms then go to
+ * the front: they are either already there (same count, own) or come
+ * from elsewhere.
  */
-static void
-node_fill(char *dst, const struct node *n, bool in_place,
-	  const struct store_perm *perms, uint32_t nperms, const void *value,
-	  uint32_t len)
-{
-	size_t plen = nperms * sizeof(*perms);
-
-	if (len && (char *)dst + plen != value)
-		memmove(dst + plen, value, len);
-	if (!(in_place && (const void *)perms == dst && nperms == n->nperms))
-		memcpy(dst, perms, plen);
-}
-
 void
 node_set_data(struct node *n, const struct store_perm *perms, uint32_t nperms,
 	      const void *value, uint32_t len)
 {
-	char *cur = node_data(n);
-	size_t curlen = n->nperms * sizeof(*perms) + n->len;
+	char *cur = node_data(n), *dst;
 	size_t plen = nperms * sizeof(*perms), need = plen + len;
 	size_t cap = malloc_usable_size(n) - node_region_off(n);
 	bool ext = n->flags & NODE_EXT;
-	char *dst, *tmp = NULL, *old_ext = NULL;
-	bool in_place;
 
-	if (need <= cap) {
+	if (need <= cap)
 		dst = node_region(n);
-		in_place = !ext;
-	} else if (ext && need <= malloc_usable_size(cur) &&
-		   malloc_usable_size(cur) <= 2 * need + 64) {
+	else if (ext && need <= malloc_usable_size(cur) &&
+		 malloc_usable_size(cur) <= 2 * need + 64)
 		dst = cur;
-		in_place = true;
-	} else {
+	else
 		dst = xmalloc(need);
-		in_place = false;
-	}
-	/* In place, only the node's own data left exactly where it is may
-	 * be a source; anything else overlapping goes through a copy. */
-	if (in_place &&
-	    ((node_overlaps(perms, plen, cur, curlen) &&
-	      !((const char *)perms == cur && nperms == n->nperms)) ||
-	     (node_overlaps(value, len, cur, curlen) &&
-	      (const char *)value != cur + plen))) {
-		tmp = xmalloc(need ? need : 1);
-		memcpy(tmp, perms, plen);
-		if (len)
-			memcpy(tmp + plen, value, len);
-		perms = (const struct store_perm *)(void *)tmp;
-		value = tmp + plen;
-	}
-	if (ext && dst != cur)
-		old_ext = cur;
-	node_fill(dst, n, in_place, perms, nperms, value, len);
+	if (len)
+		memmove(dst + plen, value, len);
+	if ((const void *)perms != dst)
+		memmove(dst, perms, plen);
 	if (dst != node_region(n)) {
 		memcpy(node_region(n), &dst, sizeof(dst));
 		n->flags |= NODE_EXT;
@@ -186,8 +148,8 @@ node_set_data(struct node *n, const struct store_perm *perms, uint32_t nperms,
 	}
 	n->nperms = (uint16_t)nperms;
 	n->len = len;
-	free(old_ext);
-	free(tmp);
+	if (ext && dst != cur)
+		free(cur);
 }
 
 struct node *

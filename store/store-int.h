@@ -83,7 +83,7 @@ void node_free(struct node *n);
 /* Borrowed: valid until n's data changes or n is freed. */
 const struct store_perm *node_perms(const struct node *n);
 const char *node_value(const struct node *n);
-/* Replaces perms and value; either may point into n's own data. */
+/* Replaces perms and value; either may be n's own, where it is now. */
 void node_set_data(struct node *n, const struct store_perm *perms,
 		   uint32_t nperms, const void *value, uint32_t len);
 uint64_t gen48_get(const uint16_t g[3]);
