@@ -92,21 +92,17 @@ check_node(struct check *ck, const struct node *n, char *path, size_t len)
 	check_count_owner(ck, node_perms(n)[0].domid);
 	check_kidnames(ck, n, path);
 	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
-		size_t klen = (len == 1 ? 0 : len) + 1 + k->namelen;
-
 		if (++nkids > ck->s->nnodes) {
 			check_fail(ck, "child list does not end", path);
 			break;
 		}
 		if (k->parent != n)
 			check_fail(ck, "wrong parent link", k->name);
-		if (klen >= NODE_PATH_SIZE) {
+		if (len + 1u + k->namelen > STORE_ABS_PATH_MAX) {
 			check_fail(ck, "path too long", path);
 			continue;
 		}
-		path[klen - k->namelen - 1] = '/';
-		memcpy(path + klen - k->namelen, k->name, k->namelen + 1u);
-		check_node(ck, k, path, klen);
+		check_node(ck, k, path, node_path_child(path, len, k));
 		path[len] = '\0';
 	}
 }

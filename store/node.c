@@ -217,6 +217,16 @@ node_path(const struct node *n, char *buf)
 	return len;
 }
 
+size_t
+node_path_child(char *path, size_t len, const struct node *k)
+{
+	if (len == 1)
+		len = 0;
+	path[len] = '/';
+	memcpy(path + len + 1, k->name, k->namelen + 1u);
+	return len + 1 + k->namelen;
+}
+
 bool
 node_matches(const struct node *n, const char *path, size_t len)
 {

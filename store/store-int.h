@@ -97,6 +97,12 @@ void node_kid_remove(struct node *p, struct node *k);
 #define NODE_PATH_SIZE	(STORE_ABS_PATH_MAX + 1)
 /* Writes n's full path into buf (NODE_PATH_SIZE bytes); returns its length. */
 size_t node_path(const struct node *n, char *buf);
+/*
+ * path holds a node's path (len bytes) in a NODE_PATH_SIZE buffer: appends
+ * "/" and the name of its child k and returns the new length. It fits:
+ * every node's path is within STORE_ABS_PATH_MAX.
+ */
+size_t node_path_child(char *path, size_t len, const struct node *k);
 /* true if n's full path is path[0..len) (n below "/"). */
 bool node_matches(const struct node *n, const char *path, size_t len);
 

@@ -321,11 +321,7 @@ walk_node(const struct node *n, char *path, size_t len, store_walk_fn fn,
 
 	for (const struct node *k = node_kid_first(n); rc == 0 && k;
 	     k = node_kid_next(n, k)) {
-		size_t klen = (len == 1 ? 0 : len) + 1 + k->namelen;
-
-		path[klen - k->namelen - 1] = '/';
-		memcpy(path + klen - k->namelen, k->name, k->namelen + 1u);
-		rc = walk_node(k, path, klen, fn, arg);
+		rc = walk_node(k, path, node_path_child(path, len, k), fn, arg);
 		path[len] = '\0';
 	}
 	return rc;

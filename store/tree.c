@@ -301,12 +301,8 @@ tree_fire_removed(struct store *s, struct node *n, char *path, size_t len)
 			.perms = node_perms(k), .nperms = k->nperms,
 			.parent = node_perms(n), .nparent = n->nperms,
 		};
-		size_t klen = (len == 1 ? 0 : len) + 1 + k->namelen;
+		size_t klen = node_path_child(path, len, k);
 
-		if (klen >= NODE_PATH_SIZE)
-			continue;
-		path[klen - k->namelen - 1] = '/';
-		memcpy(path + klen - k->namelen, k->name, k->namelen + 1u);
 		tree_fire_removed(s, k, path, klen);
 		path[klen] = '\0';
 		watch_fire_removed(s, path, &ps);

@@ -270,11 +270,7 @@ txn_del_base(struct txn *t, const struct node *n, char *path, size_t len)
 		e->cgen_seen = gen48_get(n->cgen);
 	}
 	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
-		size_t klen = (len == 1 ? 0 : len) + 1 + k->namelen;
-
-		path[klen - k->namelen - 1] = '/';
-		memcpy(path + klen - k->namelen, k->name, k->namelen + 1u);
-		if (txn_del_base(t, k, path, klen) < 0)
+		if (txn_del_base(t, k, path, node_path_child(path, len, k)) < 0)
 			return t->failed;
 		path[len] = '\0';
 	}
@@ -338,17 +334,12 @@ txn_children(struct txn *t, const char *path, struct buf *out, uint64_t *gen)
 			e->cgen_seen = gen48_get(n->cgen);
 		}
 		*gen = e->cgen_seen;
+		memcpy(kpath, path, plen);
 		for (struct node *kn = node_kid_first(n); kn;
 		     kn = node_kid_next(n, kn)) {
-			size_t klen = (plen == 1 ? 0 : plen) + 1 + kn->namelen;
 			struct tent *k;
 
-			if (klen >= sizeof(kpath))
-				continue;
-			memcpy(kpath, path, plen);
-			kpath[klen - kn->namelen - 1] = '/';
-			memcpy(kpath + klen - kn->namelen, kn->name,
-			       kn->namelen + 1u);
+			node_path_child(kpath, plen, kn);
 			k = hmap_get(&t->ents, kpath);
 			if (k == NULL || k->exists)
 				buf_add(out, kn->name, kn->namelen + 1u);
