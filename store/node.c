@@ -2,7 +2,7 @@
  * One node in one allocation. Memory per node is what issue 8 measures, so
  * the layout is compact (docs/BENCHMARKS.md, "Memory"):
  *
- *   struct node (63 bytes) | name, NUL | pad to 4 | data region
+ *   struct node (60 bytes) | name, NUL | pad to 4 | data region
  *
  * The node keeps its last path component only; full paths are rebuilt
  * from the parents (node_path) and the path index compares them
@@ -13,8 +13,8 @@
  *   NODE_EXT: pointer to one malloc'd block holding the same layout
  *
  * The region is at least 8 bytes, so the pointer always fits, and its
- * capacity is what malloc gave (malloc_usable_size): a rewrite of the same
- * size or smaller stays in place and costs no allocation. A node never
+ * capacity is what the slab gave (slab_cap): a rewrite of the same size or
+ * smaller stays in place and costs no allocation. A node never
  * moves, so the pointers to it (parent, siblings, index) stay valid.
  *
  * Generations are 48 bits wide (three 16-bit words each, to avoid
@@ -83,16 +83,19 @@ gen48_set(uint16_t g[3], uint64_t v)
 }
 
 struct node *
-node_new(const char *name, size_t namelen, const struct store_perm *perms,
-	 uint32_t nperms, const void *value, uint32_t len)
+node_new(struct slab *sl, const char *name, size_t namelen,
+	 const struct store_perm *perms, uint32_t nperms, const void *value,
+	 uint32_t len)
 {
 	size_t off = (offsetof(struct node, name) + namelen + 1 + 3) &
 		     ~(size_t)3;
 	size_t need = nperms * sizeof(*perms) + len;
-	struct node *n = xmalloc(off + (need < sizeof(char *) ?
-					sizeof(char *) : need));
+	uint8_t cls;
+	struct node *n = slab_alloc(sl, off + (need < sizeof(char *) ?
+					       sizeof(char *) : need), &cls);
 
 	memset(n, 0, offsetof(struct node, name));
+	n->sclass = cls;
 	n->namelen = (uint16_t)namelen;
 	memcpy(n->name, name, namelen);
 	n->name[namelen] = '\0';
@@ -105,11 +108,13 @@ node_new(const char *name, size_t namelen, const struct store_perm *perms,
 }
 
 void
-node_free(struct node *n)
+node_free(struct slab *sl, struct node *n)
 {
-	if (n && (n->flags & NODE_EXT))
+	if (n == NULL)
+		return;
+	if (n->flags & NODE_EXT)
 		free(node_data(n));
-	free(n);
+	slab_free(sl, n, n->sclass);
 }
 
 /*
@@ -126,7 +131,7 @@ node_set_data(struct node *n, const struct store_perm *perms, uint32_t nperms,
 {
 	char *cur = node_data(n), *dst;
 	size_t plen = nperms * sizeof(*perms), need = plen + len;
-	size_t cap = malloc_usable_size(n) - node_region_off(n);
+	size_t cap = slab_cap(n, n->sclass) - node_region_off(n);
 	bool ext = n->flags & NODE_EXT;
 
 	if (need <= cap)

@@ -56,14 +56,14 @@ void *hmap_del(struct hmap *m, const char *key);
  * list in insertion order: kids is the last child, the last child's sib is
  * the first. "/" is named "" and has no parent; so have the two special
  * nodes, named "@introduceDomain" and "@releaseDomain". All other nodes
- * are in the path index (index.c), chained through hnext.
+ * are in the path index (index.c), chained through hnext. Nodes live in
+ * the store's slab (slab.c).
  */
 struct node {
 	struct node *parent;
 	struct node *kids;	/* last child, or NULL */
 	struct node *sib;	/* next sibling; the last points to the first */
 	struct node *hnext;	/* next node in the same index bucket */
-	uint32_t hash;		/* of the full path (index.c) */
 	uint32_t len;		/* value bytes */
 	uint16_t gen[3];	/* 48-bit generations: gen48_get/gen48_set */
 	uint16_t pgen[3];
@@ -71,15 +71,36 @@ struct node {
 	uint16_t nperms;	/* >= 1 */
 	uint16_t namelen;	/* bytes of name, without its NUL */
 	uint8_t flags;		/* node.c */
+	uint8_t sclass;		/* slab class of this allocation (slab.c) */
 	char name[];		/* name, NUL, then the data region (node.c) */
 };
 
+/*
+ * slab.c: size classes SLAB_GRAIN bytes apart up to SLAB_MAX bytes, carved
+ * from large blocks; larger requests are malloc'd (class 0).
+ */
+#define SLAB_GRAIN	8u
+#define SLAB_MAX	512u
+struct slab {
+	void *free[SLAB_MAX / SLAB_GRAIN + 1];	/* per class */
+	char *cur;			/* the rest of the newest block */
+	size_t left;
+	void *blocks;			/* newest block; each links the previous */
+};
+/* size bytes, 8-aligned; *cls: its class. Free with slab_free(cls). */
+void *slab_alloc(struct slab *sl, size_t size, uint8_t *cls);
+/* Usable bytes of p, allocated in class cls. */
+size_t slab_cap(const void *p, uint8_t cls);
+void slab_free(struct slab *sl, void *p, uint8_t cls);
+/* Gives every block back; every object in them is gone. */
+void slab_free_all(struct slab *sl);
+
 /* node.c */
-/* A new node with no links. Caller frees with node_free. */
-struct node *node_new(const char *name, size_t namelen,
+/* A new node with no links, in sl. Caller frees with node_free. */
+struct node *node_new(struct slab *sl, const char *name, size_t namelen,
 		      const struct store_perm *perms, uint32_t nperms,
 		      const void *value, uint32_t len);
-void node_free(struct node *n);
+void node_free(struct slab *sl, struct node *n);
 /* Borrowed: valid until n's data changes or n is freed. */
 const struct store_perm *node_perms(const struct node *n);
 const char *node_value(const struct node *n);
@@ -106,7 +127,10 @@ size_t node_path_child(char *path, size_t len, const struct node *k);
 /* true if n's full path is path[0..len) (n below "/"). */
 bool node_matches(const struct node *n, const char *path, size_t len);
 
-/* index.c: nodes below "/" by full path; chained, load at most 1. */
+/*
+ * index.c: nodes below "/" by full path; chained, load at most 1. hash is
+ * nindex_hash of the node's full path.
+ */
 struct nindex {
 	struct node **buckets;
 	uint32_t mask;		/* buckets - 1; buckets NULL: empty */
@@ -114,9 +138,8 @@ struct nindex {
 };
 uint32_t nindex_hash(const char *path, size_t len);
 struct node *nindex_get(const struct nindex *x, const char *path, size_t len);
-/* n->hash must be nindex_hash of n's path. */
-void nindex_add(struct nindex *x, struct node *n);
-void nindex_del(struct nindex *x, struct node *n);
+void nindex_add(struct nindex *x, struct node *n, uint32_t hash);
+void nindex_del(struct nindex *x, struct node *n, uint32_t hash);
 void nindex_free(struct nindex *x);
 
 /*
@@ -195,6 +218,7 @@ struct store {
 	struct node *root;
 	struct node *specials[2];	/* @introduceDomain, @releaseDomain */
 	struct kidcache_slot *kidcache;	/* KIDCACHE_SLOTS */
+	struct slab slab;		/* the nodes' memory */
 	uint64_t gen;
 	uint64_t nnodes;
 	uint64_t value_bytes;

@@ -44,6 +44,7 @@ store_free(struct store *s)
 		store_conn_free(s->conns);
 	s->tearing_down = true;
 	tree_free_all(s);
+	slab_free_all(&s->slab);
 	nindex_free(&s->nodes);
 	kidcache_free(s);
 	hmap_free(&s->watches);

@@ -66,7 +66,8 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 	size_t plen = strlen(path);
 	const char *name = parent ? strrchr(path, '/') + 1 :
 			   (strcmp(path, "/") == 0 ? path + 1 : path);
-	struct node *n = node_new(name, plen - (size_t)(name - path), perms,
+	struct node *n = node_new(&s->slab, name, plen - (size_t)(name - path),
+				  perms,
 				  nperms, value, len);
 
 	gen48_set(n->gen, ++s->gen);
@@ -76,8 +77,7 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 		node_kid_append(parent, n);
 		kidcache_drop(s, parent);
 		gen48_set(parent->cgen, ++s->gen);
-		n->hash = nindex_hash(path, plen);
-		nindex_add(&s->nodes, n);
+		nindex_add(&s->nodes, n, nindex_hash(path, plen));
 	} else if (n->namelen == 0) {
 		s->root = n;
 	} else {
@@ -89,33 +89,31 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 	return n;
 }
 
+/*
+ * Frees n and everything below it; n's links are not touched. path holds
+ * n's path (len bytes) in a NODE_PATH_SIZE buffer, for the index.
+ * Tearing down the whole store, the index, the accounting and the cache
+ * go with it, so the nodes need not be taken out of them.
+ */
 static void
-node_free_one(struct store *s, struct node *n)
-{
-	/* Tearing down the whole store: the index, the accounting and the
-	 * cache go with it, so each node need not be taken out of them. */
-	if (!s->tearing_down) {
-		dom_charge(s, node_owner(n), -1, -(int64_t)node_cost_of(n));
-		s->nnodes--;
-		s->value_bytes -= n->len;
-		if (n->parent)
-			nindex_del(&s->nodes, n);
-		kidcache_drop(s, n);
-	}
-	node_free(n);
-}
-
-/* Frees n and everything below it; n's links are not touched. */
-static void
-node_free_subtree(struct store *s, struct node *n)
+node_free_subtree(struct store *s, struct node *n, char *path, size_t len)
 {
 	struct node *k = node_kid_first(n), *next;
 
 	for (; k; k = next) {
 		next = node_kid_next(n, k);
-		node_free_subtree(s, k);
+		node_free_subtree(s, k, path, node_path_child(path, len, k));
+		path[len] = '\0';
 	}
-	node_free_one(s, n);
+	if (!s->tearing_down) {
+		dom_charge(s, node_owner(n), -1, -(int64_t)node_cost_of(n));
+		s->nnodes--;
+		s->value_bytes -= n->len;
+		if (n->parent)
+			nindex_del(&s->nodes, n, nindex_hash(path, len));
+		kidcache_drop(s, n);
+	}
+	node_free(&s->slab, n);
 }
 
 void
@@ -314,6 +312,8 @@ int
 tree_del(struct store *s, const char *path, bool quiet)
 {
 	struct node *n = tree_lookup(s, path);
+	size_t plen = strlen(path);
+	char buf[NODE_PATH_SIZE];
 	struct node *p;
 
 	if (n == NULL)
@@ -321,6 +321,7 @@ tree_del(struct store *s, const char *path, bool quiet)
 	p = n->parent;
 	if (p == NULL)
 		return -EINVAL;
+	memcpy(buf, path, plen + 1);
 	if (!s->replaying) {
 		struct store_op op = { .kind = STORE_OP_DEL, .path = path };
 
@@ -330,29 +331,30 @@ tree_del(struct store *s, const char *path, bool quiet)
 				.perms = node_perms(n), .nperms = n->nperms,
 				.parent = node_perms(p), .nparent = p->nperms,
 			};
-			char buf[NODE_PATH_SIZE];
-			size_t len = node_path(n, buf);
 
-			tree_fire_removed(s, n, buf, len);
+			tree_fire_removed(s, n, buf, plen);
 			watch_fire_change(s, path, &ps);
 		}
 	}
 	node_kid_remove(p, n);
 	kidcache_drop(s, p);
 	gen48_set(p->cgen, ++s->gen);
-	node_free_subtree(s, n);
+	node_free_subtree(s, n, buf, plen);
 	return 0;
 }
 
 void
 tree_free_all(struct store *s)
 {
+	char path[NODE_PATH_SIZE];
+
 	for (size_t i = 0; i < LXS_ARRAY_SIZE(s->specials); i++) {
 		if (s->specials[i])
-			node_free_subtree(s, s->specials[i]);
+			node_free_subtree(s, s->specials[i], path,
+					  node_path(s->specials[i], path));
 		s->specials[i] = NULL;
 	}
 	if (s->root)
-		node_free_subtree(s, s->root);
+		node_free_subtree(s, s->root, path, node_path(s->root, path));
 	s->root = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/store-int.h"
 #include "tests/check_store.h"
 
 static void
@@ -283,6 +284,54 @@ START_TEST(test_store_layout_domain_gone_keeps_values)
 }
 END_TEST
 
+/* Objects of every class and beyond: disjoint, reused by class. */
+START_TEST(test_store_layout_slab_classes)
+{
+	enum { N = 600 };
+	struct slab sl = { 0 };
+	char *p[N];
+	uint8_t cls[N];
+	size_t size[N];
+
+	for (int i = 0; i < N; i++) {
+		size[i] = (size_t)(i * 7) % (SLAB_MAX + 200) + 1;
+		p[i] = slab_alloc(&sl, size[i], &cls[i]);
+		ck_assert_uint_eq((uintptr_t)p[i] % 8, 0);
+		ck_assert_uint_ge(slab_cap(p[i], cls[i]), size[i]);
+		ck_assert_uint_eq(cls[i] == 0, size[i] > SLAB_MAX);
+		memset(p[i], i & 0xff, size[i]);
+	}
+	for (int i = 0; i < N; i++)
+		for (size_t k = 0; k < size[i]; k++)
+			ck_assert_uint_eq((unsigned char)p[i][k],
+					  (unsigned int)(i & 0xff));
+	/* A freed object is the next one of its class. */
+	for (int i = 0; i < N; i += 2) {
+		char *again;
+		uint8_t c;
+
+		slab_free(&sl, p[i], cls[i]);
+		if (cls[i] == 0)
+			continue;
+		again = slab_alloc(&sl, (size_t)cls[i] * SLAB_GRAIN, &c);
+		ck_assert_ptr_eq(again, p[i]);
+		ck_assert_uint_eq(c, cls[i]);
+		memset(again, i & 0xff, size[i]);
+	}
+	for (int i = 0; i < N; i++) {
+		if (i % 2 == 0 && cls[i] == 0)
+			continue;
+		for (size_t k = 0; k < size[i]; k++)
+			ck_assert_uint_eq((unsigned char)p[i][k],
+					  (unsigned int)(i & 0xff));
+		if (cls[i] == 0)
+			slab_free(&sl, p[i], 0);
+	}
+	slab_free_all(&sl);
+	ck_assert_ptr_null(sl.blocks);
+}
+END_TEST
+
 Suite *
 store_layout_suite(void)
 {
@@ -299,6 +348,7 @@ store_layout_suite(void)
 	tcase_add_test(tc, test_store_layout_listing_cache_follows_changes);
 	tcase_add_test(tc, test_store_layout_txn_sees_inplace_rewrite);
 	tcase_add_test(tc, test_store_layout_domain_gone_keeps_values);
+	tcase_add_test(tc, test_store_layout_slab_classes);
 	suite_add_tcase(s, tc);
 	return s;
 }
