@@ -3,9 +3,10 @@
  * does not store. A bucket is a chain through the nodes' hnext, walked
  * comparing paths component by component from the end (node_matches): a
  * wrong node nearly always differs in its last component, the first
- * compared. Nodes keep no hash (4 bytes each): growing rebuilds each path
- * to rehash it, and removal is handed the hash. The table doubles when it
- * holds more nodes than buckets: 8 to 16 bytes per node, plus hnext.
+ * compared. Nodes keep no hash (4 bytes each): growing walks the tree from
+ * "/", building each path from its parent's, to rehash it, and removal is
+ * handed the hash. The table doubles when it holds more nodes than
+ * buckets: 8 to 16 bytes per node, plus hnext.
  */
 #include <string.h>
 
@@ -29,34 +30,40 @@ nindex_get(const struct nindex *x, const char *path, size_t len)
 	return NULL;
 }
 
+/* Chains the nodes below p into b; path holds p's path (len bytes). */
 static void
-nindex_grow(struct nindex *x)
+nindex_rehash(struct node **b, uint32_t mask, const struct node *p,
+	      char *path, size_t len)
 {
-	uint32_t cap = x->buckets ? (x->mask + 1) * 2 : 64;
-	struct node **b = xcalloc(cap, sizeof(*b));
+	for (struct node *k = node_kid_first(p); k; k = node_kid_next(p, k)) {
+		size_t klen = node_path_child(path, len, k);
+		uint32_t h = nindex_hash(path, klen) & mask;
+
+		k->hnext = b[h];
+		b[h] = k;
+		nindex_rehash(b, mask, k, path, klen);
+		path[len] = '\0';
+	}
+}
+
+void
+nindex_reserve(struct nindex *x, const struct node *root)
+{
+	uint32_t cap;
 	char path[NODE_PATH_SIZE];
 
-	for (uint32_t i = 0; x->buckets && i <= x->mask; i++) {
-		struct node *n = x->buckets[i], *next;
-
-		for (; n; n = next) {
-			uint32_t h = nindex_hash(path, node_path(n, path));
-
-			next = n->hnext;
-			n->hnext = b[h & (cap - 1)];
-			b[h & (cap - 1)] = n;
-		}
-	}
+	if (x->buckets && x->n + 1 <= x->mask + 1)
+		return;
+	cap = x->buckets ? (x->mask + 1) * 2 : 64;
 	free(x->buckets);
-	x->buckets = b;
+	x->buckets = xcalloc(cap, sizeof(*x->buckets));
 	x->mask = cap - 1;
+	nindex_rehash(x->buckets, x->mask, root, path, node_path(root, path));
 }
 
 void
 nindex_add(struct nindex *x, struct node *n, uint32_t hash)
 {
-	if (x->buckets == NULL || x->n + 1 > x->mask + 1)
-		nindex_grow(x);
 	n->hnext = x->buckets[hash & x->mask];
 	x->buckets[hash & x->mask] = n;
 	x->n++;

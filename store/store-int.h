@@ -138,6 +138,12 @@ struct nindex {
 };
 uint32_t nindex_hash(const char *path, size_t len);
 struct node *nindex_get(const struct nindex *x, const char *path, size_t len);
+/*
+ * Makes room for one more node, rehashing every node below root (all the
+ * indexed ones) when the table grows; before the new node is linked in.
+ */
+void nindex_reserve(struct nindex *x, const struct node *root);
+/* Needs nindex_reserve first. */
 void nindex_add(struct nindex *x, struct node *n, uint32_t hash);
 void nindex_del(struct nindex *x, struct node *n, uint32_t hash);
 void nindex_free(struct nindex *x);

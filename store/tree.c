@@ -74,10 +74,11 @@ tree_node_new(struct store *s, const char *path, struct node *parent,
 	memcpy(n->pgen, n->gen, sizeof(n->pgen));
 	memcpy(n->cgen, n->gen, sizeof(n->cgen));
 	if (parent) {
+		nindex_reserve(&s->nodes, s->root);
+		nindex_add(&s->nodes, n, nindex_hash(path, plen));
 		node_kid_append(parent, n);
 		kidcache_drop(s, parent);
 		gen48_set(parent->cgen, ++s->gen);
-		nindex_add(&s->nodes, n, nindex_hash(path, plen));
 	} else if (n->namelen == 0) {
 		s->root = n;
 	} else {
