@@ -63,7 +63,7 @@ struct node {
 	struct node *parent;
 	struct node *kids;	/* last child, or NULL */
 	struct node *sib;	/* next sibling; the last points to the first */
-	struct node *hnext;	/* next node in the same index bucket */
+	uintptr_t hnext;	/* next in the index bucket, tagged (index.c) */
 	uint32_t len;		/* value bytes */
 	uint16_t gen[3];	/* 48-bit generations: gen48_get/gen48_set */
 	uint16_t pgen[3];
@@ -128,11 +128,11 @@ size_t node_path_child(char *path, size_t len, const struct node *k);
 bool node_matches(const struct node *n, const char *path, size_t len);
 
 /*
- * index.c: nodes below "/" by full path; chained, load at most 1. hash is
+ * index.c: nodes below "/" by full path; chained, load at most 2. hash is
  * nindex_hash of the node's full path.
  */
 struct nindex {
-	struct node **buckets;
+	uintptr_t *buckets;	/* tagged node pointers (index.c) */
 	uint32_t mask;		/* buckets - 1; buckets NULL: empty */
 	uint32_t n;
 };
