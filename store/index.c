@@ -23,6 +23,8 @@ nindex_hash(const char *path, size_t len)
 }
 
 #define NINDEX_TAGS	((uintptr_t)7)
+/* The tag bits are free: every node is 8-aligned (slab.c, or malloc). */
+_Static_assert(SLAB_GRAIN % 8 == 0, "slab classes keep nodes 8-aligned");
 
 static uintptr_t
 nindex_link(struct node *n, uint32_t hash)
