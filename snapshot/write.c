@@ -95,6 +95,9 @@ struct snap_writer {
 	uint32_t nperms;
 	uint32_t nnodes;
 	uint64_t total_nodes;
+	/* The batch's paths: store_walk lends each one for its call only.
+	 * Until the flush, node i's path field holds its offset here. */
+	struct buf paths;
 	struct buf rec;
 };
 
@@ -193,11 +196,14 @@ snapw_flush_nodes(struct snap_writer *w)
 
 	if (w->nnodes == 0)
 		return;
+	for (uint32_t i = 0; i < w->nnodes; i++)
+		w->nodes[i].path = w->paths.data + (uintptr_t)w->nodes[i].path;
 	msg.n_nodes = w->nnodes;
 	msg.nodes = w->nodep;
 	snapw_record(w, SNAP_REC_NODES, &msg.base);
 	w->nnodes = 0;
 	w->nperms = 0;
+	buf_reset(&w->paths);
 }
 
 static int
@@ -216,7 +222,8 @@ snapw_node(void *arg, const char *path, const void *value, uint32_t len,
 	}
 	n = &w->nodes[w->nnodes];
 	lxs__snap_node__init(n);
-	n->path = (char *)path;
+	n->path = (char *)(uintptr_t)w->paths.len;
+	buf_add_str0(&w->paths, path);
 	n->has_value = len != 0;
 	n->value.data = (uint8_t *)value;
 	n->value.len = len;
@@ -377,6 +384,7 @@ out:
 	if (rc < 0)
 		unlink(tmp);
 	buf_free(&w->rec);
+	buf_free(&w->paths);
 	free(w->perms);
 	free(w->permp);
 	free(w);

@@ -1,9 +1,12 @@
 /*
  * store_check: verifies the invariants the rest of store/ relies on. Run by
  * CONTROL check and by the tests after every scenario.
- *   - every node reachable from "/" is in the index under its own path,
- *     its path is its parent's path plus its name, its parent links to it;
- *   - the index holds exactly the reachable nodes plus the two specials;
+ *   - every node reachable from "/" is found by its path, which its
+ *     parents rebuild, under the hash the index keeps; its name is one
+ *     component; its parent links to it; a cached listing of its
+ *     children is current;
+ *   - the index holds exactly the reachable nodes but "/", plus the
+ *     three unindexed nodes makes the node count;
  *   - per-domain node counts match the owners in the tree;
  *   - every node has at least one permission entry.
  */
@@ -44,53 +47,60 @@ check_count_owner(struct check *ck, uint32_t domid)
 	ck->counts[ck->ndom++] = 1;
 }
 
-/* A built listing (node_kidnames) is the children's names, in order. */
+/* A cached listing (kidcache.c) is the children's names, in order. */
 static void
-check_kidnames(struct check *ck, const struct node *n)
+check_kidnames(struct check *ck, const struct node *n, const char *path)
 {
 	uint32_t len, off = 0;
-	const char *names = n->kidnames + sizeof(len);
+	const char *names = kidcache_peek(ck->s, n, &len);
 
-	memcpy(&len, n->kidnames, sizeof(len));
-	for (uint32_t i = 0; i < n->nkids; i++) {
-		size_t l = strlen(n->kids[i]->name) + 1;
-
-		if (off + l > len || memcmp(names + off, n->kids[i]->name, l)) {
-			check_fail(ck, "stale list of children's names", n->path);
+	if (names == NULL)
+		return;
+	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
+		if (off + k->namelen + 1u > len ||
+		    memcmp(names + off, k->name, k->namelen + 1u) != 0) {
+			check_fail(ck, "stale list of children's names", path);
 			return;
 		}
-		off += (uint32_t)l;
+		off += k->namelen + 1u;
 	}
 	if (off != len)
-		check_fail(ck, "stale list of children's names", n->path);
+		check_fail(ck, "stale list of children's names", path);
 }
 
+/* path holds n's path (len bytes) in a NODE_PATH_SIZE buffer. */
 static void
-check_node(struct check *ck, const struct node *n)
+check_node(struct check *ck, const struct node *n, char *path, size_t len)
 {
+	uint32_t nkids = 0;
+
 	ck->seen++;
-	if (tree_lookup(ck->s, n->path) != n)
-		check_fail(ck, "not indexed", n->path);
+	if (tree_lookup(ck->s, path) != n)
+		check_fail(ck, "not indexed", path);
+	if (n->parent && !node_matches(n, path, len))
+		check_fail(ck, "path does not match parent", path);
+	if (n->parent && (strlen(n->name) != n->namelen || n->namelen == 0 ||
+			  strchr(n->name, '/') != NULL))
+		check_fail(ck, "bad name", path);
 	if (n->nperms == 0) {
-		check_fail(ck, "no permissions", n->path);
+		check_fail(ck, "no permissions", path);
 		return;
 	}
-	check_count_owner(ck, n->perms[0].domid);
-	if (n->kidnames)
-		check_kidnames(ck, n);
-	for (uint32_t i = 0; i < n->nkids; i++) {
-		const struct node *k = n->kids[i];
-		size_t plen = strlen(n->path);
-		bool root = plen == 1;
-
+	check_count_owner(ck, node_perms(n)[0].domid);
+	check_kidnames(ck, n, path);
+	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
+		if (++nkids > ck->s->nnodes) {
+			check_fail(ck, "child list does not end", path);
+			break;
+		}
 		if (k->parent != n)
-			check_fail(ck, "wrong parent link", k->path);
-		if ((root ? strncmp(k->path, "/", 1) :
-			    strncmp(k->path, n->path, plen)) != 0 ||
-		    k->path[root ? 0 : plen] != '/' ||
-		    strcmp(k->path + (root ? 1 : plen + 1), k->name) != 0)
-			check_fail(ck, "path does not match parent", k->path);
-		check_node(ck, k);
+			check_fail(ck, "wrong parent link", k->name);
+		if (len + 1u + k->namelen > STORE_ABS_PATH_MAX) {
+			check_fail(ck, "path too long", path);
+			continue;
+		}
+		check_node(ck, k, path, node_path_child(path, len, k));
+		path[len] = '\0';
 	}
 }
 
@@ -99,22 +109,24 @@ store_check(const struct store *s, struct buf *report)
 {
 	struct check ck = { .s = s, .report = report };
 	const char *specials[] = { "@introduceDomain", "@releaseDomain" };
+	char path[NODE_PATH_SIZE];
 
-	check_node(&ck, s->root);
+	check_node(&ck, s->root, path, node_path(s->root, path));
 	for (size_t i = 0; i < LXS_ARRAY_SIZE(specials); i++) {
-		const struct node *n = tree_lookup(s, specials[i]);
+		const struct node *n = s->specials[i];
 
-		if (n == NULL)
+		if (n == NULL || strcmp(n->name, specials[i]) != 0)
 			check_fail(&ck, "missing special node", specials[i]);
 		else
-			check_node(&ck, n);
+			check_node(&ck, n, path, node_path(n, path));
 	}
-	if (ck.seen != s->nodes.n || ck.seen != s->nnodes) {
+	/* The index holds all but "/" and the two special nodes. */
+	if (ck.seen != s->nodes.n + 3u || ck.seen != s->nnodes) {
 		ck.problems++;
 		buf_printf(report,
-			   "node count: %" PRIu64 " reachable, %zu indexed, "
-			   "%" PRIu64 " counted\n",
-			   ck.seen, s->nodes.n, s->nnodes);
+			   "node count: %" PRIu64 " reachable, %" PRIu32
+			   " indexed, %" PRIu64 " counted\n",
+			   ck.seen, s->nodes.n + 3u, s->nnodes);
 	}
 	for (uint32_t i = 0; i < s->ndoms; i++) {
 		uint32_t want = 0;

@@ -15,10 +15,9 @@
  */
 static uint64_t hmap_seed;
 
-static uint64_t
-hmap_hash(const char *key)
+uint64_t
+hmap_hash(const char *key, size_t n)
 {
-	size_t n = strlen(key);
 	uint64_t h, w = 0;
 
 	if (hmap_seed == 0 &&
@@ -86,13 +85,13 @@ hmap_get(const struct hmap *m, const char *key)
 {
 	if (m->n == 0)
 		return NULL;
-	return hmap_find(m, key, hmap_hash(key))->val;
+	return hmap_find(m, key, hmap_hash(key, strlen(key)))->val;
 }
 
 void
 hmap_put(struct hmap *m, const char *key, void *val)
 {
-	uint64_t h = hmap_hash(key);
+	uint64_t h = hmap_hash(key, strlen(key));
 	struct hmap_slot *sl;
 
 	if ((m->n + 1) * 2 > m->cap)
@@ -114,7 +113,7 @@ hmap_del(struct hmap *m, const char *key)
 
 	if (m->n == 0)
 		return NULL;
-	sl = hmap_find(m, key, hmap_hash(key));
+	sl = hmap_find(m, key, hmap_hash(key, strlen(key)));
 	if (sl->key == NULL)
 		return NULL;
 	val = sl->val;

@@ -31,9 +31,9 @@ acc_get(struct acc *a, const char *path, struct nview *v, bool meta)
 		return txn_get(a->t, path, v, meta);
 	n = tree_lookup(a->s, path);
 	v->exists = n != NULL;
-	v->value = n ? n->value : NULL;
+	v->value = n ? node_value(n) : NULL;
 	v->len = n ? n->len : 0;
-	v->perms = n ? n->perms : NULL;
+	v->perms = n ? node_perms(n) : NULL;
 	v->nperms = n ? n->nperms : 0;
 	return 0;
 }
@@ -348,10 +348,10 @@ acc_children(struct store_conn *c, uint32_t tx, const char *path,
 	} else if (rc == 0) {
 		struct node *n = tree_lookup(c->s, abs);
 		uint32_t len;
-		const char *names = node_kidnames(n, &len);
+		const char *names = kidcache_get(c->s, n, &len);
 
 		buf_add(out, names, len);
-		*gen = n->cgen;
+		*gen = gen48_get(n->cgen);
 	}
 	free(abs);
 	return rc;

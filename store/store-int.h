@@ -1,9 +1,9 @@
 /*
  * store internals, shared by the files of store/ only.
  *
- * The tree: every node (including the two special "@" nodes, which have no
- * parent) is in s->nodes, keyed by its absolute path. Children keep their
- * insertion order in the parent's kids array.
+ * The tree: "/" is s->root, the two special "@" nodes (no parent) are
+ * s->specials, every other node is in s->nodes, the path index. Children
+ * keep their insertion order in the parent's circular list.
  *
  * Generations: s->gen is a global counter. A node's gen changes when it is
  * created or its value or permissions change; its pgen when it is created
@@ -25,7 +25,11 @@
 
 #include "store/store.h"
 
-/* String-keyed open-addressing hash map; keys are borrowed from values. */
+/*
+ * String-keyed open-addressing hash map; keys are borrowed from values.
+ * hmap_hash: the seeded hash of len bytes at key (index.c uses it too).
+ */
+uint64_t hmap_hash(const char *key, size_t len);
 struct hmap_slot {
 	const char *key;
 	void *val;
@@ -47,33 +51,127 @@ void hmap_put(struct hmap *m, const char *key, void *val);
 /* Returns the removed value or NULL. */
 void *hmap_del(struct hmap *m, const char *key);
 
+/*
+ * A node: one allocation (node.c has the layout). Children form a circular
+ * list in insertion order: kids is the last child, the last child's sib is
+ * the first. "/" is named "" and has no parent; so have the two special
+ * nodes, named "@introduceDomain" and "@releaseDomain". All other nodes
+ * are in the path index (index.c), chained through hnext. Nodes live in
+ * the store's slab (slab.c).
+ */
 struct node {
-	char *path;		/* points to pathbuf; key in s->nodes */
-	const char *name;	/* last component, points into path */
-	struct node *parent;	/* NULL for "/" and the special nodes */
-	struct node **kids;
-	uint32_t nkids;
-	uint32_t capkids;
-	char *value;
-	uint32_t len;
-	uint32_t nperms;
-	struct store_perm *perms;
-	uint64_t gen;
-	uint64_t pgen;
-	uint64_t cgen;
-	/* The children's names, NUL-terminated, joined (what DIRECTORY
-	 * answers), built on first use and dropped whenever the child list
-	 * changes: a listing is then one copy instead of a visit to every
-	 * child. NULL: not built. Starts with its byte count (uint32_t). */
-	char *kidnames;
-	char pathbuf[];		/* one allocation with the node */
+	struct node *parent;
+	struct node *kids;	/* last child, or NULL */
+	struct node *sib;	/* next sibling; the last points to the first */
+	uintptr_t hnext;	/* next in the index bucket, tagged (index.c) */
+	uint32_t len;		/* value bytes */
+	uint16_t gen[3];	/* 48-bit generations: gen48_get/gen48_set */
+	uint16_t pgen[3];
+	uint16_t cgen[3];
+	uint16_t nperms;	/* >= 1 */
+	uint16_t namelen;	/* bytes of name, without its NUL */
+	uint8_t flags;		/* node.c */
+	uint8_t sclass;		/* slab class of this allocation (slab.c) */
+	char name[];		/* name, NUL, then the data region (node.c) */
 };
 
 /*
- * n's children's names, joined: *len bytes at the returned pointer, which
- * stays valid until n's child list changes (tree.c) or n is freed.
+ * slab.c: size classes SLAB_GRAIN bytes apart up to SLAB_MAX bytes, carved
+ * from large blocks; larger requests are malloc'd (class 0).
  */
-const char *node_kidnames(struct node *n, uint32_t *len);
+#define SLAB_GRAIN	8u
+#define SLAB_MAX	512u
+struct slab {
+	void *free[SLAB_MAX / SLAB_GRAIN + 1];	/* per class */
+	char *cur;			/* the rest of the newest block */
+	size_t left;
+	void *blocks;			/* newest block; each links the previous */
+};
+/* size bytes, 8-aligned; *cls: its class. Free with slab_free(cls). */
+void *slab_alloc(struct slab *sl, size_t size, uint8_t *cls);
+/* Usable bytes of p, allocated in class cls. */
+size_t slab_cap(const void *p, uint8_t cls);
+void slab_free(struct slab *sl, void *p, uint8_t cls);
+/* Gives every block back; every object in them is gone. */
+void slab_free_all(struct slab *sl);
+
+/* node.c */
+/* A new node with no links, in sl. Caller frees with node_free. */
+struct node *node_new(struct slab *sl, const char *name, size_t namelen,
+		      const struct store_perm *perms, uint32_t nperms,
+		      const void *value, uint32_t len);
+void node_free(struct slab *sl, struct node *n);
+/* Borrowed: valid until n's data changes or n is freed. */
+const struct store_perm *node_perms(const struct node *n);
+const char *node_value(const struct node *n);
+/* Replaces perms and value; either may be n's own, where it is now. */
+void node_set_data(struct node *n, const struct store_perm *perms,
+		   uint32_t nperms, const void *value, uint32_t len);
+uint64_t gen48_get(const uint16_t g[3]);
+void gen48_set(uint16_t g[3], uint64_t v);
+/* Children in order: first, then next until NULL. */
+struct node *node_kid_first(const struct node *p);
+struct node *node_kid_next(const struct node *p, const struct node *k);
+void node_kid_append(struct node *p, struct node *k);
+void node_kid_remove(struct node *p, struct node *k);
+/* Longest path node_path writes, with its NUL. */
+#define NODE_PATH_SIZE	(STORE_ABS_PATH_MAX + 1)
+/* Writes n's full path into buf (NODE_PATH_SIZE bytes); returns its length. */
+size_t node_path(const struct node *n, char *buf);
+/*
+ * path holds a node's path (len bytes) in a NODE_PATH_SIZE buffer: appends
+ * "/" and the name of its child k and returns the new length. It fits:
+ * every node's path is within STORE_ABS_PATH_MAX.
+ */
+size_t node_path_child(char *path, size_t len, const struct node *k);
+/* true if n's full path is path[0..len) (n below "/"). */
+bool node_matches(const struct node *n, const char *path, size_t len);
+
+/*
+ * index.c: nodes below "/" by full path; chained, load at most 2. hash is
+ * nindex_hash of the node's full path.
+ */
+struct nindex {
+	uintptr_t *buckets;	/* tagged node pointers (index.c) */
+	uint32_t mask;		/* buckets - 1; buckets NULL: empty */
+	uint32_t n;
+};
+uint32_t nindex_hash(const char *path, size_t len);
+struct node *nindex_get(const struct nindex *x, const char *path, size_t len);
+/*
+ * Makes room for one more node, rehashing every node below root (all the
+ * indexed ones) when the table grows; before the new node is linked in.
+ */
+void nindex_reserve(struct nindex *x, const struct node *root);
+/* Needs nindex_reserve first. */
+void nindex_add(struct nindex *x, struct node *n, uint32_t hash);
+void nindex_del(struct nindex *x, struct node *n, uint32_t hash);
+void nindex_free(struct nindex *x);
+
+/*
+ * kidcache.c: the children's names of recently listed nodes, joined with
+ * their NULs (what DIRECTORY answers), so a listing is one copy instead of
+ * a visit to every child. A fixed number of direct-mapped slots keyed by
+ * node: bounded, and nothing per node.
+ */
+#define KIDCACHE_SLOTS	1024u
+struct kidcache_slot {
+	const struct node *node;
+	char *names;
+	uint32_t len;
+};
+/*
+ * n's children's names: *len bytes at the returned pointer, valid until
+ * the next kidcache call on this store.
+ */
+const char *kidcache_get(struct store *s, const struct node *n,
+			 uint32_t *len);
+/* n's child list changed, or n is going away. */
+void kidcache_drop(struct store *s, const struct node *n);
+void kidcache_free(struct store *s);
+/* The cached listing of n, or NULL (store_check). */
+const char *kidcache_peek(const struct store *s, const struct node *n,
+			  uint32_t *len);
 
 struct dom {
 	uint32_t domid;
@@ -122,8 +220,11 @@ struct store {
 	struct store_cb cb;
 	void *cb_ctx;
 	uint32_t priv_domid;
-	struct hmap nodes;
+	struct nindex nodes;		/* every node but the three below */
 	struct node *root;
+	struct node *specials[2];	/* @introduceDomain, @releaseDomain */
+	struct kidcache_slot *kidcache;	/* KIDCACHE_SLOTS */
+	struct slab slab;		/* the nodes' memory */
 	uint64_t gen;
 	uint64_t nnodes;
 	uint64_t value_bytes;
@@ -164,9 +265,10 @@ struct nview {
 
 /* tree.c */
 struct node *tree_lookup(const struct store *s, const char *path);
+/* A new node at path (parent NULL: "/" or a special node), indexed. */
 struct node *tree_node_new(struct store *s, const char *path,
 			   struct node *parent, const struct store_perm *perms,
-			   uint32_t nperms);
+			   uint32_t nperms, const void *value, uint32_t len);
 /* Parent must exist (except for "/" and "@" paths that already exist). */
 int tree_put(struct store *s, const char *path, const void *value,
 	     uint32_t len, const struct store_perm *perms, uint32_t nperms,

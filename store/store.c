@@ -23,15 +23,15 @@ store_new(const struct store_cb *cb, void *cb_ctx, uint32_t priv_domid)
 		s->cb = *cb;
 	s->cb_ctx = cb_ctx;
 	s->priv_domid = priv_domid;
-	hmap_init(&s->nodes);
+	s->kidcache = xcalloc(KIDCACHE_SLOTS, sizeof(*s->kidcache));
 	hmap_init(&s->watches);
 	quota_init(s);
-	s->root = tree_node_new(s, "/", NULL, &priv, 1);
-	tool = tree_node_new(s, "/tool", s->root, &priv, 1);
-	tree_node_new(s, "/tool/xenstored", tool, &priv, 1);
-	tree_node_new(s, "@introduceDomain", NULL, &priv, 1);
+	tree_node_new(s, "/", NULL, &priv, 1, NULL, 0);
+	tool = tree_node_new(s, "/tool", s->root, &priv, 1, NULL, 0);
+	tree_node_new(s, "/tool/xenstored", tool, &priv, 1, NULL, 0);
+	tree_node_new(s, "@introduceDomain", NULL, &priv, 1, NULL, 0);
 	/* Every domain may watch for releases (its own backends need it). */
-	tree_node_new(s, "@releaseDomain", NULL, release, 2);
+	tree_node_new(s, "@releaseDomain", NULL, release, 2, NULL, 0);
 	return s;
 }
 
@@ -44,7 +44,9 @@ store_free(struct store *s)
 		store_conn_free(s->conns);
 	s->tearing_down = true;
 	tree_free_all(s);
-	hmap_free(&s->nodes);
+	slab_free_all(&s->slab);
+	nindex_free(&s->nodes);
+	kidcache_free(s);
 	hmap_free(&s->watches);
 	store_discard_pending(s);
 	free(s->pend);
@@ -228,11 +230,12 @@ static void
 gone_collect(struct node *n, uint32_t domid, bool keep, struct node ***v,
 	     uint32_t *nv, uint32_t *cap)
 {
-	bool owned = n->parent && n->perms[0].domid == domid;
+	const struct store_perm *perms = node_perms(n);
+	bool owned = n->parent && perms[0].domid == domid;
 	bool acl = false;
 
 	for (uint32_t i = 1; i < n->nperms; i++)
-		acl |= n->perms[i].domid == domid;
+		acl |= perms[i].domid == domid;
 	if (owned || acl) {
 		if (*nv == *cap) {
 			*cap = *cap ? *cap * 2 : 16;
@@ -242,25 +245,27 @@ gone_collect(struct node *n, uint32_t domid, bool keep, struct node ***v,
 		if (owned && !keep)
 			return;
 	}
-	for (uint32_t i = 0; i < n->nkids; i++)
-		gone_collect(n->kids[i], domid, keep, v, nv, cap);
+	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k))
+		gone_collect(k, domid, keep, v, nv, cap);
 }
 
 /* Rewrites n's perms without domid's ACL entries (and owner if keep). */
 static void
-gone_fix_perms(struct store *s, struct node *n, uint32_t domid)
+gone_fix_perms(struct store *s, struct node *n, const char *path,
+	       uint32_t domid)
 {
+	const struct store_perm *perms = node_perms(n);
 	struct store_perm *p = xmalloc(n->nperms * sizeof(*p));
 	uint32_t np = 0;
 
-	p[np] = n->perms[0];
+	p[np] = perms[0];
 	if (p[np].domid == domid)
 		p[np].domid = s->priv_domid;
 	np++;
 	for (uint32_t i = 1; i < n->nperms; i++)
-		if (n->perms[i].domid != domid)
-			p[np++] = n->perms[i];
-	tree_put(s, n->path, n->value ? n->value : "", n->len, p, np, true);
+		if (perms[i].domid != domid)
+			p[np++] = perms[i];
+	tree_put(s, path, node_value(n), n->len, p, np, true);
 	free(p);
 }
 
@@ -269,16 +274,16 @@ store_domain_gone(struct store *s, uint32_t domid, bool keep)
 {
 	struct node **v = NULL;
 	uint32_t nv = 0, cap = 0;
-	const char *specials[] = { "@introduceDomain", "@releaseDomain" };
+	char path[NODE_PATH_SIZE];
 
 	if (domid == s->priv_domid)
 		return;
 	gone_collect(s->root, domid, keep, &v, &nv, &cap);
-	for (size_t i = 0; i < LXS_ARRAY_SIZE(specials); i++) {
-		struct node *n = tree_lookup(s, specials[i]);
+	for (size_t i = 0; i < LXS_ARRAY_SIZE(s->specials); i++) {
+		struct node *n = s->specials[i];
 
 		for (uint32_t j = 1; n && j < n->nperms; j++)
-			if (n->perms[j].domid == domid) {
+			if (node_perms(n)[j].domid == domid) {
 				gone_collect(n, domid, true, &v, &nv, &cap);
 				break;
 			}
@@ -287,10 +292,11 @@ store_domain_gone(struct store *s, uint32_t domid, bool keep)
 	for (uint32_t i = nv; i-- > 0;) {
 		struct node *n = v[i];
 
-		if (n->parent && n->perms[0].domid == domid && !keep)
-			tree_del(s, n->path, true);
+		node_path(n, path);
+		if (n->parent && node_perms(n)[0].domid == domid && !keep)
+			tree_del(s, path, true);
 		else
-			gone_fix_perms(s, n, domid);
+			gone_fix_perms(s, n, path, domid);
 	}
 	free(v);
 	store_emit(s, s->priv_domid);
@@ -306,28 +312,33 @@ store_stats(const struct store *s, struct store_stats *out)
 	out->generation = s->gen;
 }
 
+/* path holds n's path (len bytes) in a NODE_PATH_SIZE buffer. */
 static int
-walk_node(const struct node *n, store_walk_fn fn, void *arg)
+walk_node(const struct node *n, char *path, size_t len, store_walk_fn fn,
+	  void *arg)
 {
-	int rc = fn(arg, n->path, n->value ? n->value : "", n->len, n->perms,
+	int rc = fn(arg, path, node_value(n), n->len, node_perms(n),
 		    n->nperms);
 
-	for (uint32_t i = 0; rc == 0 && i < n->nkids; i++)
-		rc = walk_node(n->kids[i], fn, arg);
+	for (const struct node *k = node_kid_first(n); rc == 0 && k;
+	     k = node_kid_next(n, k)) {
+		rc = walk_node(k, path, node_path_child(path, len, k), fn, arg);
+		path[len] = '\0';
+	}
 	return rc;
 }
 
 int
 store_walk(const struct store *s, store_walk_fn fn, void *arg)
 {
-	const char *specials[] = { "@introduceDomain", "@releaseDomain" };
-	int rc = walk_node(s->root, fn, arg);
+	char path[NODE_PATH_SIZE];
+	int rc = walk_node(s->root, path, node_path(s->root, path), fn, arg);
 
-	for (size_t i = 0; rc == 0 && i < LXS_ARRAY_SIZE(specials); i++) {
-		const struct node *n = tree_lookup(s, specials[i]);
+	for (size_t i = 0; rc == 0 && i < LXS_ARRAY_SIZE(s->specials); i++) {
+		const struct node *n = s->specials[i];
 
 		if (n)
-			rc = walk_node(n, fn, arg);
+			rc = walk_node(n, path, node_path(n, path), fn, arg);
 	}
 	return rc;
 }

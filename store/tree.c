@@ -15,124 +15,106 @@ node_cost(size_t pathlen, uint32_t len, uint32_t nperms)
 	return 64 + pathlen + len + 8ull * nperms;
 }
 
+/* Length of n's full path, without building it. */
+static size_t
+node_path_len(const struct node *n)
+{
+	size_t len = 0;
+
+	if (n->parent == NULL)
+		return n->namelen ? n->namelen : 1;
+	for (; n->parent; n = n->parent)
+		len += 1u + n->namelen;
+	return len;
+}
+
 static uint64_t
 node_cost_of(const struct node *n)
 {
-	return node_cost(strlen(n->path), n->len, n->nperms);
+	return node_cost(node_path_len(n), n->len, n->nperms);
+}
+
+static uint32_t
+node_owner(const struct node *n)
+{
+	return node_perms(n)[0].domid;
 }
 
 struct node *
 tree_lookup(const struct store *s, const char *path)
 {
-	return hmap_get(&s->nodes, path);
-}
+	size_t len;
 
-const char *
-node_kidnames(struct node *n, uint32_t *len)
-{
-	uint32_t total = 0, off = sizeof(total);
-
-	if (n->kidnames == NULL) {
-		for (uint32_t i = 0; i < n->nkids; i++)
-			total += (uint32_t)strlen(n->kids[i]->name) + 1;
-		n->kidnames = xmalloc(sizeof(total) + total);
-		memcpy(n->kidnames, &total, sizeof(total));
-		for (uint32_t i = 0; i < n->nkids; i++) {
-			size_t l = strlen(n->kids[i]->name) + 1;
-
-			memcpy(n->kidnames + off, n->kids[i]->name, l);
-			off += (uint32_t)l;
-		}
+	if (path[0] != '/') {
+		for (size_t i = 0; i < LXS_ARRAY_SIZE(s->specials); i++)
+			if (s->specials[i] &&
+			    strcmp(s->specials[i]->name, path) == 0)
+				return s->specials[i];
+		return NULL;
 	}
-	memcpy(len, n->kidnames, sizeof(*len));
-	return n->kidnames + sizeof(*len);
-}
-
-static void
-node_kidnames_drop(struct node *n)
-{
-	free(n->kidnames);
-	n->kidnames = NULL;
-}
-
-static void
-node_kid_add(struct node *p, struct node *kid)
-{
-	node_kidnames_drop(p);
-	if (p->nkids == p->capkids) {
-		p->capkids = p->capkids ? p->capkids * 2 : 4;
-		p->kids = xrealloc(p->kids, p->capkids * sizeof(*p->kids));
-	}
-	p->kids[p->nkids++] = kid;
-}
-
-static void
-node_kid_remove(struct node *p, struct node *kid)
-{
-	node_kidnames_drop(p);
-	for (uint32_t i = 0; i < p->nkids; i++) {
-		if (p->kids[i] != kid)
-			continue;
-		memmove(&p->kids[i], &p->kids[i + 1],
-			(p->nkids - i - 1) * sizeof(*p->kids));
-		p->nkids--;
-		return;
-	}
+	if (path[1] == '\0')
+		return s->root;
+	len = strlen(path);
+	return nindex_get(&s->nodes, path, len);
 }
 
 struct node *
 tree_node_new(struct store *s, const char *path, struct node *parent,
-	      const struct store_perm *perms, uint32_t nperms)
+	      const struct store_perm *perms, uint32_t nperms,
+	      const void *value, uint32_t len)
 {
-	size_t plen = strlen(path) + 1;
-	struct node *n = xcalloc(1, sizeof(*n) + plen);
-	const char *slash;
+	size_t plen = strlen(path);
+	const char *name = parent ? strrchr(path, '/') + 1 :
+			   (strcmp(path, "/") == 0 ? path + 1 : path);
+	struct node *n = node_new(&s->slab, name, plen - (size_t)(name - path),
+				  perms,
+				  nperms, value, len);
 
-	memcpy(n->pathbuf, path, plen);
-	n->path = n->pathbuf;
-	slash = strrchr(n->path, '/');
-	n->name = slash ? slash + 1 : n->path;
-	n->parent = parent;
-	n->perms = perms_dup(perms, nperms);
-	n->nperms = nperms;
-	n->value = NULL;
-	n->gen = n->pgen = n->cgen = ++s->gen;
-	hmap_put(&s->nodes, n->path, n);
+	gen48_set(n->gen, ++s->gen);
+	memcpy(n->pgen, n->gen, sizeof(n->pgen));
+	memcpy(n->cgen, n->gen, sizeof(n->cgen));
 	if (parent) {
-		node_kid_add(parent, n);
-		parent->cgen = ++s->gen;
+		nindex_reserve(&s->nodes, s->root);
+		nindex_add(&s->nodes, n, nindex_hash(path, plen));
+		node_kid_append(parent, n);
+		kidcache_drop(s, parent);
+		gen48_set(parent->cgen, ++s->gen);
+	} else if (n->namelen == 0) {
+		s->root = n;
+	} else {
+		s->specials[path[1] == 'i' ? 0 : 1] = n;
 	}
 	s->nnodes++;
-	dom_charge(s, perms[0].domid, 1, (int64_t)node_cost_of(n));
+	s->value_bytes += len;
+	dom_charge(s, node_owner(n), 1, (int64_t)node_cost_of(n));
 	return n;
 }
 
+/*
+ * Frees n and everything below it; n's links are not touched. path holds
+ * n's path (len bytes) in a NODE_PATH_SIZE buffer, for the index.
+ * Tearing down the whole store, the index, the accounting and the cache
+ * go with it, so the nodes need not be taken out of them.
+ */
 static void
-node_free_one(struct store *s, struct node *n)
+node_free_subtree(struct store *s, struct node *n, char *path, size_t len)
 {
-	/* Tearing down the whole store: the index and the accounting go
-	 * with it, so each node need not be taken out of them. */
+	struct node *k = node_kid_first(n), *next;
+
+	for (; k; k = next) {
+		next = node_kid_next(n, k);
+		node_free_subtree(s, k, path, node_path_child(path, len, k));
+		path[len] = '\0';
+	}
 	if (!s->tearing_down) {
-		dom_charge(s, n->perms[0].domid, -1,
-			   -(int64_t)node_cost_of(n));
+		dom_charge(s, node_owner(n), -1, -(int64_t)node_cost_of(n));
 		s->nnodes--;
 		s->value_bytes -= n->len;
-		hmap_del(&s->nodes, n->path);
+		if (n->parent)
+			nindex_del(&s->nodes, n, nindex_hash(path, len));
+		kidcache_drop(s, n);
 	}
-	free(n->kids);
-	free(n->kidnames);
-	free(n->value);
-	free(n->perms);
-	free(n);
-}
-
-static void
-node_free_subtree(struct store *s, struct node *n)
-{
-	for (uint32_t i = 0; i < n->nkids; i++)
-		node_free_subtree(s, n->kids[i]);
-	n->nkids = 0;
-	node_free_one(s, n);
+	node_free(&s->slab, n);
 }
 
 void
@@ -240,9 +222,9 @@ tree_put(struct store *s, const char *path, const void *value, uint32_t len,
 	struct node *p = NULL;
 	struct store_perm *old = NULL;
 	uint32_t nold = 0;
-	char *nvalue;
+	bool existed = n != NULL;
 
-	if (nperms == 0)
+	if (nperms == 0 || nperms > UINT16_MAX)
 		return -EINVAL;
 	if (n == NULL) {
 		char ppath[STORE_ABS_PATH_MAX + 1];
@@ -267,65 +249,72 @@ tree_put(struct store *s, const char *path, const void *value, uint32_t len,
 
 		store_pend_op(s, &op);
 	}
-	nvalue = len ? xmemdup(value, len) : NULL;
 	if (n) {
-		dom_charge(s, n->perms[0].domid, -1, -(int64_t)node_cost_of(n));
-		old = n->perms;
-		nold = n->nperms;
-		n->perms = perms_dup(perms, nperms);
-		n->nperms = nperms;
-		n->gen = ++s->gen;
-		if (nold != nperms ||
-		    memcmp(old, perms, nperms * sizeof(*perms)) != 0)
-			n->pgen = n->gen;
-		dom_charge(s, n->perms[0].domid, 1, (int64_t)node_cost_of(n));
+		bool same = n->nperms == nperms &&
+			    memcmp(node_perms(n), perms,
+				   nperms * sizeof(*perms)) == 0;
+
+		/* Watches compare the old perms with the new ones. */
+		if (!same && !s->replaying && !quiet) {
+			old = perms_dup(node_perms(n), n->nperms);
+			nold = n->nperms;
+		}
+		dom_charge(s, node_owner(n), -1, -(int64_t)node_cost_of(n));
+		s->value_bytes -= n->len;
+		node_set_data(n, perms, nperms, value, len);
+		s->value_bytes += len;
+		gen48_set(n->gen, ++s->gen);
+		if (!same)
+			memcpy(n->pgen, n->gen, sizeof(n->pgen));
+		dom_charge(s, node_owner(n), 1, (int64_t)node_cost_of(n));
 	} else {
-		n = tree_node_new(s, path, p, perms, nperms);
+		n = tree_node_new(s, path, p, perms, nperms, value, len);
 	}
-	/* The value is charged on its own so a replacement accounts right. */
-	dom_charge(s, n->perms[0].domid, 0, -(int64_t)n->len);
-	s->value_bytes -= n->len;
-	free(n->value);
-	n->value = nvalue;
-	n->len = len;
-	s->value_bytes += len;
-	dom_charge(s, n->perms[0].domid, 0, (int64_t)len);
 
 	if (!s->replaying && !quiet) {
 		struct perm_set ps = {
-			.perms = n->perms, .nperms = n->nperms,
-			.old = old, .nold = nold,
+			.perms = node_perms(n), .nperms = n->nperms,
 		};
 
+		/* Unchanged perms were not copied: the old are the new. */
+		if (existed) {
+			ps.old = old ? old : ps.perms;
+			ps.nold = old ? nold : ps.nperms;
+		}
 		if (n->parent) {
-			ps.parent = n->parent->perms;
+			ps.parent = node_perms(n->parent);
 			ps.nparent = n->parent->nperms;
 		}
-		watch_fire_change(s, n->path, &ps);
+		watch_fire_change(s, path, &ps);
 	}
 	free(old);
 	return 0;
 }
 
+/* Events for everything below n; path is n's, in a NODE_PATH_SIZE buffer. */
 static void
-tree_fire_removed(struct store *s, struct node *n)
+tree_fire_removed(struct store *s, struct node *n, char *path, size_t len)
 {
-	for (uint32_t i = 0; i < n->nkids; i++) {
-		struct node *k = n->kids[i];
+	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
 		struct perm_set ps = {
-			.perms = k->perms, .nperms = k->nperms,
-			.parent = n->perms, .nparent = n->nperms,
+			.perms = node_perms(k), .nperms = k->nperms,
+			.parent = node_perms(n), .nparent = n->nperms,
 		};
+		size_t klen = node_path_child(path, len, k);
 
-		tree_fire_removed(s, k);
-		watch_fire_removed(s, k->path, &ps);
+		tree_fire_removed(s, k, path, klen);
+		path[klen] = '\0';
+		watch_fire_removed(s, path, &ps);
 	}
+	path[len] = '\0';
 }
 
 int
 tree_del(struct store *s, const char *path, bool quiet)
 {
 	struct node *n = tree_lookup(s, path);
+	size_t plen = strlen(path);
+	char buf[NODE_PATH_SIZE];
 	struct node *p;
 
 	if (n == NULL)
@@ -333,38 +322,40 @@ tree_del(struct store *s, const char *path, bool quiet)
 	p = n->parent;
 	if (p == NULL)
 		return -EINVAL;
+	memcpy(buf, path, plen + 1);
 	if (!s->replaying) {
 		struct store_op op = { .kind = STORE_OP_DEL, .path = path };
 
 		store_pend_op(s, &op);
 		if (!quiet) {
 			struct perm_set ps = {
-				.perms = n->perms, .nperms = n->nperms,
-				.parent = p->perms, .nparent = p->nperms,
+				.perms = node_perms(n), .nperms = n->nperms,
+				.parent = node_perms(p), .nparent = p->nperms,
 			};
 
-			tree_fire_removed(s, n);
+			tree_fire_removed(s, n, buf, plen);
 			watch_fire_change(s, path, &ps);
 		}
 	}
 	node_kid_remove(p, n);
-	p->cgen = ++s->gen;
-	node_free_subtree(s, n);
+	kidcache_drop(s, p);
+	gen48_set(p->cgen, ++s->gen);
+	node_free_subtree(s, n, buf, plen);
 	return 0;
 }
 
 void
 tree_free_all(struct store *s)
 {
-	struct node *specials[2] = {
-		tree_lookup(s, "@introduceDomain"),
-		tree_lookup(s, "@releaseDomain"),
-	};
+	char path[NODE_PATH_SIZE];
 
-	for (size_t i = 0; i < LXS_ARRAY_SIZE(specials); i++)
-		if (specials[i])
-			node_free_subtree(s, specials[i]);
+	for (size_t i = 0; i < LXS_ARRAY_SIZE(s->specials); i++) {
+		if (s->specials[i])
+			node_free_subtree(s, s->specials[i], path,
+					  node_path(s->specials[i], path));
+		s->specials[i] = NULL;
+	}
 	if (s->root)
-		node_free_subtree(s, s->root);
+		node_free_subtree(s, s->root, path, node_path(s->root, path));
 	s->root = NULL;
 }

@@ -86,7 +86,8 @@ static void
 tent_set_node(struct tent *e, const struct node *n)
 {
 	if (n)
-		tent_set(e, true, n->value, n->len, n->perms, n->nperms);
+		tent_set(e, true, node_value(n), n->len, node_perms(n),
+			 n->nperms);
 	else
 		tent_set(e, false, NULL, 0, NULL, 0);
 }
@@ -168,8 +169,8 @@ txn_entry(struct txn *t, const char *path)
 		return NULL;
 	n = tree_lookup(t->c->s, path);
 	e->seen = true;
-	e->gen_seen = n ? n->gen : 0;
-	e->pgen_seen = n ? n->pgen : 0;
+	e->gen_seen = n ? gen48_get(n->gen) : 0;
+	e->pgen_seen = n ? gen48_get(n->pgen) : 0;
 	tent_set_node(e, n);
 	return e;
 }
@@ -244,30 +245,35 @@ tent_remove(struct txn *t, struct tent *e)
 	e->fresh = false;
 }
 
-/* Records gen and cgen of n's subtree and removes it from the view. */
+/*
+ * Records gen and cgen of n's subtree and removes it from the view. path
+ * holds n's path (len bytes) in a NODE_PATH_SIZE buffer.
+ */
 static int
-txn_del_base(struct txn *t, const struct node *n)
+txn_del_base(struct txn *t, const struct node *n, char *path, size_t len)
 {
-	struct tent *e = hmap_get(&t->ents, n->path);
+	struct tent *e = hmap_get(&t->ents, path);
 
 	if (e == NULL) {
-		e = tent_new(t, n->path);
+		e = tent_new(t, path);
 		if (e == NULL)
 			return t->failed;
 		e->seen = true;
-		e->gen_seen = n->gen;
-		e->pgen_seen = n->pgen;
+		e->gen_seen = gen48_get(n->gen);
+		e->pgen_seen = gen48_get(n->pgen);
 		tent_set_node(e, n);
 	}
 	if (e->seen)
 		e->flags |= TE_GEN;
 	if (!(e->flags & TE_CGEN)) {
 		e->flags |= TE_CGEN;
-		e->cgen_seen = n->cgen;
+		e->cgen_seen = gen48_get(n->cgen);
 	}
-	for (uint32_t i = 0; i < n->nkids; i++)
-		if (txn_del_base(t, n->kids[i]) < 0)
+	for (struct node *k = node_kid_first(n); k; k = node_kid_next(n, k)) {
+		if (txn_del_base(t, k, path, node_path_child(path, len, k)) < 0)
 			return t->failed;
+		path[len] = '\0';
+	}
 	return 0;
 }
 
@@ -281,8 +287,9 @@ txn_del(struct txn *t, const char *path)
 		return t->failed;
 	if (!e->fresh && !(t->hides && txn_hidden(t, path))) {
 		struct node *n = tree_lookup(t->c->s, path);
+		char buf[NODE_PATH_SIZE];
 
-		if (n && txn_del_base(t, n) < 0)
+		if (n && txn_del_base(t, n, buf, node_path(n, buf)) < 0)
 			return t->failed;
 	}
 	for (uint32_t i = 0; i < t->nall; i++)
@@ -314,6 +321,7 @@ txn_children(struct txn *t, const char *path, struct buf *out, uint64_t *gen)
 	struct tent *e = hmap_get(&t->ents, path);
 	size_t plen = strlen(path);
 	struct node *n = NULL;
+	char kpath[NODE_PATH_SIZE];
 
 	if (e == NULL || !e->exists)
 		return -ENOENT;
@@ -323,14 +331,18 @@ txn_children(struct txn *t, const char *path, struct buf *out, uint64_t *gen)
 	if (n) {
 		if (!(e->flags & TE_CGEN)) {
 			e->flags |= TE_CGEN;
-			e->cgen_seen = n->cgen;
+			e->cgen_seen = gen48_get(n->cgen);
 		}
 		*gen = e->cgen_seen;
-		for (uint32_t i = 0; i < n->nkids; i++) {
-			struct tent *k = hmap_get(&t->ents, n->kids[i]->path);
+		memcpy(kpath, path, plen);
+		for (struct node *kn = node_kid_first(n); kn;
+		     kn = node_kid_next(n, kn)) {
+			struct tent *k;
 
+			node_path_child(kpath, plen, kn);
+			k = hmap_get(&t->ents, kpath);
 			if (k == NULL || k->exists)
-				buf_add_str0(out, n->kids[i]->name);
+				buf_add(out, kn->name, kn->namelen + 1u);
 		}
 	}
 	for (uint32_t i = 0; i < t->nall; i++) {
@@ -509,9 +521,9 @@ store_txn_import(struct store_conn *c, const struct store_txn_state *st)
 		e->seen = se->seen;
 		e->fresh = se->fresh;
 		if (se->seen) {
-			e->gen_seen = n ? n->gen : 0;
-			e->pgen_seen = n ? n->pgen : 0;
-			e->cgen_seen = n ? n->cgen : 0;
+			e->gen_seen = n ? gen48_get(n->gen) : 0;
+			e->pgen_seen = n ? gen48_get(n->pgen) : 0;
+			e->cgen_seen = n ? gen48_get(n->cgen) : 0;
 		}
 		tent_set(e, se->exists, se->value, se->len, se->perms,
 			 se->nperms);
@@ -559,11 +571,11 @@ txn_check_deps(const struct txn *t)
 		if (!(e->flags & (TE_GEN | TE_PGEN | TE_CGEN)))
 			continue;
 		n = tree_lookup(s, e->path);
-		if ((e->flags & TE_GEN) && (n ? n->gen : 0) != e->gen_seen)
+		if ((e->flags & TE_GEN) && (n ? gen48_get(n->gen) : 0) != e->gen_seen)
 			return -EAGAIN;
-		if ((e->flags & TE_PGEN) && (n ? n->pgen : 0) != e->pgen_seen)
+		if ((e->flags & TE_PGEN) && (n ? gen48_get(n->pgen) : 0) != e->pgen_seen)
 			return -EAGAIN;
-		if ((e->flags & TE_CGEN) && (!n || n->cgen != e->cgen_seen))
+		if ((e->flags & TE_CGEN) && (!n || gen48_get(n->cgen) != e->cgen_seen))
 			return -EAGAIN;
 	}
 	return 0;

@@ -319,7 +319,7 @@ store_fire_special(struct store *s, const char *name, uint32_t domid)
 	char *sub = xasprintf("%s/%u", name, domid);
 
 	if (n) {
-		ps.perms = n->perms;
+		ps.perms = node_perms(n);
 		ps.nperms = n->nperms;
 	}
 	for (struct watch *w = hmap_get(&s->watches, name); w;

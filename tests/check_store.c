@@ -386,6 +386,7 @@ main(void)
 
 	srunner_add_suite(sr, store_perms_suite());
 	srunner_add_suite(sr, store_nodes_suite());
+	srunner_add_suite(sr, store_layout_suite());
 	srunner_add_suite(sr, store_txn_suite());
 	srunner_add_suite(sr, store_watch_suite());
 	srunner_add_suite(sr, store_quota_suite());

@@ -186,5 +186,6 @@ Suite *store_watch_suite(void);
 Suite *store_quota_suite(void);
 Suite *store_mutation_suite(void);
 Suite *store_check_suite(void);
+Suite *store_layout_suite(void);
 
 #endif
