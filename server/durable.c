@@ -106,6 +106,7 @@ struct durable {
 	bool hold;			/* live update: no snapshot, no prune */
 	pthread_t prune_thread;
 	bool prune_on;			/* prune_thread to be joined */
+	bool prune_running;		/* under mu: it has not finished */
 };
 
 const char *
@@ -550,7 +551,28 @@ durable_prune_main(void *arg)
 	if (rc < 0)
 		log_warn("durable: pruning %s: %s", d->cfg.state_dir,
 			 strerror(-rc));
+	pthread_mutex_lock(&d->mu);
+	d->prune_running = false;
+	pthread_mutex_unlock(&d->mu);
 	return NULL;
+}
+
+/* Whether the pruning thread still runs; joins it once it is done. */
+static bool
+durable_prune_busy(struct durable *d)
+{
+	bool busy;
+
+	if (!d->prune_on)
+		return false;
+	pthread_mutex_lock(&d->mu);
+	busy = d->prune_running;
+	pthread_mutex_unlock(&d->mu);
+	if (!busy) {
+		pthread_join(d->prune_thread, NULL);
+		d->prune_on = false;
+	}
+	return busy;
 }
 
 static void
@@ -951,9 +973,8 @@ durable_snapshot_start(struct durable *d)
 		return -EAGAIN;
 	/* Pruning removes snapshot temporary files (a crashed writer's):
 	 * never beside a snapshot being written. */
-	if (d->prune_on && pthread_tryjoin_np(d->prune_thread, NULL) != 0)
+	if (durable_prune_busy(d))
 		return -EBUSY;
-	d->prune_on = false;
 	d->snap_last_try = mono_ns();
 	/* Records after seq go to a new segment, so the snapshot covers
 	 * whole segments. */
@@ -1032,8 +1053,9 @@ durable_child_exited(struct durable *d)
 		return;
 	/* Still removing what the previous snapshot covered: the next
 	 * snapshot's pruning removes this one's as well. */
-	if (d->prune_on && pthread_tryjoin_np(d->prune_thread, NULL) != 0)
+	if (durable_prune_busy(d))
 		return;
+	d->prune_running = true;
 	d->prune_on = pthread_create(&d->prune_thread, NULL,
 				     durable_prune_main, d) == 0;
 	if (!d->prune_on)

@@ -299,9 +299,11 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 
 			if (size == off)
 				break;
-			/* Following: a segment before the last ends where
-			 * the next one starts, whatever its tail holds. */
-			if (pos && !last && expect == segs[i + 1].first_seq)
+			/* A segment before the last ends where the next one
+			 * starts: what follows its records (zeros, most
+			 * likely: reserved or spare space, megabytes of it)
+			 * holds none of the log. */
+			if (!last && expect == segs[i + 1].first_seq)
 				break;
 			if (size - off >= WAL_FRAME_HDR &&
 			    le32_get(in.buf + off) <= WAL_REC_MAX) {
