@@ -94,6 +94,7 @@ struct lu_state {
 	struct lu_conn *conns;
 	uint32_t nconns;
 	char *wal_segment;		/* NULL: start a new one */
+	uint64_t pause_start_ns;	/* CLOCK_MONOTONIC; 0: unknown */
 	int fd_evtchn;			/* -1: none */
 	struct lu_domain *domains;
 	uint32_t ndomains;

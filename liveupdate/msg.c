@@ -234,6 +234,8 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 	}
 	lu_encode_domains(st, &m);
 	m.wal_segment = st->wal_segment;
+	m.has_pause_start_ns = st->pause_start_ns != 0;
+	m.pause_start_ns = st->pause_start_ns;
 	*len = lxslu__handover__get_packed_size(&m);
 	*out = xmalloc(*len ? *len : 1);
 	lxslu__handover__pack(&m, *out);
@@ -326,6 +328,7 @@ lu_decode_any(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 	st->next_conn_id = m->next_conn_id;
 	st->access_log = m->access_log ? xstrdup(m->access_log) : NULL;
 	st->wal_segment = m->wal_segment ? xstrdup(m->wal_segment) : NULL;
+	st->pause_start_ns = m->has_pause_start_ns ? m->pause_start_ns : 0;
 	st->access_log_on = m->access_log_on;
 	if (m->reply) {
 		st->has_reply = true;

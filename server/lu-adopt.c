@@ -29,8 +29,22 @@
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
 
-/* When the new log segment was started (for the timing log line). */
-static uint64_t srv_lu_mark;
+/*
+ * CLOCK_MONOTONIC marks of one handover, for the timing log line and the
+ * pause that status reports: from READY (the old daemon stops reading
+ * requests at its next before-sleep) until this daemon serves.
+ */
+struct lu_marks {
+	uint64_t ready;		/* READY sent */
+	uint64_t paused;	/* the old daemon stopped reading requests */
+	uint64_t received;	/* the message read and decoded */
+	uint64_t caught_up;	/* the log replayed up to final_seq */
+	uint64_t domains;	/* listeners and domains adopted */
+	uint64_t conns;		/* connections adopted */
+	uint64_t logged;	/* the state directory taken over */
+	uint64_t released;	/* ACK sent and the old daemon let go */
+	uint64_t serving;	/* ready to enter the loop */
+};
 
 static struct store *
 lu_adopt_store(void *arg)
@@ -92,7 +106,8 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 
 static int
 lu_adopt_state(struct server *srv, const struct server_config *cfg,
-	       struct lu_state *st, struct wal_domtab **doms, char **why)
+	       struct lu_state *st, struct wal_domtab **doms,
+	       struct lu_marks *mk, char **why)
 {
 	struct xsd_sockmsg req = { 0 };
 	struct conn *c;
@@ -124,6 +139,7 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 			return rc;
 		}
 	}
+	mk->domains = mono_ns();
 	for (uint32_t i = 0; i < st->nconns; i++) {
 		rc = lu_adopt_conn(srv, &st->conns[i]);
 		if (rc < 0) {
@@ -133,6 +149,7 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 			return rc;
 		}
 	}
+	mk->conns = mono_ns();
 	srv->next_conn_id = st->next_conn_id;
 	if (st->has_reply) {
 		req.type = XS_CONTROL;
@@ -152,11 +169,11 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 				      srv->cfg.access_log_size,
 				      srv->cfg.access_log_keep);
 	/* Last: this may create the next log segment. */
-	srv_lu_mark = mono_ns();
 	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, *doms,
 			   st->final_seq, st->wal_segment);
 	*doms = NULL;
 	st->fd_lock = -1;
+	mk->logged = mono_ns();
 	if (rc < 0)
 		*why = xasprintf("the state directory: %s", strerror(-rc));
 	return rc;
@@ -222,7 +239,8 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct lu_state st;
 	struct wal_domtab *doms = NULL;
 	struct buf raw = { 0 };
-	uint64_t seq = 0, t0, t1, t_ready;
+	struct lu_marks mk = { 0 };
+	uint64_t seq = 0;
 	char *why = NULL;
 	int rc;
 
@@ -234,8 +252,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	if (rc < 0)
 		goto refuse;
 	log_info("live update: loaded %s up to seq %" PRIu64, dir, seq);
-	/* The old daemon stops reading requests on READY: the pause. */
-	t_ready = mono_ns();
+	mk.ready = mono_ns();
 	rc = lu_send_ready(fd, seq);
 	if (rc == 0)
 		rc = lu_recv_state(fd, &st, &raw, &why);
@@ -244,9 +261,13 @@ server_live_update(const struct server_config *cfg, int fd,
 			why = xasprintf("the old daemon: %s", strerror(-rc));
 		goto refuse;
 	}
-	t0 = mono_ns();
+	mk.received = mono_ns();
+	/* An old daemon that does not say when it paused: from READY. */
+	mk.paused = st.pause_start_ns >= mk.ready &&
+		    st.pause_start_ns <= mk.received ? st.pause_start_ns :
+		    mk.ready;
 	rc = lu_follow(dir, srv->store, doms, &seq, st.final_seq, NULL, &why);
-	t1 = mono_ns();
+	mk.caught_up = mono_ns();
 	if (rc == 0 && seq != st.final_seq) {
 		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
 				"old daemon wrote up to %" PRIu64, dir, seq,
@@ -254,11 +275,9 @@ server_live_update(const struct server_config *cfg, int fd,
 		rc = -ESTALE;
 	}
 	if (rc == 0)
-		rc = lu_adopt_state(srv, cfg, &st, &doms, &why);
+		rc = lu_adopt_state(srv, cfg, &st, &doms, &mk, &why);
 	if (rc < 0)
 		goto refuse;
-	lu_state_release(&st);
-	wal_domtab_free(doms);
 	rc = lu_send_result(fd, NULL);
 	if (rc == 0)
 		rc = lu_wait_release(fd);
@@ -269,18 +288,34 @@ server_live_update(const struct server_config *cfg, int fd,
 			strerror(-rc));
 		_exit(1);
 	}
-	log_info("live update: serving from seq %" PRIu64 " with %u "
-		 "connection(s); us: catch-up %" PRIu64 ", adopt %" PRIu64
-		 ", log %" PRIu64, seq, srv->nconns,
-		 (t1 - t0) / 1000, (srv_lu_mark - t1) / 1000,
-		 (mono_ns() - srv_lu_mark) / 1000);
-	stats_note_live_update(srv->stats, real_ns(), mono_ns() - t_ready);
+	mk.released = mono_ns();
 	rc = server_finish(srv, cfg, false);
 	if (rc < 0) {
+		lu_state_release(&st);
+		wal_domtab_free(doms);
 		buf_free(&raw);
 		server_free(srv);
 		return rc;
 	}
+	mk.serving = mono_ns();
+	stats_note_live_update(srv->stats, real_ns(), mk.serving - mk.paused);
+	log_info("live update: serving from seq %" PRIu64 " with %u "
+		 "connection(s); pause %" PRIu64 " us (READY was %" PRIu64
+		 " us before it): message %" PRIu64 ", catch-up %" PRIu64
+		 ", domains %" PRIu64 ", connections %" PRIu64 ", log %"
+		 PRIu64 ", answer %" PRIu64 ", finish %" PRIu64, seq,
+		 srv->nconns, (mk.serving - mk.paused) / 1000,
+		 (mk.paused - mk.ready) / 1000,
+		 (mk.received - mk.paused) / 1000,
+		 (mk.caught_up - mk.received) / 1000,
+		 (mk.domains - mk.caught_up) / 1000,
+		 (mk.conns - mk.domains) / 1000,
+		 (mk.logged - mk.conns) / 1000,
+		 (mk.released - mk.logged) / 1000,
+		 (mk.serving - mk.released) / 1000);
+	/* Not needed to serve: after the pause. */
+	lu_state_release(&st);
+	wal_domtab_free(doms);
 	lu_save_handover(dir, &raw);
 	buf_free(&raw);
 	*out = srv;

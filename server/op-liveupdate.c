@@ -65,6 +65,7 @@ struct lu_session {
 	bool has_held;
 	uint64_t timer;
 	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
+	uint64_t ready_ns;		/* READY received (CLOCK_MONOTONIC) */
 	unsigned int timeout_s;
 };
 
@@ -327,6 +328,7 @@ lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 		log_info("live update: new daemon (pid %ld) ready at seq %"
 			 PRIu64, (long)lu->pid, seq);
 		lu->phase = LU_READY;
+		lu->ready_ns = mono_ns();
 		loop_del_fd(l, fd);
 		return;
 	}
@@ -375,6 +377,7 @@ lu_handover(struct lu_session *lu)
 	lu_state_init(&st);
 	lu_export(srv, &st);
 	st.final_seq = seq;
+	st.pause_start_ns = t0;
 	st.has_reply = true;
 	st.reply_conn = lu->owner->id;
 	st.reply_req_id = lu->held.req_id;
@@ -398,10 +401,11 @@ lu_handover(struct lu_session *lu)
 		close(lu->chan);
 		server_notify(mainpid);
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
-			 "%ld (%u connections) in %" PRIu64 " us: flush and "
-			 "export %" PRIu64 ", send %" PRIu64 ", new daemon "
-			 "%" PRIu64 "; exiting", seq, (long)lu->pid,
-			 srv->nconns, (mono_ns() - t0) / 1000,
+			 "%ld (%u connections) in %" PRIu64 " us (%" PRIu64
+			 " us after READY): flush and export %" PRIu64
+			 ", send %" PRIu64 ", new daemon %" PRIu64 "; exiting",
+			 seq, (long)lu->pid, srv->nconns,
+			 (mono_ns() - t0) / 1000, (t0 - lu->ready_ns) / 1000,
 			 (t1 - t0) / 1000, (t2 - t1) / 1000,
 			 (mono_ns() - t2) / 1000);
 		_exit(0);

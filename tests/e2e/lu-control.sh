@@ -72,6 +72,13 @@ case $("$OURXC" status) in
 *"live-update: "*", pause "*" ms"*) ok "status reports the live update" ;;
 *) fail "status: $("$OURXC" status | grep live-update)" ;;
 esac
+# The pause is measured from when the old daemon stopped reading (the
+# handover says when): well under the seconds the whole update takes.
+pause_us=$("$OURXC" status --json | "$LXS_PYTHON" -c \
+	'import json, sys; print(json.load(sys.stdin)["live_update"]["pause_us"])')
+[ -n "$pause_us" ] && [ "$pause_us" -gt 0 ] && [ "$pause_us" -lt 1000000 ] &&
+	ok "status --json: pause_us ($pause_us)" ||
+	fail "status --json: pause_us '$pause_us'"
 sleep 0.2
 case " $(tr '\n' ' ' <"$NOTIFY_DIR/out")" in
 *" READY=1 "*"MAINPID=$p1 "*) ok "systemd is told the new main pid" ;;
