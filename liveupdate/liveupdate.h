@@ -116,6 +116,20 @@ void lu_state_add_domain(struct lu_state *st, const struct lu_domain *d);
 /* Adds a deep copy of t. */
 void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
 
+/* ---- the new binary's arguments (args.c) --------------------------------- */
+
+/*
+ * Cuts the command line of `live-update -c` into at most max arguments:
+ * blanks separate them, unless quoted ('...', "...") or escaped with a
+ * backslash (rules in args.c; docs/PROTOCOL.md). *argv (NULL-terminated,
+ * caller frees with lu_args_free) and *argc; -EINVAL (unterminated quote,
+ * trailing backslash) or -E2BIG with *why, a static text.
+ */
+int lu_args_split(const char *cmdline, int max, char ***argv, int *argc,
+		  const char **why);
+/* Frees what lu_args_split gave; NULL is a no-op. */
+void lu_args_free(char **argv);
+
 /* ---- encoding (msg.c) ---------------------------------------------------- */
 
 /*

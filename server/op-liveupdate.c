@@ -5,8 +5,9 @@
  *   -f <binary>   start a session: the file must be an executable regular
  *                 file, and a dry run of it (<binary> <args>
  *                 --live-update-check) must load the current state
- *   -c <cmdline>  the new binary's arguments (split on blanks) instead of
- *                 this daemon's own
+ *   -c <cmdline>  the new binary's arguments instead of this daemon's own:
+ *                 split on blanks, with quotes and backslashes as in sh
+ *                 (lu_args_split); refused if they do not parse
  *   -s [-t <s>] [-F]  start: the new binary is started and the request
  *                 is held until it is ready (at most -t seconds from the
  *                 first -s). Its "OK" is sent by the new daemon. -F is
@@ -94,14 +95,6 @@ lu_answer(struct lu_session *lu, const char *text)
 
 /* ---- the child --------------------------------------------------------------- */
 
-static void
-lu_split(char *s, char **argv, int *argc)
-{
-	for (char *tok = strtok(s, " \t\n"); tok && *argc < LU_ARGS_MAX - 3;
-	     tok = strtok(NULL, " \t\n"))
-		argv[(*argc)++] = tok;
-}
-
 /*
  * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable,
  * errfd (if >= 0) becomes its stderr. Returns the pid or -errno.
@@ -111,14 +104,20 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 {
 	const struct server_config *cfg = &lu->srv->cfg;
 	char *argv[LU_ARGS_MAX];
-	char *cmd = lu->cmdline ? xstrdup(lu->cmdline) : NULL;
+	char **cmd = NULL;
+	const char *why;
 	sigset_t none;
-	int argc = 0;
+	int argc = 0, ncmd = 0;
 	pid_t pid;
 
 	argv[argc++] = lu->binary;
+	/* The command line parsed when -c was given: it parses again. */
+	if (lu->cmdline &&
+	    lu_args_split(lu->cmdline, LU_ARGS_MAX - 3, &cmd, &ncmd, &why) < 0)
+		return -EINVAL;
 	if (cmd)
-		lu_split(cmd, argv, &argc);
+		for (int i = 0; i < ncmd; i++)
+			argv[argc++] = cmd[i];
 	else
 		for (int i = 0; i < cfg->argc && argc < LU_ARGS_MAX - 3; i++) {
 			/* This daemon's own live-update role is not passed
@@ -145,7 +144,7 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 		execv(lu->binary, argv);
 		_exit(127);
 	}
-	free(cmd);
+	lu_args_free(cmd);
 	return pid < 0 ? -errno : pid;
 }
 
@@ -550,6 +549,26 @@ lu_cmd_binary(struct lu_session *lu, struct op_req *r, const char *path)
 	return lu_start_check(lu, r);
 }
 
+static int
+lu_cmd_cmdline(struct lu_session *lu, struct op_req *r, const char *cmdline)
+{
+	const char *why;
+	char **args, *text;
+	int n;
+
+	if (lu_args_split(cmdline, LU_ARGS_MAX - 3, &args, &n, &why) < 0) {
+		text = xasprintf("command line: %s", why);
+		op_reply_str(r, text);
+		free(text);
+		return 0;
+	}
+	lu_args_free(args);
+	free(lu->cmdline);
+	lu->cmdline = xstrdup(cmdline);
+	op_reply_str(r, "OK");
+	return 0;
+}
+
 int
 op_control_live_update(struct op_req *r, int argc, const char **argv)
 {
@@ -583,12 +602,8 @@ op_control_live_update(struct op_req *r, int argc, const char **argv)
 	}
 	if (strcmp(argv[0], "-f") == 0 && argc == 2)
 		return lu_cmd_binary(lu, r, argv[1]);
-	if (strcmp(argv[0], "-c") == 0 && argc == 2) {
-		free(lu->cmdline);
-		lu->cmdline = xstrdup(argv[1]);
-		op_reply_str(r, "OK");
-		return 0;
-	}
+	if (strcmp(argv[0], "-c") == 0 && argc == 2)
+		return lu_cmd_cmdline(lu, r, argv[1]);
 	if (strcmp(argv[0], "-s") == 0)
 		return lu_cmd_start(lu, r, argc, argv);
 	return -EINVAL;

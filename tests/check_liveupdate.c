@@ -2,11 +2,13 @@
  * Unit tests of liveupdate/: the handover message (round trip, an older
  * message without optional fields, a newer version refused, descriptors
  * named but not passed), and the channel (descriptors and a message larger
- * than one packet over a real socketpair, NAK and EOF).
+ * than one packet over a real socketpair, NAK and EOF), and the parser of
+ * the new binary's command line (live-update -c).
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -297,6 +299,77 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 }
 END_TEST
 
+/* Splits cmdline and joins the arguments as "[a][b]..." into out. */
+static int
+split_joined(const char *cmdline, int max, char *out, size_t size,
+	     const char **why)
+{
+	char **argv;
+	int argc, rc;
+	size_t len = 0;
+
+	out[0] = '\0';
+	rc = lu_args_split(cmdline, max, &argv, &argc, why);
+	if (rc < 0)
+		return rc;
+	ck_assert_ptr_null(argv[argc]);
+	for (int i = 0; i < argc; i++)
+		len += (size_t)snprintf(out + len, size - len, "[%s]", argv[i]);
+	lu_args_free(argv);
+	return argc;
+}
+
+START_TEST(test_lu_args_split_quotes_and_escapes)
+{
+	static const struct {
+		const char *in, *want;
+		int n;
+	} cases[] = {
+		/* Xen's rule: blanks separate, runs of them count once. */
+		{ "--sync=write  -N\t--foo\n", "[--sync=write][-N][--foo]", 3 },
+		{ "", "", 0 },
+		{ " \t ", "", 0 },
+		{ "--a=\"x y\" 'c\\d' e\\ f", "[--a=x y][c\\d][e f]", 3 },
+		{ "'' \"\"", "[][]", 2 },
+		{ "a'b c'd", "[ab cd]", 1 },
+		{ "\"q\\\"r\\\\s\\t\"", "[q\"r\\s\\t]", 1 },
+		{ "'it''s' \"it's\" it\\'s", "[its][it's][it's]", 3 },
+		{ "\\\" \\\\", "[\"][\\]", 2 },
+	};
+	char out[256];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = split_joined(cases[i].in, 16, out, sizeof(out), &why);
+
+		ck_assert_msg(n == cases[i].n, "%s: %d arguments",
+			      cases[i].in, n);
+		ck_assert_str_eq(out, cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_lu_args_split_refusals)
+{
+	static const char *bad[] = {
+		"a 'b", "\"b", "a \"b\\\"", "a\\",
+	};
+	char out[64];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		ck_assert_int_eq(split_joined(bad[i], 16, out, sizeof(out),
+					      &why), -EINVAL);
+		ck_assert_ptr_nonnull(why);
+	}
+	ck_assert_int_eq(split_joined("a b c", 2, out, sizeof(out), &why),
+			 -E2BIG);
+	ck_assert_int_eq(split_joined("a b", 2, out, sizeof(out), &why), 2);
+	lu_args_free(NULL);
+}
+END_TEST
+
 static Suite *
 lu_suite(void)
 {
@@ -307,6 +380,10 @@ lu_suite(void)
 	tcase_add_test(tc, test_lu_message_minimal_older_loads);
 	tcase_add_test(tc, test_lu_message_refusals);
 	tcase_add_test(tc, test_lu_channel_passes_fds_and_big_message);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("args");
+	tcase_add_test(tc, test_lu_args_split_quotes_and_escapes);
+	tcase_add_test(tc, test_lu_args_split_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -104,9 +104,20 @@ grep -q "IN  WRITE .*(/lu/logged 1)" "$LXS_TMP/access.log" &&
 check_out "access log off" "OK" "$XC" log off
 
 # --- ours, with -c (the new daemon's arguments) -------------------------------
+# Quotes keep a blank inside one argument: the pid file is "pid two".
+"$XC" live-update -c "-F 'pid" "$LXS" >"$LXS_TMP/xc.out" 2>&1
+check_eq "-c with an unclosed quote is refused" \
+	"3 Setting update binary failed: command line: a single quote is not closed" \
+	"$? $(tr '\n' ' ' <"$LXS_TMP/xc.out" | sed 's/ $//')"
+lu_serving "and the daemon serves on" "$p1"
 check_out "our xenstore-control live-update -c" "" "$OURXC" live-update \
-	-c "--foreground --state-dir=$LXS_TMP/state -F pid -E 777" -t 30 "$LXS"
-p2=$(lu_pid)
+	-c "--foreground --state-dir=$LXS_TMP/state -F 'pid two' -E 777" -t 30 "$LXS"
+p2=$(cat "$LXS_TMP/pid two" 2>/dev/null)
+[ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$(lu_pid)" = "$p1" ] &&
+	ok "-c: a quoted argument with a blank (pid file \"pid two\")" ||
+	fail "-c: pid files: pid $(lu_pid), \"pid two\" $p2"
+# The next daemons inherit -F "pid two"; lu_pid reads it through pid.
+ln -sf "pid two" "$LXS_TMP/pid"
 [ "$p2" != "$p1" ] && ok "a second update" || fail "pid file still $p2"
 /usr/bin/xenstore-write /lu/unlogged 1
 grep -q "/lu/unlogged" "$LXS_TMP/access.log" &&
