@@ -4,6 +4,10 @@
  * The old daemon starts the new binary with one end of a socketpair
  * (SOCK_SEQPACKET) as --live-update-fd. Over it:
  *
+ *   new -> old  EARLY <seq>     (only when the old daemon offered it, see
+ *                               LU_EARLY_ENV) loaded up to seq; the
+ *   old -> new  FDS, DATA, END  socket connections of now, without their
+ *                               state, while the old daemon serves on
  *   new -> old  READY <seq>     the state directory is loaded read-only
  *                               and the log followed up to seq
  *   old -> new  FDS ...         descriptors (listeners, lock, connections)
@@ -33,6 +37,13 @@
  * directory under this name (lxenstore-inspect state FILE). */
 #define LU_SAVED_STATE		"liveupdate.state"
 
+/*
+ * Set (to "1") in the new binary's environment by an old daemon that
+ * answers EARLY: a new binary without it says READY at once, as to an
+ * older daemon that would refuse the packet.
+ */
+#define LU_EARLY_ENV		"LXS_LIVE_UPDATE_EARLY"
+
 /* The handover message version this binary writes and the newest it reads. */
 #define LU_VERSION		1
 
@@ -52,6 +63,7 @@ struct lu_conn {
 	uint32_t id;
 	int fd;				/* -1: none (closed or not received) */
 	bool ring;			/* ring_domid's ring, no fd */
+	bool early;			/* its fd came with EARLY: none here */
 	uint32_t ring_domid;
 	bool readonly;
 	uint32_t features;
@@ -160,11 +172,13 @@ int lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
  * (a timeout is -EAGAIN). A closed peer is -EPIPE.
  */
 int lu_send_ready(int fd, uint64_t seq);
+int lu_send_early(int fd, uint64_t seq);
 /*
- * -ECANCELED for a NAK (the new binary could not load: its text in *why,
- * caller frees), -EPROTO for any other packet.
+ * READY or EARLY (*early tells which). -ECANCELED for a NAK (the new
+ * binary could not load: its text in *why, caller frees), -EPROTO for any
+ * other packet.
  */
-int lu_recv_ready(int fd, uint64_t *seq, char **why);
+int lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why);
 /* Sends st's fds and its encoding. */
 int lu_send_state(int fd, const struct lu_state *st);
 /*

@@ -126,7 +126,9 @@ lu_encode_conn(const struct lu_conn *c, Lxslu__Conn *m, int **fds,
 {
 	lxslu__conn__init(m);
 	m->id = c->id;
-	m->fd = c->ring ? 0 : lu_fd_index(c->fd, fds, nfds);
+	m->fd = c->ring || c->early ? 0 : lu_fd_index(c->fd, fds, nfds);
+	m->has_early = c->early;
+	m->early = c->early;
 	m->has_ring_domid = c->ring;
 	m->ring_domid = c->ring_domid;
 	m->has_readonly = c->readonly;
@@ -273,7 +275,8 @@ lu_decode_conn(const Lxslu__Conn *m, int *fds, uint32_t nfds,
 	c->id = m->id;
 	c->ring = m->has_ring_domid;
 	c->ring_domid = m->ring_domid;
-	if (!c->ring && lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
+	c->early = m->early && !c->ring;
+	if (!c->ring && !c->early && lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
 		return -EINVAL;
 	c->readonly = m->readonly;
 	c->features = m->features;

@@ -3,7 +3,9 @@
  *
  *   1. load the state directory read-only (no lock: the old daemon holds
  *      it and goes on writing), then follow the log until a pass finds
- *      little new, and say READY;
+ *      little new; if the old daemon offers it (LU_EARLY_ENV), ask for
+ *      the socket connections (EARLY) and set them up (store connection,
+ *      epoll registration) while it still serves; say READY;
  *   2. receive the handover, replay the log up to its final seq (exactly:
  *      a shorter log means another directory or lost records: refused);
  *   3. adopt listeners, the guest domains (rings mapped again, the event
@@ -46,6 +48,17 @@ struct lu_marks {
 	uint64_t serving;	/* ready to enter the loop */
 };
 
+/* Socket connections set up before the pause (EARLY), sorted by id. */
+struct lu_early_conn {
+	uint32_t id;
+	struct conn *c;			/* NULL once the handover named it */
+};
+
+struct lu_early {
+	struct lu_early_conn *v;
+	uint32_t n;
+};
+
 static struct store *
 lu_adopt_store(void *arg)
 {
@@ -53,7 +66,77 @@ lu_adopt_store(void *arg)
 }
 
 static int
-lu_adopt_conn(struct server *srv, struct lu_conn *lc)
+lu_early_cmp(const void *a, const void *b)
+{
+	const struct lu_early_conn *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Asks for the socket connections of now and sets them up (EARLY). */
+static int
+lu_early_adopt(struct server *srv, int fd, uint64_t seq, struct lu_early *e,
+	       char **why)
+{
+	struct lu_state st;
+	int rc;
+
+	lu_state_init(&st);
+	rc = lu_send_early(fd, seq);
+	if (rc == 0)
+		rc = lu_recv_state(fd, &st, NULL, why);
+	if (rc < 0)
+		return rc;
+	e->v = xcalloc(st.nconns ? st.nconns : 1, sizeof(*e->v));
+	for (uint32_t i = 0; i < st.nconns; i++) {
+		struct lu_conn *lc = &st.conns[i];
+		struct conn *c;
+
+		if (lc->ring || lc->fd < 0)
+			continue;
+		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
+				    (lc->readonly ? CONN_READONLY : 0u),
+				    &lc->caller);
+		lc->fd = -1;
+		c->id = lc->id;
+		e->v[e->n++] = (struct lu_early_conn){ lc->id, c };
+	}
+	qsort(e->v, e->n, sizeof(*e->v), lu_early_cmp);
+	lu_state_release(&st);
+	return 0;
+}
+
+/* The connection EARLY set up under id (NULL if none); it leaves e. */
+static struct conn *
+lu_early_take(struct lu_early *e, uint32_t id)
+{
+	struct lu_early_conn key = { .id = id }, *found;
+	struct conn *c;
+
+	found = e->n ? bsearch(&key, e->v, e->n, sizeof(*e->v),
+			       lu_early_cmp) : NULL;
+	if (found == NULL)
+		return NULL;
+	c = found->c;
+	found->c = NULL;
+	return c;
+}
+
+/* Closes the connections the handover did not name: gone meanwhile. */
+static void
+lu_early_free(struct lu_early *e)
+{
+	for (uint32_t i = 0; i < e->n; i++)
+		if (e->v[i].c)
+			conn_free(e->v[i].c);
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+static int
+lu_adopt_conn(struct server *srv, struct lu_conn *lc, struct lu_early *e,
+	      struct conn **out, char **why)
 {
 	struct domain *d;
 	struct conn *c;
@@ -62,9 +145,19 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 
 	if (lc->ring) {
 		d = domain_find(srv, lc->ring_domid);
-		if (d == NULL || !d->introduced)
+		if (d == NULL || !d->introduced) {
+			*why = xasprintf("the ring of domain %u is not handed "
+					 "over", lc->ring_domid);
 			return -ENOENT;
+		}
 		c = ring_adopt(d, d->adopt_rd_cons);
+	} else if (lc->early) {
+		c = lu_early_take(e, lc->id);
+		if (c == NULL) {
+			*why = xasprintf("connection %u was not sent ahead",
+					 lc->id);
+			return -ENOENT;
+		}
 	} else {
 		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
 				    (lc->readonly ? CONN_READONLY : 0u),
@@ -101,16 +194,27 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 	for (uint32_t j = 0; j < lc->nout; j++)
 		conn_queue_raw(c, lc->out[j].data, lc->out[j].len,
 			       lc->out[j].reply);
+	*out = c;
 	return 0;
+}
+
+/* The connection list in the old daemon's order (EARLY ones came first). */
+static void
+lu_adopt_order(struct server *srv, struct conn **order, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		TAILQ_REMOVE(&srv->conns, order[i], link);
+		TAILQ_INSERT_TAIL(&srv->conns, order[i], link);
+	}
 }
 
 static int
 lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	       struct lu_state *st, struct wal_domtab **doms,
-	       struct lu_marks *mk, char **why)
+	       struct lu_early *e, struct lu_marks *mk, char **why)
 {
 	struct xsd_sockmsg req = { 0 };
-	struct conn *c;
+	struct conn *c, **order;
 	char *ro_path;
 	int rc;
 
@@ -140,15 +244,17 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 		}
 	}
 	mk->domains = mono_ns();
+	order = xcalloc(st->nconns ? st->nconns : 1, sizeof(*order));
 	for (uint32_t i = 0; i < st->nconns; i++) {
-		rc = lu_adopt_conn(srv, &st->conns[i]);
+		rc = lu_adopt_conn(srv, &st->conns[i], e, &order[i], why);
 		if (rc < 0) {
-			*why = xasprintf("the ring of domain %u is not "
-					 "handed over",
-					 st->conns[i].ring_domid);
+			free(order);
 			return rc;
 		}
 	}
+	lu_early_free(e);
+	lu_adopt_order(srv, order, st->nconns);
+	free(order);
 	mk->conns = mono_ns();
 	srv->next_conn_id = st->next_conn_id;
 	if (st->has_reply) {
@@ -240,10 +346,15 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct wal_domtab *doms = NULL;
 	struct buf raw = { 0 };
 	struct lu_marks mk = { 0 };
+	struct lu_early early = { 0 };
+	const char *offer = getenv(LU_EARLY_ENV);
+	bool ask_early = offer && strcmp(offer, "1") == 0;
 	uint64_t seq = 0;
 	char *why = NULL;
 	int rc;
 
+	/* Not for this daemon's own children (its next update says anew). */
+	unsetenv(LU_EARLY_ENV);
 	srv = server_alloc(cfg, &rc);
 	if (srv == NULL)
 		return lu_adopt_refuse(fd, "cannot set up the event loop", rc);
@@ -252,6 +363,20 @@ server_live_update(const struct server_config *cfg, int fd,
 	if (rc < 0)
 		goto refuse;
 	log_info("live update: loaded %s up to seq %" PRIu64, dir, seq);
+	if (ask_early) {
+		uint64_t t = mono_ns();
+
+		rc = lu_early_adopt(srv, fd, seq, &early, &why);
+		/* What the old daemon logged meanwhile, so that little is
+		 * left for the pause. */
+		if (rc == 0)
+			rc = lu_follow(dir, srv->store, doms, &seq, UINT64_MAX,
+				       NULL, &why);
+		if (rc < 0)
+			goto refuse;
+		log_info("live update: %u connection(s) set up ahead in %"
+			 PRIu64 " us", early.n, (mono_ns() - t) / 1000);
+	}
 	mk.ready = mono_ns();
 	rc = lu_send_ready(fd, seq);
 	if (rc == 0)
@@ -275,7 +400,7 @@ server_live_update(const struct server_config *cfg, int fd,
 		rc = -ESTALE;
 	}
 	if (rc == 0)
-		rc = lu_adopt_state(srv, cfg, &st, &doms, &mk, &why);
+		rc = lu_adopt_state(srv, cfg, &st, &doms, &early, &mk, &why);
 	if (rc < 0)
 		goto refuse;
 	rc = lu_send_result(fd, NULL);

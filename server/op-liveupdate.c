@@ -18,6 +18,12 @@
  * prints it). The session belongs to the connection that sent -f (or -c)
  * and ends with it.
  *
+ * While it loads, the new daemon may ask for the socket connections
+ * (EARLY; offered through LU_EARLY_ENV): they are sent at once, without
+ * pausing, so that it sets them up before the pause. A connection that
+ * closes after that is closed for its client once the new daemon serves
+ * (or gives up): the new daemon holds a duplicate of its descriptor.
+ *
  * Once the new daemon says READY, the handover runs from the next
  * before-sleep hook: the log is flushed, the state sent, and the old
  * daemon waits for the answer without serving. ACK is the point of no
@@ -44,6 +50,8 @@
 #define LU_DEFAULT_TIMEOUT_S	60
 /* How long the old daemon waits for the new one's answer to the state. */
 #define LU_ANSWER_TIMEOUT_S	30
+/* How long sending the connections ahead (EARLY) may block serving. */
+#define LU_EARLY_TIMEOUT_S	2
 #define LU_ARGS_MAX		256
 
 enum lu_phase {
@@ -67,6 +75,8 @@ struct lu_session {
 	uint64_t timer;
 	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
 	uint64_t ready_ns;		/* READY received (CLOCK_MONOTONIC) */
+	bool early_sent;		/* EARLY answered in this attempt */
+	uint32_t early_max_id;		/* sent with EARLY up to this id */
 	unsigned int timeout_s;
 };
 
@@ -95,14 +105,36 @@ lu_answer(struct lu_session *lu, const char *text)
 
 /* ---- the child --------------------------------------------------------------- */
 
+/* environ plus LU_EARLY_ENV=1 (the array is the caller's to free). */
+static char **
+lu_env_early(void)
+{
+	extern char **environ;
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], LU_EARLY_ENV "=",
+			    strlen(LU_EARLY_ENV "=")) != 0)
+			env[k++] = environ[i];
+	env[k] = (char *)LU_EARLY_ENV "=1";
+	return env;
+}
+
 /*
- * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable,
- * errfd (if >= 0) becomes its stderr. Returns the pid or -errno.
+ * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable
+ * (and the child is offered EARLY), errfd (if >= 0) becomes its stderr.
+ * Returns the pid or -errno.
  */
 static pid_t
 lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 {
+	extern char **environ;
 	const struct server_config *cfg = &lu->srv->cfg;
+	char **env = child_fd >= 0 ? lu_env_early() : environ;
 	char *argv[LU_ARGS_MAX];
 	char **cmd = NULL;
 	const char *why;
@@ -113,8 +145,11 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 	argv[argc++] = lu->binary;
 	/* The command line parsed when -c was given: it parses again. */
 	if (lu->cmdline &&
-	    lu_args_split(lu->cmdline, LU_ARGS_MAX - 3, &cmd, &ncmd, &why) < 0)
+	    lu_args_split(lu->cmdline, LU_ARGS_MAX - 3, &cmd, &ncmd, &why) < 0) {
+		if (env != environ)
+			free(env);
 		return -EINVAL;
+	}
 	if (cmd)
 		for (int i = 0; i < ncmd; i++)
 			argv[argc++] = cmd[i];
@@ -141,10 +176,12 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 			fcntl(child_fd, F_SETFD, 0);
 		if (errfd >= 0)
 			dup2(errfd, STDERR_FILENO);
-		execv(lu->binary, argv);
+		execve(lu->binary, argv, env);
 		_exit(127);
 	}
 	lu_args_free(cmd);
+	if (env != environ)
+		free(env);
 	return pid < 0 ? -errno : pid;
 }
 
@@ -313,15 +350,51 @@ lu_fail(struct lu_session *lu, const char *why)
 }
 
 static void
+lu_set_timeouts(int fd, unsigned int s)
+{
+	struct timeval tv = { .tv_sec = s };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* EARLY: the socket connections of now, while this daemon serves on. */
+static int
+lu_send_early_conns(struct lu_session *lu)
+{
+	struct lu_state st;
+	uint64_t t0 = mono_ns();
+	int rc;
+
+	lu_state_init(&st);
+	lu_export_early(lu->srv, &st, &lu->early_max_id);
+	lu->early_sent = true;
+	/* The new daemon is reading them: a short bound on this stall. */
+	lu_set_timeouts(lu->chan, LU_EARLY_TIMEOUT_S);
+	rc = lu_send_state(lu->chan, &st);
+	log_info("live update: %u connection(s) sent ahead in %" PRIu64 " us",
+		 st.nconns, (mono_ns() - t0) / 1000);
+	lu_export_release(&st);
+	return rc;
+}
+
+static void
 lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 {
 	struct lu_session *lu = arg;
 	char *why = NULL, *st;
 	uint64_t seq;
+	bool early;
 	int rc, status;
 
-	rc = lu_recv_ready(fd, &seq, &why);
+	rc = lu_recv_ready(fd, &seq, &early, &why);
 	if (rc == -EAGAIN)
+		return;
+	if (rc == 0 && early && !lu->early_sent)
+		rc = lu_send_early_conns(lu);
+	else if (rc == 0 && early)
+		rc = -EPROTO;
+	if (rc == 0 && early)
 		return;
 	if (rc == 0) {
 		log_info("live update: new daemon (pid %ld) ready at seq %"
@@ -342,15 +415,6 @@ lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 	lu_fail(lu, st);
 	free(st);
 	free(why);
-}
-
-static void
-lu_set_timeouts(int fd, unsigned int s)
-{
-	struct timeval tv = { .tv_sec = s };
-
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 /*
@@ -374,7 +438,7 @@ lu_handover(struct lu_session *lu)
 		return;
 	}
 	lu_state_init(&st);
-	lu_export(srv, &st);
+	lu_export(srv, &st, lu->early_max_id);
 	st.final_seq = seq;
 	st.pause_start_ns = t0;
 	st.has_reply = true;
@@ -477,6 +541,8 @@ lu_start(struct lu_session *lu, struct op_req *r)
 	lu->pid = pid;
 	lu->chan = sv[0];
 	lu->phase = LU_LOADING;
+	lu->early_sent = false;
+	lu->early_max_id = 0;
 	loop_add_fd(lu->srv->loop, lu->chan, LOOP_READ, lu_on_chan, lu);
 	lu->timer = loop_add_timer(lu->srv->loop, left_ms ? left_ms : 1,
 				   lu_on_timeout, lu);

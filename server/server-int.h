@@ -681,7 +681,15 @@ void lu_poll(struct server *srv);
  * lu-export.c: the state of srv that is not on disk, with borrowed fds
  * (st from lu_state_init; free with lu_export_release, which closes none).
  */
-void lu_export(struct server *srv, struct lu_state *st);
+void lu_export(struct server *srv, struct lu_state *st,
+	       uint32_t early_max_id);
+/*
+ * EARLY: the live socket connections (id, fd, readonly, caller) into st
+ * (from lu_state_init; free with lu_export_release); *max_id gets the
+ * last id given out, so lu_export marks those up to it as early.
+ */
+void lu_export_early(struct server *srv, struct lu_state *st,
+		     uint32_t *max_id);
 void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);

@@ -250,6 +250,7 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 	int sv[2], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	char big[100000], *why;
 	uint64_t seq;
+	bool early;
 	pid_t pid;
 	int status;
 
@@ -262,13 +263,16 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 
 		c->id = (uint32_t)i + 1;
 		c->fd = fd;
+		/* Passed with EARLY before: no descriptor this time. */
+		c->early = i == 5;
 		if (i == 7)
 			lu_conn_add_out(c, big, sizeof(big), false);
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(sv[1]);
-		if (lu_send_ready(sv[0], 42) < 0 ||
+		if (lu_send_early(sv[0], 41) < 0 ||
+		    lu_send_ready(sv[0], 42) < 0 ||
 		    lu_send_state(sv[0], &st) < 0 ||
 		    lu_recv_result(sv[0], &why) != -ECANCELED ||
 		    strcmp(why, "no thanks") != 0)
@@ -276,13 +280,21 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 		_exit(0);
 	}
 	close(sv[0]);
-	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &why), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
+	ck_assert_uint_eq(seq, 41);
+	ck_assert(early);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
 	ck_assert_uint_eq(seq, 42);
+	ck_assert(!early);
 	ck_assert_int_eq(lu_recv_state(sv[1], &got, NULL, &why), 0);
 	ck_assert_uint_eq(got.nconns, 300);
 	ck_assert_uint_eq(got.final_seq, 99);
 	ck_assert(same_file(got.conns[299].fd, fd));
 	ck_assert(got.conns[0].fd != got.conns[1].fd);
+	ck_assert(got.conns[5].early);
+	ck_assert_int_eq(got.conns[5].fd, -1);
+	ck_assert(!got.conns[6].early);
+	ck_assert(same_file(got.conns[6].fd, fd));
 	ck_assert_uint_eq(got.conns[7].nout, 1);
 	ck_assert_uint_eq(got.conns[7].out[0].len, sizeof(big));
 	ck_assert_int_eq(lu_send_result(sv[1], "no thanks"), 0);
