@@ -107,6 +107,7 @@ struct lu_state {
 	uint32_t nconns;
 	char *wal_segment;		/* NULL: start a new one */
 	uint64_t pause_start_ns;	/* CLOCK_MONOTONIC; 0: unknown */
+	int fd_token;			/* EARLY: the release token; -1: none */
 	int fd_evtchn;			/* -1: none */
 	struct lu_domain *domains;
 	uint32_t ndomains;
@@ -127,6 +128,29 @@ void lu_conn_add_watch(struct lu_conn *c, const char *wpath,
 void lu_state_add_domain(struct lu_state *st, const struct lu_domain *d);
 /* Adds a deep copy of t. */
 void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
+
+/* ---- the release token (token.c) ------------------------------------------ */
+
+#define LU_TOKEN_PENDING	0u
+#define LU_TOKEN_NEW		1u	/* the new daemon serves */
+#define LU_TOKEN_OLD		2u	/* the old daemon resumed */
+
+struct lu_token;
+
+/*
+ * Old daemon: a new token (PENDING) in *t (free with lu_token_free) and
+ * its descriptor in *fd (caller closes; passed with EARLY). -errno.
+ */
+int lu_token_new(struct lu_token **t, int *fd);
+/* New daemon: maps the token of fd (borrowed; may be closed after). */
+int lu_token_open(int fd, struct lu_token **t);
+/*
+ * Claims the token for who (LU_TOKEN_NEW or LU_TOKEN_OLD) if nobody has;
+ * returns the owner after the call: who if this claim won.
+ */
+uint32_t lu_token_claim(struct lu_token *t, uint32_t who);
+/* Unmaps; NULL is a no-op. */
+void lu_token_free(struct lu_token *t);
 
 /* ---- the new binary's arguments (args.c) --------------------------------- */
 

@@ -21,6 +21,7 @@ lu_state_init(struct lu_state *st)
 	memset(st, 0, sizeof(*st));
 	st->version = LU_VERSION;
 	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
+	st->fd_token = -1;
 }
 
 static void
@@ -55,6 +56,7 @@ lu_state_release(struct lu_state *st)
 	free(st->domains);
 	free(st->wal_segment);
 	lu_close(&st->fd_evtchn);
+	lu_close(&st->fd_token);
 	free(st->access_log);
 	lu_close(&st->fd_rw);
 	lu_close(&st->fd_ro);
@@ -236,6 +238,10 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 	}
 	lu_encode_domains(st, &m);
 	m.wal_segment = st->wal_segment;
+	if (st->fd_token >= 0) {
+		m.has_fd_token = true;
+		m.fd_token = lu_fd_index(st->fd_token, fds, nfds);
+	}
 	m.has_pause_start_ns = st->pause_start_ns != 0;
 	m.pause_start_ns = st->pause_start_ns;
 	*len = lxslu__handover__get_packed_size(&m);
@@ -343,6 +349,8 @@ lu_decode_any(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 		rc = lu_decode_conn(m->conns[i], fds, nfds, st);
 	if (rc == 0 && m->has_fd_evtchn)
 		rc = lu_take_fd(fds, nfds, m->fd_evtchn, &st->fd_evtchn);
+	if (rc == 0 && m->has_fd_token)
+		rc = lu_take_fd(fds, nfds, m->fd_token, &st->fd_token);
 	if (rc == 0)
 		lu_decode_domains(m, st);
 	if (rc < 0)

@@ -30,6 +30,8 @@
 /* Follow passes before READY; a pass applying fewer records ends it. */
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
+/* How long after serving the ACK waits (see lu_release). */
+#define LU_ACK_DELAY_MS		20
 
 /*
  * CLOCK_MONOTONIC marks of one handover, for the timing log line and the
@@ -57,6 +59,7 @@ struct lu_early_conn {
 struct lu_early {
 	struct lu_early_conn *v;
 	uint32_t n;
+	struct lu_token *token;		/* NULL: wait for the old one's close */
 };
 
 static struct store *
@@ -102,6 +105,9 @@ lu_early_adopt(struct server *srv, int fd, uint64_t seq, struct lu_early *e,
 		e->v[e->n++] = (struct lu_early_conn){ lc->id, c };
 	}
 	qsort(e->v, e->n, sizeof(*e->v), lu_early_cmp);
+	if (st.fd_token >= 0 && lu_token_open(st.fd_token, &e->token) < 0)
+		log_warn("live update: the release token does not map: "
+			 "waiting for the old daemon to let go instead");
 	lu_state_release(&st);
 	return 0;
 }
@@ -336,6 +342,63 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 	return rc;
 }
 
+void
+lu_adopt_ack(struct server *srv)
+{
+	int rc;
+
+	if (srv->lu_ack_fd < 0)
+		return;
+	if (srv->lu_ack_timer)
+		loop_del_timer(srv->loop, srv->lu_ack_timer);
+	srv->lu_ack_timer = 0;
+	rc = lu_send_result(srv->lu_ack_fd, NULL);
+	if (rc < 0)
+		log_warn("live update: ACK: %s (the old daemon exits on its "
+			 "timeout)", strerror(-rc));
+	close(srv->lu_ack_fd);
+	srv->lu_ack_fd = -1;
+}
+
+static void
+lu_adopt_on_ack(struct loop *l, uint64_t id, void *arg)
+{
+	struct server *srv = arg;
+
+	srv->lu_ack_timer = 0;
+	lu_adopt_ack(srv);
+}
+
+/*
+ * The old daemon lets go. With the token, the claim decides at once; the
+ * ACK, on which the old daemon wakes up and exits, waits LU_ACK_DELAY_MS
+ * (the channel kept in srv), so that its wake-up and exit do not take the
+ * CPU from the clients that waited through the pause. Without the token
+ * (an old daemon from before EARLY): ACK now and wait for its close, for
+ * which it must wake up first. Takes fd.
+ */
+static int
+lu_release(struct server *srv, int fd, struct lu_token *token)
+{
+	int rc;
+
+	if (token == NULL) {
+		rc = lu_send_result(fd, NULL);
+		if (rc == 0)
+			rc = lu_wait_release(fd);
+		close(fd);
+		return rc;
+	}
+	if (lu_token_claim(token, LU_TOKEN_NEW) != LU_TOKEN_NEW) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	srv->lu_ack_fd = fd;
+	srv->lu_ack_timer = loop_add_timer(srv->loop, LU_ACK_DELAY_MS,
+					   lu_adopt_on_ack, srv);
+	return 0;
+}
+
 int
 server_live_update(const struct server_config *cfg, int fd,
 		   struct server **out)
@@ -403,10 +466,8 @@ server_live_update(const struct server_config *cfg, int fd,
 		rc = lu_adopt_state(srv, cfg, &st, &doms, &early, &mk, &why);
 	if (rc < 0)
 		goto refuse;
-	rc = lu_send_result(fd, NULL);
-	if (rc == 0)
-		rc = lu_wait_release(fd);
-	close(fd);
+	rc = lu_release(srv, fd, early.token);
+	lu_token_free(early.token);
 	if (rc < 0) {
 		/* The old daemon gave up waiting and resumed: not ours. */
 		log_err("live update: answering the old daemon: %s",

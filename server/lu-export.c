@@ -116,6 +116,7 @@ void
 lu_export_release(struct lu_state *st)
 {
 	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
+	st->fd_token = -1;
 	for (uint32_t i = 0; i < st->nconns; i++)
 		st->conns[i].fd = -1;
 	lu_state_release(st);

@@ -28,8 +28,9 @@
  * before-sleep hook: the log is flushed, the state sent, and the old
  * daemon waits for the answer without serving. ACK is the point of no
  * return: the old daemon exits at once (its sockets and pid file stay for
- * the new one). Anything else: the child is killed, the -s request gets
- * the reason, and serving goes on.
+ * the new one). Anything else: unless the new daemon has claimed the
+ * release token (it serves then, and this one exits as on ACK), the child
+ * is killed, the -s request gets the reason, and serving goes on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,7 @@ struct lu_session {
 	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
 	uint64_t ready_ns;		/* READY received (CLOCK_MONOTONIC) */
 	bool early_sent;		/* EARLY answered in this attempt */
+	struct lu_token *token;		/* passed with EARLY, or NULL */
 	uint32_t early_max_id;		/* sent with EARLY up to this id */
 	unsigned int timeout_s;
 };
@@ -238,6 +240,8 @@ lu_stop_child(struct lu_session *lu)
 		close(lu->errpipe);
 		lu->errpipe = -1;
 	}
+	lu_token_free(lu->token);
+	lu->token = NULL;
 	durable_hold(lu->srv->dur, false);
 }
 
@@ -364,17 +368,24 @@ lu_send_early_conns(struct lu_session *lu)
 {
 	struct lu_state st;
 	uint64_t t0 = mono_ns();
-	int rc;
+	int rc, tfd = -1;
 
 	lu_state_init(&st);
 	lu_export_early(lu->srv, &st, &lu->early_max_id);
 	lu->early_sent = true;
+	/* Without a token the new daemon waits for our close instead. */
+	rc = lu_token_new(&lu->token, &tfd);
+	if (rc < 0)
+		log_warn("live update: release token: %s", strerror(-rc));
+	st.fd_token = tfd;
 	/* The new daemon is reading them: a short bound on this stall. */
 	lu_set_timeouts(lu->chan, LU_EARLY_TIMEOUT_S);
 	rc = lu_send_state(lu->chan, &st);
 	log_info("live update: %u connection(s) sent ahead in %" PRIu64 " us",
 		 st.nconns, (mono_ns() - t0) / 1000);
 	lu_export_release(&st);
+	if (tfd >= 0)
+		close(tfd);
 	return rc;
 }
 
@@ -452,6 +463,15 @@ lu_handover(struct lu_session *lu)
 	t2 = mono_ns();
 	if (rc == 0)
 		rc = lu_recv_result(lu->chan, &why);
+	/* No ACK, but the new daemon may have claimed the token (and
+	 * serve): then it is too late to resume. */
+	if (rc < 0 && lu->token &&
+	    lu_token_claim(lu->token, LU_TOKEN_OLD) == LU_TOKEN_NEW) {
+		log_warn("live update: no answer (%s), but the new daemon "
+			 "claimed the release token: it serves",
+			 rc == -ECANCELED ? why : strerror(-rc));
+		rc = 0;
+	}
 	if (rc == 0) {
 		char mainpid[32];
 
@@ -463,14 +483,16 @@ lu_handover(struct lu_session *lu)
 		 * given up on its answer instead, it would be killed. */
 		close(lu->chan);
 		server_notify(mainpid);
+		/* With the token the new daemon serves from its claim and
+		 * answers later: "answer" is not part of the pause then. */
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
-			 "%ld (%u connections) in %" PRIu64 " us (%" PRIu64
-			 " us after READY): flush and export %" PRIu64
-			 ", send %" PRIu64 ", new daemon %" PRIu64 "; exiting",
-			 seq, (long)lu->pid, srv->nconns,
-			 (mono_ns() - t0) / 1000, (t0 - lu->ready_ns) / 1000,
-			 (t1 - t0) / 1000, (t2 - t1) / 1000,
-			 (mono_ns() - t2) / 1000);
+			 "%ld (%u connections), %" PRIu64 " us after READY: "
+			 "flush and export %" PRIu64 " us, send %" PRIu64
+			 " us, answer after %" PRIu64 " us%s; exiting", seq,
+			 (long)lu->pid, srv->nconns,
+			 (t0 - lu->ready_ns) / 1000, (t1 - t0) / 1000,
+			 (t2 - t1) / 1000, (mono_ns() - t2) / 1000,
+			 lu->token ? " (token)" : "");
 		_exit(0);
 	}
 	if (rc == -ECANCELED) {

@@ -649,6 +649,8 @@ struct server {
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
 	struct lu_session *lu;		/* live update in progress, or NULL */
+	int lu_ack_fd;			/* adopted: the ACK still owed, or -1 */
+	uint64_t lu_ack_timer;
 	uint64_t mutations_total;
 	struct stats *stats;		/* NULL: not counted (unit tests) */
 };
@@ -693,6 +695,11 @@ void lu_export_early(struct server *srv, struct lu_state *st,
 void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);
+/*
+ * lu-adopt.c: sends the ACK the new daemon still owes the old one (which
+ * exits on it) and closes the channel; nothing if none is owed.
+ */
+void lu_adopt_ack(struct server *srv);
 /*
  * Live update (domain.c). Export: the event channel fd (borrowed) and a
  * record per domain into st. Adopt: reopens the event channel from

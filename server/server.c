@@ -193,6 +193,7 @@ server_alloc(const struct server_config *cfg, int *rc)
 
 	TAILQ_INIT(&srv->conns);
 	srv->sigfd = -1;
+	srv->lu_ack_fd = -1;
 	srv->cfg = *cfg;
 	srv->cfg.sock_path = xstrdup(cfg->sock_path);
 	srv->cfg.access_log = cfg->access_log ? xstrdup(cfg->access_log)
@@ -282,6 +283,7 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	lu_adopt_ack(srv);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_free(c);
 	domains_close(srv);

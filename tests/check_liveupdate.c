@@ -311,6 +311,50 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 }
 END_TEST
 
+/* A child process maps the token from fd and claims it for who. */
+static uint32_t
+token_claim_in_child(int fd, uint32_t who)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct lu_token *t;
+
+		if (lu_token_open(fd, &t) < 0)
+			_exit(99);
+		_exit((int)lu_token_claim(t, who));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return (uint32_t)WEXITSTATUS(status);
+}
+
+START_TEST(test_lu_token_one_claim_wins)
+{
+	struct lu_token *t;
+	int fd;
+
+	/* The new daemon (another process) claims first: the old one's
+	 * later claim finds it taken and must not resume. */
+	ck_assert_int_eq(lu_token_new(&t, &fd), 0);
+	ck_assert_uint_eq(token_claim_in_child(fd, LU_TOKEN_NEW),
+			  LU_TOKEN_NEW);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_OLD), LU_TOKEN_NEW);
+	lu_token_free(t);
+	close(fd);
+	/* The old one gave up first: the new daemon's claim fails. */
+	ck_assert_int_eq(lu_token_new(&t, &fd), 0);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_OLD), LU_TOKEN_OLD);
+	ck_assert_uint_eq(token_claim_in_child(fd, LU_TOKEN_NEW),
+			  LU_TOKEN_OLD);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_NEW), LU_TOKEN_OLD);
+	lu_token_free(t);
+	lu_token_free(NULL);
+	close(fd);
+}
+END_TEST
+
 /* Splits cmdline and joins the arguments as "[a][b]..." into out. */
 static int
 split_joined(const char *cmdline, int max, char *out, size_t size,
@@ -392,6 +436,7 @@ lu_suite(void)
 	tcase_add_test(tc, test_lu_message_minimal_older_loads);
 	tcase_add_test(tc, test_lu_message_refusals);
 	tcase_add_test(tc, test_lu_channel_passes_fds_and_big_message);
+	tcase_add_test(tc, test_lu_token_one_claim_wins);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("args");
 	tcase_add_test(tc, test_lu_args_split_quotes_and_escapes);
