@@ -30,8 +30,8 @@
 /* Follow passes before READY; a pass applying fewer records ends it. */
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
-/* How long after serving the ACK waits (see lu_release). */
-#define LU_ACK_DELAY_MS		20
+/* How long after serving the ACK and the rest wait (see lu_release). */
+#define LU_AFTER_MS		20
 
 /*
  * CLOCK_MONOTONIC marks of one handover, for the timing log line and the
@@ -316,6 +316,36 @@ lu_save_handover(const char *dir, const struct buf *raw)
 	free(path);
 }
 
+void
+lu_adopt_after(struct server *srv)
+{
+	int rc;
+
+	if (srv->lu_after_timer)
+		loop_del_timer(srv->loop, srv->lu_after_timer);
+	srv->lu_after_timer = 0;
+	if (srv->lu_ack_fd >= 0) {
+		rc = lu_send_result(srv->lu_ack_fd, NULL);
+		if (rc < 0)
+			log_warn("live update: ACK: %s (the old daemon exits "
+				 "on its timeout)", strerror(-rc));
+		close(srv->lu_ack_fd);
+		srv->lu_ack_fd = -1;
+	}
+	if (srv->lu_saved.len && srv->dur && durable_dir(srv->dur))
+		lu_save_handover(durable_dir(srv->dur), &srv->lu_saved);
+	buf_free(&srv->lu_saved);
+}
+
+static void
+lu_adopt_on_after(struct loop *l, uint64_t id, void *arg)
+{
+	struct server *srv = arg;
+
+	srv->lu_after_timer = 0;
+	lu_adopt_after(srv);
+}
+
 static int
 lu_adopt_refuse(int fd, const char *why, int rc)
 {
@@ -342,38 +372,12 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 	return rc;
 }
 
-void
-lu_adopt_ack(struct server *srv)
-{
-	int rc;
-
-	if (srv->lu_ack_fd < 0)
-		return;
-	if (srv->lu_ack_timer)
-		loop_del_timer(srv->loop, srv->lu_ack_timer);
-	srv->lu_ack_timer = 0;
-	rc = lu_send_result(srv->lu_ack_fd, NULL);
-	if (rc < 0)
-		log_warn("live update: ACK: %s (the old daemon exits on its "
-			 "timeout)", strerror(-rc));
-	close(srv->lu_ack_fd);
-	srv->lu_ack_fd = -1;
-}
-
-static void
-lu_adopt_on_ack(struct loop *l, uint64_t id, void *arg)
-{
-	struct server *srv = arg;
-
-	srv->lu_ack_timer = 0;
-	lu_adopt_ack(srv);
-}
-
 /*
  * The old daemon lets go. With the token, the claim decides at once; the
- * ACK, on which the old daemon wakes up and exits, waits LU_ACK_DELAY_MS
- * (the channel kept in srv), so that its wake-up and exit do not take the
- * CPU from the clients that waited through the pause. Without the token
+ * ACK, on which the old daemon wakes up and exits, waits LU_AFTER_MS
+ * (the channel kept in srv, see lu_adopt_after), so that its wake-up and
+ * exit do not take the CPU from the clients that waited through the
+ * pause. Without the token
  * (an old daemon from before EARLY): ACK now and wait for its close, for
  * which it must wake up first. Takes fd.
  */
@@ -394,8 +398,6 @@ lu_release(struct server *srv, int fd, struct lu_token *token)
 		return -ETIMEDOUT;
 	}
 	srv->lu_ack_fd = fd;
-	srv->lu_ack_timer = loop_add_timer(srv->loop, LU_ACK_DELAY_MS,
-					   lu_adopt_on_ack, srv);
 	return 0;
 }
 
@@ -502,8 +504,9 @@ server_live_update(const struct server_config *cfg, int fd,
 	/* Not needed to serve: after the pause. */
 	lu_state_release(&st);
 	wal_domtab_free(doms);
-	lu_save_handover(dir, &raw);
-	buf_free(&raw);
+	srv->lu_saved = raw;
+	srv->lu_after_timer = loop_add_timer(srv->loop, LU_AFTER_MS,
+					     lu_adopt_on_after, srv);
 	*out = srv;
 	return 0;
 refuse:

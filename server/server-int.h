@@ -649,8 +649,11 @@ struct server {
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
 	struct lu_session *lu;		/* live update in progress, or NULL */
-	int lu_ack_fd;			/* adopted: the ACK still owed, or -1 */
-	uint64_t lu_ack_timer;
+	/* Adopted by a live update, left for after the pause (lu_adopt_after):
+	 * the ACK still owed (-1: none), the handover message to keep. */
+	int lu_ack_fd;
+	struct buf lu_saved;
+	uint64_t lu_after_timer;
 	uint64_t mutations_total;
 	struct stats *stats;		/* NULL: not counted (unit tests) */
 };
@@ -696,10 +699,11 @@ void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);
 /*
- * lu-adopt.c: sends the ACK the new daemon still owes the old one (which
- * exits on it) and closes the channel; nothing if none is owed.
+ * lu-adopt.c: what a live update leaves for after the pause: sends the
+ * ACK still owed to the old daemon (which exits on it) and keeps the
+ * handover message in the state directory; nothing if nothing is left.
  */
-void lu_adopt_ack(struct server *srv);
+void lu_adopt_after(struct server *srv);
 /*
  * Live update (domain.c). Export: the event channel fd (borrowed) and a
  * record per domain into st. Adopt: reopens the event channel from
