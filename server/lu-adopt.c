@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "liveupdate/liveupdate.h"
@@ -30,6 +31,8 @@
 /* Follow passes before READY; a pass applying fewer records ends it. */
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
+/* How much lower the priority of loading is (see lu_nice_down). */
+#define LU_LOAD_NICE		10
 /* How long after serving the ACK and the rest wait (see lu_release). */
 #define LU_AFTER_MS		20
 
@@ -354,13 +357,40 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 	return rc < 0 ? rc : -EINVAL;
 }
 
+/*
+ * Loading (and the dry run) takes a CPU while the old daemon serves on:
+ * on a small dom0 its clients wait longer meanwhile. So it runs
+ * LU_LOAD_NICE lower, and gets its priority back before it asks for
+ * anything (EARLY, READY). Only if it can get it back: a lower nice value
+ * needs CAP_SYS_NICE (or RLIMIT_NICE), and a daemon left at a low
+ * priority would be worse than the contention. *saved: the value to go
+ * back to; false if left as it was.
+ */
+static bool
+lu_nice_down(int *saved)
+{
+	int cur;
+
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0 || setpriority(PRIO_PROCESS, 0, cur - 1) < 0)
+		return false;
+	if (setpriority(PRIO_PROCESS, 0, cur + LU_LOAD_NICE) < 0) {
+		(void)setpriority(PRIO_PROCESS, 0, cur);
+		return false;
+	}
+	*saved = cur;
+	return true;
+}
+
 /* Loads and follows the log until caught up; *seq is the last applied. */
 static int
 lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 	      uint64_t *seq, char **why)
 {
 	uint64_t n;
-	int rc;
+	int rc, nice_was;
+	bool niced = lu_nice_down(&nice_was);
 
 	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, seq, why);
 	for (int i = 0; rc == 0 && i < LU_FOLLOW_PASSES; i++) {
@@ -369,6 +399,12 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 		if (n < LU_FOLLOW_QUIET)
 			break;
 	}
+	if (niced && setpriority(PRIO_PROCESS, 0, nice_was) < 0)
+		log_warn("live update: back to nice %d: %s", nice_was,
+			 strerror(errno));
+	if (niced)
+		log_info("live update: loaded at nice %d, serving at %d",
+			 nice_was + LU_LOAD_NICE, nice_was);
 	return rc;
 }
 
@@ -554,6 +590,11 @@ server_live_update_check(const struct server_config *cfg)
 	unsigned int bad;
 	int rc;
 
+	/* A dry run only ends: nothing to give back (see lu_nice_down). */
+	errno = 0;
+	rc = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		(void)setpriority(PRIO_PROCESS, 0, rc + LU_LOAD_NICE);
 	rc = lu_load(dir, lu_check_store, NULL, &s, &doms, &seq, &why);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", why);
