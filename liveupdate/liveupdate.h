@@ -7,19 +7,24 @@
  *   new -> old  EARLY <seq>     (only when the old daemon offered it, see
  *                               LU_EARLY_ENV) loaded up to seq; the
  *   old -> new  FDS, DATA, END  socket connections of now, without their
- *                               state, while the old daemon serves on
+ *                               state, and the release token (token.c),
+ *                               while the old daemon serves on
  *   new -> old  READY <seq>     the state directory is loaded read-only
  *                               and the log followed up to seq
  *   old -> new  FDS ...         descriptors (listeners, lock, connections)
  *   old -> new  DATA ... END    the handover message (liveupdate.proto)
- *   new -> old  ACK | NAK text  the new daemon has adopted everything, or
- *                               refused (then it exits without having
- *                               written anything)
- *   old         close           the old daemon lets go (and exits); only
- *                               now does the new one serve
+ *   new         claims the token and serves (with EARLY)
+ *   new -> old  ACK | NAK text  the new daemon has adopted everything
+ *                               (with the token: 20 ms later), or refused
+ *                               (then it exits without having written
+ *                               anything)
+ *   old         close           the old daemon lets go (and exits);
+ *                               without the token, only now does the new
+ *                               one serve
  *
  * The old daemon stops reading requests only between READY and the
- * answer; it exits on ACK and carries on serving on anything else. This
+ * answer; it exits on ACK (or when the new daemon holds the token) and
+ * carries on serving on anything else. This
  * folder knows nothing of the server's structures: it moves a struct
  * lu_state of plain data, and rebuilds a store from the state directory.
  * Format: docs/formats/liveupdate.md.

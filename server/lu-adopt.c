@@ -14,8 +14,10 @@
  *      generations, features), the access log setting, and last the state
  *      directory (lock, new log segment); queue the OK of the live-update
  *      request;
- *   4. ACK. Until then nothing was sent to a client and nothing written,
- *      so a NAK (or dying) leaves the old daemon's state untouched.
+ *   4. claim the release token and serve, the ACK 20 ms later (without a
+ *      token: ACK, then wait for the old daemon's close). Until then
+ *      nothing was sent to a client and nothing written, so a NAK (or
+ *      dying) leaves the old daemon's state untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +40,8 @@
 
 /*
  * CLOCK_MONOTONIC marks of one handover, for the timing log line and the
- * pause that status reports: from READY (the old daemon stops reading
- * requests at its next before-sleep) until this daemon serves.
+ * pause that status reports: from when the old daemon stopped reading
+ * requests (it says when; else from READY) until this daemon serves.
  */
 struct lu_marks {
 	uint64_t ready;		/* READY sent */
@@ -49,7 +51,7 @@ struct lu_marks {
 	uint64_t domains;	/* listeners and domains adopted */
 	uint64_t conns;		/* connections adopted */
 	uint64_t logged;	/* the state directory taken over */
-	uint64_t released;	/* ACK sent and the old daemon let go */
+	uint64_t released;	/* the token claimed, or ACK and the close */
 	uint64_t serving;	/* ready to enter the loop */
 };
 
