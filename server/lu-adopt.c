@@ -33,8 +33,12 @@
 /* Follow passes before READY; a pass applying fewer records ends it. */
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
-/* How much lower the priority of loading is (see lu_nice_down). */
-#define LU_LOAD_NICE		10
+/*
+ * How much lower the priority of loading is (see lu_nice_down): about a
+ * quarter of a CPU against a busy process at the old priority, so that a
+ * busy dom0 does not starve the load past the -t timeout.
+ */
+#define LU_LOAD_NICE		5
 /* How long after serving the ACK and the rest wait (see lu_release). */
 #define LU_AFTER_MS		20
 
@@ -360,9 +364,8 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 }
 
 /*
- * Loading (and the dry run) takes a CPU while the old daemon serves on:
- * on a small dom0 its clients wait longer meanwhile. So it runs
- * LU_LOAD_NICE lower, and gets its priority back before it asks for
+ * Loading takes a CPU while the old daemon serves on: on a small dom0
+ * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and gets its priority back before it asks for
  * anything (EARLY, READY). Only if it can get it back: a lower nice value
  * needs CAP_SYS_NICE (or RLIMIT_NICE), and a daemon left at a low
  * priority would be worse than the contention. *saved: the value to go
@@ -592,11 +595,6 @@ server_live_update_check(const struct server_config *cfg)
 	unsigned int bad;
 	int rc;
 
-	/* A dry run only ends: nothing to give back (see lu_nice_down). */
-	errno = 0;
-	rc = getpriority(PRIO_PROCESS, 0);
-	if (errno == 0)
-		(void)setpriority(PRIO_PROCESS, 0, rc + LU_LOAD_NICE);
 	rc = lu_load(dir, lu_check_store, NULL, &s, &doms, &seq, &why);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", why);

@@ -71,8 +71,8 @@ lu_serving "the new daemon serves" "$p1"
 # It loaded at a lower priority, and serves at the old one's.
 if [ "$(id -u)" = 0 ]; then
 	n0=$(awk '{ print $19 }' /proc/$$/stat)
-	grep -q "live update: loaded at nice $((${n0:-0} + 10)), serving at ${n0:-0}\$" \
-		"$LXS_TMP/daemon.log" && ok "the new daemon loaded at nice +10" ||
+	grep -q "live update: loaded at nice $((${n0:-0} + 5)), serving at ${n0:-0}\$" \
+		"$LXS_TMP/daemon.log" && ok "the new daemon loaded at nice +5" ||
 		fail "no 'loaded at nice' line: $(grep 'at nice' "$LXS_TMP/daemon.log")"
 	check_eq "and serves at the old one's nice value" "${n0:-0}" \
 		"$(awk '{ print $19 }' "/proc/$p1/stat")"
