@@ -333,13 +333,13 @@ lu_adopt_after(struct server *srv)
 	if (srv->lu_after_timer)
 		loop_del_timer(srv->loop, srv->lu_after_timer);
 	srv->lu_after_timer = 0;
-	if (srv->lu_ack_fd >= 0) {
+	if (srv->lu_ack_owed) {
 		rc = lu_send_result(srv->lu_ack_fd, NULL);
 		if (rc < 0)
 			log_warn("live update: ACK: %s (the old daemon exits "
 				 "on its timeout)", strerror(-rc));
 		close(srv->lu_ack_fd);
-		srv->lu_ack_fd = -1;
+		srv->lu_ack_owed = false;
 	}
 	if (srv->lu_saved.len && srv->dur && durable_dir(srv->dur))
 		lu_save_handover(durable_dir(srv->dur), &srv->lu_saved);
@@ -438,6 +438,7 @@ lu_release(struct server *srv, int fd, struct lu_token *token)
 		close(fd);
 		return -ETIMEDOUT;
 	}
+	srv->lu_ack_owed = true;
 	srv->lu_ack_fd = fd;
 	return 0;
 }

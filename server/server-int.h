@@ -650,7 +650,8 @@ struct server {
 	struct domains *doms;		/* NULL: no rings (unit tests) */
 	struct lu_session *lu;		/* live update in progress, or NULL */
 	/* Adopted by a live update, left for after the pause (lu_adopt_after):
-	 * the ACK still owed (-1: none), the handover message to keep. */
+	 * the ACK still owed on lu_ack_fd, the handover message to keep. */
+	bool lu_ack_owed;
 	int lu_ack_fd;
 	struct buf lu_saved;
 	uint64_t lu_after_timer;

@@ -193,7 +193,6 @@ server_alloc(const struct server_config *cfg, int *rc)
 
 	TAILQ_INIT(&srv->conns);
 	srv->sigfd = -1;
-	srv->lu_ack_fd = -1;
 	srv->cfg = *cfg;
 	srv->cfg.sock_path = xstrdup(cfg->sock_path);
 	srv->cfg.access_log = cfg->access_log ? xstrdup(cfg->access_log)
