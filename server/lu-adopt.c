@@ -59,94 +59,10 @@ struct lu_marks {
 	uint64_t serving;	/* ready to enter the loop */
 };
 
-/* Socket connections set up before the pause (EARLY), sorted by id. */
-struct lu_early_conn {
-	uint32_t id;
-	struct conn *c;			/* NULL once the handover named it */
-};
-
-struct lu_early {
-	struct lu_early_conn *v;
-	uint32_t n;
-	struct lu_token *token;		/* NULL: wait for the old one's close */
-};
-
 static struct store *
 lu_adopt_store(void *arg)
 {
 	return server_store_new(arg);
-}
-
-static int
-lu_early_cmp(const void *a, const void *b)
-{
-	const struct lu_early_conn *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Asks for the socket connections of now and sets them up (EARLY). */
-static int
-lu_early_adopt(struct server *srv, int fd, uint64_t seq, struct lu_early *e,
-	       char **why)
-{
-	struct lu_state st;
-	int rc;
-
-	lu_state_init(&st);
-	rc = lu_send_early(fd, seq);
-	if (rc == 0)
-		rc = lu_recv_state(fd, &st, NULL, why);
-	if (rc < 0)
-		return rc;
-	e->v = xcalloc(st.nconns ? st.nconns : 1, sizeof(*e->v));
-	for (uint32_t i = 0; i < st.nconns; i++) {
-		struct lu_conn *lc = &st.conns[i];
-		struct conn *c;
-
-		if (lc->ring || lc->fd < 0)
-			continue;
-		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
-				    (lc->readonly ? CONN_READONLY : 0u),
-				    &lc->caller);
-		lc->fd = -1;
-		c->id = lc->id;
-		e->v[e->n++] = (struct lu_early_conn){ lc->id, c };
-	}
-	qsort(e->v, e->n, sizeof(*e->v), lu_early_cmp);
-	if (st.fd_token >= 0 && lu_token_open(st.fd_token, &e->token) < 0)
-		log_warn("live update: the release token does not map: "
-			 "waiting for the old daemon to let go instead");
-	lu_state_release(&st);
-	return 0;
-}
-
-/* The connection EARLY set up under id (NULL if none); it leaves e. */
-static struct conn *
-lu_early_take(struct lu_early *e, uint32_t id)
-{
-	struct lu_early_conn key = { .id = id }, *found;
-	struct conn *c;
-
-	found = e->n ? bsearch(&key, e->v, e->n, sizeof(*e->v),
-			       lu_early_cmp) : NULL;
-	if (found == NULL)
-		return NULL;
-	c = found->c;
-	found->c = NULL;
-	return c;
-}
-
-/* Closes the connections the handover did not name: gone meanwhile. */
-static void
-lu_early_free(struct lu_early *e)
-{
-	for (uint32_t i = 0; i < e->n; i++)
-		if (e->v[i].c)
-			conn_free(e->v[i].c);
-	free(e->v);
-	e->v = NULL;
-	e->n = 0;
 }
 
 static int

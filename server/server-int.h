@@ -699,6 +699,36 @@ void lu_export_early(struct server *srv, struct lu_state *st,
 void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);
+/* ---- lu-early.c: the new daemon's connections set up before the pause -- */
+
+struct lu_token;
+
+struct lu_early_conn {
+	uint32_t id;
+	struct conn *c;			/* NULL once the handover named it */
+};
+
+/* Zero-initialized: none. */
+struct lu_early {
+	struct lu_early_conn *v;	/* sorted by id */
+	uint32_t n;
+	struct lu_token *token;		/* NULL: wait for the old one's close */
+};
+
+/*
+ * Sends EARLY <seq> on the channel fd, receives the socket connections
+ * and sets each one up in srv (in srv->conns, under its id) into e, with
+ * the release token if one came. -errno with *why (caller frees) when the
+ * channel or the message fails.
+ */
+int lu_early_adopt(struct server *srv, int fd, uint64_t seq,
+		   struct lu_early *e, char **why);
+/* The connection set up under id (NULL if none); it leaves e. */
+struct conn *lu_early_take(struct lu_early *e, uint32_t id);
+/* Frees (closes) the connections no one took, and e's array, not the
+ * token. */
+void lu_early_free(struct lu_early *e);
+
 /*
  * lu-adopt.c: what a live update leaves for after the pause: sends the
  * ACK still owed to the old daemon (which exits on it) and keeps the
