@@ -111,7 +111,6 @@ lu_answer(struct lu_session *lu, const char *text)
 static char **
 lu_env_early(void)
 {
-	extern char **environ;
 	size_t n = 0, k = 0;
 	char **env;
 
@@ -134,7 +133,6 @@ lu_env_early(void)
 static pid_t
 lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 {
-	extern char **environ;
 	const struct server_config *cfg = &lu->srv->cfg;
 	char **env = child_fd >= 0 ? lu_env_early() : environ;
 	char *argv[LU_ARGS_MAX];
