@@ -7,7 +7,9 @@
 #       itself) instead of ./lxenstored (updated to itself).
 # Not part of make check; run from the build directory. Prints one line
 # per run: what, the xenstore-control status and time, and xsbench's
-# columns (ops/s, p50, p99, max latency).
+# columns (ops/s, p50, p99, max latency); then lxenstored's own account
+# of the pause (the status line, measured by the new daemon from when the
+# old one stopped reading, and both daemons' timing lines).
 set -u
 CX=0
 if [ "${1:-}" = -c ]; then CX=1; shift; fi
@@ -58,7 +60,9 @@ run update 1
 if [ $CX = 1 ]; then
 	"$ANCHORS/stop-xenstored.sh" "$PID" >/dev/null 2>&1
 else
-	grep -o -e 'handed over .*' -e 'serving from .*' "$T/daemon.log"
+	"$XEN_BIN/xenstore-control" status 2>/dev/null | grep '^live-update'
+	grep -o -e 'handed over .*' -e 'serving from .*' \
+		-e 'connection(s) s[a-z]* [a-z]* ahead.*' "$T/daemon.log"
 	kill "$(cat "$T/pid")"
 	sleep 1
 fi

@@ -6,6 +6,7 @@
  *   READY  u64 seq             FDS   u32 count, count fds as SCM_RIGHTS
  *   DATA   bytes (a chunk)     END   -- (the handover message is complete)
  *   ACK    --                  NAK   text (no NUL)
+ *   EARLY  u64 seq (the new daemon asks for the connections before READY)
  *
  * Fds go in batches below the kernel's per-message limit (SCM_MAX_FD,
  * 253) and the message in chunks well below the socket buffer, so neither
@@ -28,6 +29,7 @@ enum lu_kind {
 	LU_END,
 	LU_ACK,
 	LU_NAK,
+	LU_EARLY,
 };
 
 #define LU_FDS_PER_PACKET	200
@@ -127,7 +129,13 @@ lu_send_ready(int fd, uint64_t seq)
 }
 
 int
-lu_recv_ready(int fd, uint64_t *seq, char **why)
+lu_send_early(int fd, uint64_t seq)
+{
+	return lu_send_packet(fd, LU_EARLY, &seq, sizeof(seq), NULL, 0);
+}
+
+int
+lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why)
 {
 	char *buf = xmalloc(LU_PACKET_MAX + 1);
 	uint32_t kind;
@@ -139,10 +147,11 @@ lu_recv_ready(int fd, uint64_t *seq, char **why)
 		buf[n] = '\0';
 		*why = xstrdup(buf);
 		n = -ECANCELED;
-	} else if (n >= 0 &&
-		   (kind != LU_READY || n != (ssize_t)sizeof(*seq))) {
+	} else if (n >= 0 && ((kind != LU_READY && kind != LU_EARLY) ||
+				n != (ssize_t)sizeof(*seq))) {
 		n = -EPROTO;
 	}
+	*early = kind == LU_EARLY;
 	if (n >= 0)
 		memcpy(seq, buf, sizeof(*seq));
 	free(buf);

@@ -4,18 +4,27 @@
  * The old daemon starts the new binary with one end of a socketpair
  * (SOCK_SEQPACKET) as --live-update-fd. Over it:
  *
+ *   new -> old  EARLY <seq>     (only when the old daemon offered it, see
+ *                               LU_EARLY_ENV) loaded up to seq; the
+ *   old -> new  FDS, DATA, END  socket connections of now, without their
+ *                               state, and the release token (token.c),
+ *                               while the old daemon serves on
  *   new -> old  READY <seq>     the state directory is loaded read-only
  *                               and the log followed up to seq
  *   old -> new  FDS ...         descriptors (listeners, lock, connections)
  *   old -> new  DATA ... END    the handover message (liveupdate.proto)
- *   new -> old  ACK | NAK text  the new daemon has adopted everything, or
- *                               refused (then it exits without having
- *                               written anything)
- *   old         close           the old daemon lets go (and exits); only
- *                               now does the new one serve
+ *   new         claims the token and serves (with EARLY)
+ *   new -> old  ACK | NAK text  the new daemon has adopted everything
+ *                               (with the token: 20 ms later), or refused
+ *                               (then it exits without having written
+ *                               anything)
+ *   old         close           the old daemon lets go (and exits);
+ *                               without the token, only now does the new
+ *                               one serve
  *
  * The old daemon stops reading requests only between READY and the
- * answer; it exits on ACK and carries on serving on anything else. This
+ * answer; it exits on ACK (or when the new daemon holds the token) and
+ * carries on serving on anything else. This
  * folder knows nothing of the server's structures: it moves a struct
  * lu_state of plain data, and rebuilds a store from the state directory.
  * Format: docs/formats/liveupdate.md.
@@ -32,6 +41,13 @@
 /* The new daemon keeps the handover message it adopted in the state
  * directory under this name (lxenstore-inspect state FILE). */
 #define LU_SAVED_STATE		"liveupdate.state"
+
+/*
+ * Set (to "1") in the new binary's environment by an old daemon that
+ * answers EARLY: a new binary without it says READY at once, as to an
+ * older daemon that would refuse the packet.
+ */
+#define LU_EARLY_ENV		"LXS_LIVE_UPDATE_EARLY"
 
 /* The handover message version this binary writes and the newest it reads. */
 #define LU_VERSION		1
@@ -52,6 +68,7 @@ struct lu_conn {
 	uint32_t id;
 	int fd;				/* -1: none (closed or not received) */
 	bool ring;			/* ring_domid's ring, no fd */
+	bool early;			/* its fd came with EARLY: none here */
 	uint32_t ring_domid;
 	bool readonly;
 	uint32_t features;
@@ -94,6 +111,8 @@ struct lu_state {
 	struct lu_conn *conns;
 	uint32_t nconns;
 	char *wal_segment;		/* NULL: start a new one */
+	uint64_t pause_start_ns;	/* CLOCK_MONOTONIC; 0: unknown */
+	int fd_token;			/* EARLY: the release token; -1: none */
 	int fd_evtchn;			/* -1: none */
 	struct lu_domain *domains;
 	uint32_t ndomains;
@@ -114,6 +133,43 @@ void lu_conn_add_watch(struct lu_conn *c, const char *wpath,
 void lu_state_add_domain(struct lu_state *st, const struct lu_domain *d);
 /* Adds a deep copy of t. */
 void lu_conn_add_txn(struct lu_conn *c, const struct store_txn_state *t);
+
+/* ---- the release token (token.c) ------------------------------------------ */
+
+#define LU_TOKEN_PENDING	0u
+#define LU_TOKEN_NEW		1u	/* the new daemon serves */
+#define LU_TOKEN_OLD		2u	/* the old daemon resumed */
+
+struct lu_token;
+
+/*
+ * Old daemon: a new token (PENDING) in *t (free with lu_token_free) and
+ * its descriptor in *fd (caller closes; passed with EARLY). -errno.
+ */
+int lu_token_new(struct lu_token **t, int *fd);
+/* New daemon: maps the token of fd (borrowed; may be closed after). */
+int lu_token_open(int fd, struct lu_token **t);
+/*
+ * Claims the token for who (LU_TOKEN_NEW or LU_TOKEN_OLD) if nobody has;
+ * returns the owner after the call: who if this claim won.
+ */
+uint32_t lu_token_claim(struct lu_token *t, uint32_t who);
+/* Unmaps; NULL is a no-op. */
+void lu_token_free(struct lu_token *t);
+
+/* ---- the new binary's arguments (args.c) --------------------------------- */
+
+/*
+ * Cuts the command line of `live-update -c` into at most max arguments:
+ * blanks separate them, unless quoted ('...', "...") or escaped with a
+ * backslash (rules in args.c; docs/PROTOCOL.md). *argv (NULL-terminated,
+ * caller frees with lu_args_free) and *argc; -EINVAL (unterminated quote,
+ * trailing backslash) or -E2BIG with *why, a static text.
+ */
+int lu_args_split(const char *cmdline, int max, char ***argv, int *argc,
+		  const char **why);
+/* Frees what lu_args_split gave; NULL is a no-op. */
+void lu_args_free(char **argv);
 
 /* ---- encoding (msg.c) ---------------------------------------------------- */
 
@@ -145,11 +201,13 @@ int lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
  * (a timeout is -EAGAIN). A closed peer is -EPIPE.
  */
 int lu_send_ready(int fd, uint64_t seq);
+int lu_send_early(int fd, uint64_t seq);
 /*
- * -ECANCELED for a NAK (the new binary could not load: its text in *why,
- * caller frees), -EPROTO for any other packet.
+ * READY or EARLY (*early tells which). -ECANCELED for a NAK (the new
+ * binary could not load: its text in *why, caller frees), -EPROTO for any
+ * other packet.
  */
-int lu_recv_ready(int fd, uint64_t *seq, char **why);
+int lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why);
 /* Sends st's fds and its encoding. */
 int lu_send_state(int fd, const struct lu_state *st);
 /*

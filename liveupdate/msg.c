@@ -21,6 +21,7 @@ lu_state_init(struct lu_state *st)
 	memset(st, 0, sizeof(*st));
 	st->version = LU_VERSION;
 	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
+	st->fd_token = -1;
 }
 
 static void
@@ -55,6 +56,7 @@ lu_state_release(struct lu_state *st)
 	free(st->domains);
 	free(st->wal_segment);
 	lu_close(&st->fd_evtchn);
+	lu_close(&st->fd_token);
 	free(st->access_log);
 	lu_close(&st->fd_rw);
 	lu_close(&st->fd_ro);
@@ -126,7 +128,9 @@ lu_encode_conn(const struct lu_conn *c, Lxslu__Conn *m, int **fds,
 {
 	lxslu__conn__init(m);
 	m->id = c->id;
-	m->fd = c->ring ? 0 : lu_fd_index(c->fd, fds, nfds);
+	m->fd = c->ring || c->early ? 0 : lu_fd_index(c->fd, fds, nfds);
+	m->has_early = c->early;
+	m->early = c->early;
 	m->has_ring_domid = c->ring;
 	m->ring_domid = c->ring_domid;
 	m->has_readonly = c->readonly;
@@ -234,6 +238,12 @@ lu_encode(const struct lu_state *st, uint8_t **out, size_t *len, int **fds,
 	}
 	lu_encode_domains(st, &m);
 	m.wal_segment = st->wal_segment;
+	if (st->fd_token >= 0) {
+		m.has_fd_token = true;
+		m.fd_token = lu_fd_index(st->fd_token, fds, nfds);
+	}
+	m.has_pause_start_ns = st->pause_start_ns != 0;
+	m.pause_start_ns = st->pause_start_ns;
 	*len = lxslu__handover__get_packed_size(&m);
 	*out = xmalloc(*len ? *len : 1);
 	lxslu__handover__pack(&m, *out);
@@ -271,7 +281,8 @@ lu_decode_conn(const Lxslu__Conn *m, int *fds, uint32_t nfds,
 	c->id = m->id;
 	c->ring = m->has_ring_domid;
 	c->ring_domid = m->ring_domid;
-	if (!c->ring && lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
+	c->early = m->early && !c->ring;
+	if (!c->ring && !c->early && lu_take_fd(fds, nfds, m->fd, &c->fd) < 0)
 		return -EINVAL;
 	c->readonly = m->readonly;
 	c->features = m->features;
@@ -326,6 +337,7 @@ lu_decode_any(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 	st->next_conn_id = m->next_conn_id;
 	st->access_log = m->access_log ? xstrdup(m->access_log) : NULL;
 	st->wal_segment = m->wal_segment ? xstrdup(m->wal_segment) : NULL;
+	st->pause_start_ns = m->has_pause_start_ns ? m->pause_start_ns : 0;
 	st->access_log_on = m->access_log_on;
 	if (m->reply) {
 		st->has_reply = true;
@@ -337,6 +349,8 @@ lu_decode_any(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
 		rc = lu_decode_conn(m->conns[i], fds, nfds, st);
 	if (rc == 0 && m->has_fd_evtchn)
 		rc = lu_take_fd(fds, nfds, m->fd_evtchn, &st->fd_evtchn);
+	if (rc == 0 && m->has_fd_token)
+		rc = lu_take_fd(fds, nfds, m->fd_token, &st->fd_token);
 	if (rc == 0)
 		lu_decode_domains(m, st);
 	if (rc < 0)

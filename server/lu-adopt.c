@@ -3,7 +3,9 @@
  *
  *   1. load the state directory read-only (no lock: the old daemon holds
  *      it and goes on writing), then follow the log until a pass finds
- *      little new, and say READY;
+ *      little new; if the old daemon offers it (LU_EARLY_ENV), ask for
+ *      the socket connections (EARLY) and set them up (store connection,
+ *      epoll registration) while it still serves; say READY;
  *   2. receive the handover, replay the log up to its final seq (exactly:
  *      a shorter log means another directory or lost records: refused);
  *   3. adopt listeners, the guest domains (rings mapped again, the event
@@ -12,14 +14,17 @@
  *      generations, features), the access log setting, and last the state
  *      directory (lock, new log segment); queue the OK of the live-update
  *      request;
- *   4. ACK. Until then nothing was sent to a client and nothing written,
- *      so a NAK (or dying) leaves the old daemon's state untouched.
+ *   4. claim the release token and serve, the ACK 20 ms later (without a
+ *      token: ACK, then wait for the old daemon's close). Until then
+ *      nothing was sent to a client and nothing written, so a NAK (or
+ *      dying) leaves the old daemon's state untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "liveupdate/liveupdate.h"
@@ -28,9 +33,31 @@
 /* Follow passes before READY; a pass applying fewer records ends it. */
 #define LU_FOLLOW_PASSES	20
 #define LU_FOLLOW_QUIET		256
+/*
+ * How much lower the priority of loading is (see lu_nice_down): about a
+ * quarter of a CPU against a busy process at the old priority, so that a
+ * busy dom0 does not starve the load past the -t timeout.
+ */
+#define LU_LOAD_NICE		5
+/* How long after serving the ACK and the rest wait (see lu_release). */
+#define LU_AFTER_MS		20
 
-/* When the new log segment was started (for the timing log line). */
-static uint64_t srv_lu_mark;
+/*
+ * CLOCK_MONOTONIC marks of one handover, for the timing log line and the
+ * pause that status reports: from when the old daemon stopped reading
+ * requests (it says when; else from READY) until this daemon serves.
+ */
+struct lu_marks {
+	uint64_t ready;		/* READY sent */
+	uint64_t paused;	/* the old daemon stopped reading requests */
+	uint64_t received;	/* the message read and decoded */
+	uint64_t caught_up;	/* the log replayed up to final_seq */
+	uint64_t domains;	/* listeners and domains adopted */
+	uint64_t conns;		/* connections adopted */
+	uint64_t logged;	/* the state directory taken over */
+	uint64_t released;	/* the token claimed, or ACK and the close */
+	uint64_t serving;	/* ready to enter the loop */
+};
 
 static struct store *
 lu_adopt_store(void *arg)
@@ -39,7 +66,8 @@ lu_adopt_store(void *arg)
 }
 
 static int
-lu_adopt_conn(struct server *srv, struct lu_conn *lc)
+lu_adopt_conn(struct server *srv, struct lu_conn *lc, struct lu_early *e,
+	      struct conn **out, char **why)
 {
 	struct domain *d;
 	struct conn *c;
@@ -48,9 +76,19 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 
 	if (lc->ring) {
 		d = domain_find(srv, lc->ring_domid);
-		if (d == NULL || !d->introduced)
+		if (d == NULL || !d->introduced) {
+			*why = xasprintf("the ring of domain %u is not handed "
+					 "over", lc->ring_domid);
 			return -ENOENT;
+		}
 		c = ring_adopt(d, d->adopt_rd_cons);
+	} else if (lc->early) {
+		c = lu_early_take(e, lc->id);
+		if (c == NULL) {
+			*why = xasprintf("connection %u was not sent ahead",
+					 lc->id);
+			return -ENOENT;
+		}
 	} else {
 		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
 				    (lc->readonly ? CONN_READONLY : 0u),
@@ -87,16 +125,28 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc)
 	for (uint32_t j = 0; j < lc->nout; j++)
 		conn_queue_raw(c, lc->out[j].data, lc->out[j].len,
 			       lc->out[j].reply);
+	*out = c;
 	return 0;
+}
+
+/* The connection list in the old daemon's order (EARLY ones came first). */
+static void
+lu_adopt_order(struct server *srv, struct conn **order, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		TAILQ_REMOVE(&srv->conns, order[i], link);
+		TAILQ_INSERT_TAIL(&srv->conns, order[i], link);
+	}
 }
 
 static int
 lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	       struct lu_state *st, struct wal_domtab **doms,
+	       struct lu_early *e, struct lu_marks *mk,
 	       const struct wal_pos *end, char **why)
 {
 	struct xsd_sockmsg req = { 0 };
-	struct conn *c;
+	struct conn *c, **order;
 	char *ro_path;
 	int rc;
 
@@ -125,15 +175,19 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 			return rc;
 		}
 	}
+	mk->domains = mono_ns();
+	order = xcalloc(st->nconns ? st->nconns : 1, sizeof(*order));
 	for (uint32_t i = 0; i < st->nconns; i++) {
-		rc = lu_adopt_conn(srv, &st->conns[i]);
+		rc = lu_adopt_conn(srv, &st->conns[i], e, &order[i], why);
 		if (rc < 0) {
-			*why = xasprintf("the ring of domain %u is not "
-					 "handed over",
-					 st->conns[i].ring_domid);
+			free(order);
 			return rc;
 		}
 	}
+	lu_early_free(e);
+	lu_adopt_order(srv, order, st->nconns);
+	free(order);
+	mk->conns = mono_ns();
 	srv->next_conn_id = st->next_conn_id;
 	if (st->has_reply) {
 		req.type = XS_CONTROL;
@@ -153,11 +207,11 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 				      srv->cfg.access_log_size,
 				      srv->cfg.access_log_keep);
 	/* Last: this may create the next log segment. */
-	srv_lu_mark = mono_ns();
 	rc = durable_adopt(srv, &cfg->durable, st->fd_lock, *doms,
 			   st->final_seq, st->wal_segment, end);
 	*doms = NULL;
 	st->fd_lock = -1;
+	mk->logged = mono_ns();
 	if (rc < 0)
 		*why = xasprintf("the state directory: %s", strerror(-rc));
 	return rc;
@@ -188,6 +242,36 @@ lu_save_handover(const char *dir, const struct buf *raw)
 	free(path);
 }
 
+void
+lu_adopt_after(struct server *srv)
+{
+	int rc;
+
+	if (srv->lu_after_timer)
+		loop_del_timer(srv->loop, srv->lu_after_timer);
+	srv->lu_after_timer = 0;
+	if (srv->lu_ack_owed) {
+		rc = lu_send_result(srv->lu_ack_fd, NULL);
+		if (rc < 0)
+			log_warn("live update: ACK: %s (the old daemon exits "
+				 "on its timeout)", strerror(-rc));
+		close(srv->lu_ack_fd);
+		srv->lu_ack_owed = false;
+	}
+	if (srv->lu_saved.len && srv->dur && durable_dir(srv->dur))
+		lu_save_handover(durable_dir(srv->dur), &srv->lu_saved);
+	buf_free(&srv->lu_saved);
+}
+
+static void
+lu_adopt_on_after(struct loop *l, uint64_t id, void *arg)
+{
+	struct server *srv = arg;
+
+	srv->lu_after_timer = 0;
+	lu_adopt_after(srv);
+}
+
 static int
 lu_adopt_refuse(int fd, const char *why, int rc)
 {
@@ -196,13 +280,39 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 	return rc < 0 ? rc : -EINVAL;
 }
 
+/*
+ * Loading takes a CPU while the old daemon serves on: on a small dom0
+ * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and gets its priority back before it asks for
+ * anything (EARLY, READY). Only if it can get it back: a lower nice value
+ * needs CAP_SYS_NICE (or RLIMIT_NICE), and a daemon left at a low
+ * priority would be worse than the contention. *saved: the value to go
+ * back to; false if left as it was.
+ */
+static bool
+lu_nice_down(int *saved)
+{
+	int cur;
+
+	errno = 0;
+	cur = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0 || setpriority(PRIO_PROCESS, 0, cur - 1) < 0)
+		return false;
+	if (setpriority(PRIO_PROCESS, 0, cur + LU_LOAD_NICE) < 0) {
+		(void)setpriority(PRIO_PROCESS, 0, cur);
+		return false;
+	}
+	*saved = cur;
+	return true;
+}
+
 /* Loads and follows the log until caught up; pos->seq is the last applied. */
 static int
 lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 	      struct wal_pos *pos, char **why)
 {
 	uint64_t n;
-	int rc;
+	int rc, nice_was;
+	bool niced = lu_nice_down(&nice_was);
 
 	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, pos, why);
 	for (int i = 0; rc == 0 && i < LU_FOLLOW_PASSES; i++) {
@@ -211,7 +321,43 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
 		if (n < LU_FOLLOW_QUIET)
 			break;
 	}
+	if (niced && setpriority(PRIO_PROCESS, 0, nice_was) < 0)
+		log_warn("live update: back to nice %d: %s", nice_was,
+			 strerror(errno));
+	if (niced)
+		log_info("live update: loaded at nice %d, serving at %d",
+			 nice_was + LU_LOAD_NICE, nice_was);
 	return rc;
+}
+
+/*
+ * The old daemon lets go. With the token, the claim decides at once; the
+ * ACK, on which the old daemon wakes up and exits, waits LU_AFTER_MS
+ * (the channel kept in srv, see lu_adopt_after), so that its wake-up and
+ * exit do not take the CPU from the clients that waited through the
+ * pause. Without the token
+ * (an old daemon from before EARLY): ACK now and wait for its close, for
+ * which it must wake up first. Takes fd.
+ */
+static int
+lu_release(struct server *srv, int fd, struct lu_token *token)
+{
+	int rc;
+
+	if (token == NULL) {
+		rc = lu_send_result(fd, NULL);
+		if (rc == 0)
+			rc = lu_wait_release(fd);
+		close(fd);
+		return rc;
+	}
+	if (lu_token_claim(token, LU_TOKEN_NEW) != LU_TOKEN_NEW) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	srv->lu_ack_owed = true;
+	srv->lu_ack_fd = fd;
+	return 0;
 }
 
 int
@@ -223,11 +369,16 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct lu_state st;
 	struct wal_domtab *doms = NULL;
 	struct buf raw = { 0 };
+	struct lu_marks mk = { 0 };
+	struct lu_early early = { 0 };
+	const char *offer = getenv(LU_EARLY_ENV);
+	bool ask_early = offer && strcmp(offer, "1") == 0;
 	struct wal_pos pos = { 0 };
-	uint64_t t0, t1, t_ready;
 	char *why = NULL;
 	int rc;
 
+	/* Not for this daemon's own children (its next update says anew). */
+	unsetenv(LU_EARLY_ENV);
 	srv = server_alloc(cfg, &rc);
 	if (srv == NULL)
 		return lu_adopt_refuse(fd, "cannot set up the event loop", rc);
@@ -236,8 +387,21 @@ server_live_update(const struct server_config *cfg, int fd,
 	if (rc < 0)
 		goto refuse;
 	log_info("live update: loaded %s up to seq %" PRIu64, dir, pos.seq);
-	/* The old daemon stops reading requests on READY: the pause. */
-	t_ready = mono_ns();
+	if (ask_early) {
+		uint64_t t = mono_ns();
+
+		rc = lu_early_adopt(srv, fd, pos.seq, &early, &why);
+		/* What the old daemon logged meanwhile, so that little is
+		 * left for the pause. */
+		if (rc == 0)
+			rc = lu_follow(dir, srv->store, doms, &pos, UINT64_MAX,
+				       NULL, &why);
+		if (rc < 0)
+			goto refuse;
+		log_info("live update: %u connection(s) set up ahead in %"
+			 PRIu64 " us", early.n, (mono_ns() - t) / 1000);
+	}
+	mk.ready = mono_ns();
 	rc = lu_send_ready(fd, pos.seq);
 	if (rc == 0)
 		rc = lu_recv_state(fd, &st, &raw, &why);
@@ -246,9 +410,13 @@ server_live_update(const struct server_config *cfg, int fd,
 			why = xasprintf("the old daemon: %s", strerror(-rc));
 		goto refuse;
 	}
-	t0 = mono_ns();
+	mk.received = mono_ns();
+	/* An old daemon that does not say when it paused: from READY. */
+	mk.paused = st.pause_start_ns >= mk.ready &&
+		    st.pause_start_ns <= mk.received ? st.pause_start_ns :
+		    mk.ready;
 	rc = lu_follow(dir, srv->store, doms, &pos, st.final_seq, NULL, &why);
-	t1 = mono_ns();
+	mk.caught_up = mono_ns();
 	if (rc == 0 && pos.seq != st.final_seq) {
 		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
 				"old daemon wrote up to %" PRIu64, dir, pos.seq,
@@ -256,35 +424,49 @@ server_live_update(const struct server_config *cfg, int fd,
 		rc = -ESTALE;
 	}
 	if (rc == 0)
-		rc = lu_adopt_state(srv, cfg, &st, &doms, &pos, &why);
+		rc = lu_adopt_state(srv, cfg, &st, &doms, &early, &mk, &pos,
+				    &why);
 	if (rc < 0)
 		goto refuse;
-	lu_state_release(&st);
-	wal_domtab_free(doms);
-	rc = lu_send_result(fd, NULL);
-	if (rc == 0)
-		rc = lu_wait_release(fd);
-	close(fd);
+	rc = lu_release(srv, fd, early.token);
+	lu_token_free(early.token);
 	if (rc < 0) {
 		/* The old daemon gave up waiting and resumed: not ours. */
 		log_err("live update: answering the old daemon: %s",
 			strerror(-rc));
 		_exit(1);
 	}
-	log_info("live update: serving from seq %" PRIu64 " with %u "
-		 "connection(s); us: catch-up %" PRIu64 ", adopt %" PRIu64
-		 ", log %" PRIu64, pos.seq, srv->nconns,
-		 (t1 - t0) / 1000, (srv_lu_mark - t1) / 1000,
-		 (mono_ns() - srv_lu_mark) / 1000);
-	stats_note_live_update(srv->stats, real_ns(), mono_ns() - t_ready);
+	mk.released = mono_ns();
 	rc = server_finish(srv, cfg, false);
 	if (rc < 0) {
+		lu_state_release(&st);
+		wal_domtab_free(doms);
 		buf_free(&raw);
 		server_free(srv);
 		return rc;
 	}
-	lu_save_handover(dir, &raw);
-	buf_free(&raw);
+	mk.serving = mono_ns();
+	stats_note_live_update(srv->stats, real_ns(), mk.serving - mk.paused);
+	log_info("live update: serving from seq %" PRIu64 " with %u "
+		 "connection(s); pause %" PRIu64 " us (READY was %" PRIu64
+		 " us before it): message %" PRIu64 ", catch-up %" PRIu64
+		 ", domains %" PRIu64 ", connections %" PRIu64 ", log %"
+		 PRIu64 ", answer %" PRIu64 ", finish %" PRIu64, pos.seq,
+		 srv->nconns, (mk.serving - mk.paused) / 1000,
+		 (mk.paused - mk.ready) / 1000,
+		 (mk.received - mk.paused) / 1000,
+		 (mk.caught_up - mk.received) / 1000,
+		 (mk.domains - mk.caught_up) / 1000,
+		 (mk.conns - mk.domains) / 1000,
+		 (mk.logged - mk.conns) / 1000,
+		 (mk.released - mk.logged) / 1000,
+		 (mk.serving - mk.released) / 1000);
+	/* Not needed to serve: after the pause. */
+	lu_state_release(&st);
+	wal_domtab_free(doms);
+	srv->lu_saved = raw;
+	srv->lu_after_timer = loop_add_timer(srv->loop, LU_AFTER_MS,
+					     lu_adopt_on_after, srv);
 	*out = srv;
 	return 0;
 refuse:

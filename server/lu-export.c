@@ -5,6 +5,10 @@
  * and open transactions, and the domains with the event channel fd. The
  * descriptors are borrowed: they stay open here until the process exits,
  * so the old daemon can resume if the new one refuses.
+ *
+ * Before the pause (EARLY), the socket connections alone (id, fd, caller)
+ * go ahead, so that the new daemon sets them up while this one serves;
+ * the handover then names them "early", without their descriptors.
  */
 #include <string.h>
 
@@ -61,7 +65,28 @@ lu_export_conn(struct conn *c, struct lu_conn *lc)
 }
 
 void
-lu_export(struct server *srv, struct lu_state *st)
+lu_export_early(struct server *srv, struct lu_state *st, uint32_t *max_id)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, link) {
+		struct lu_conn *lc;
+
+		if (c->dead || sock_conn_fd(c) < 0)
+			continue;
+		lc = lu_state_add_conn(st);
+		lc->id = c->id;
+		lc->fd = sock_conn_fd(c);
+		lc->readonly = (c->flags & CONN_READONLY) != 0;
+		lc->caller = *store_conn_caller(c->sc);
+	}
+	/* Ids only grow: every connection up to here was in this list,
+	 * unless it was dead, and a dead one never comes back. */
+	*max_id = srv->next_conn_id;
+}
+
+void
+lu_export(struct server *srv, struct lu_state *st, uint32_t early_max_id)
 {
 	struct conn *c;
 
@@ -74,9 +99,15 @@ lu_export(struct server *srv, struct lu_state *st)
 	if (srv->cfg.access_log)
 		st->access_log = xstrdup(srv->cfg.access_log);
 	st->access_log_on = log_access_enabled();
-	TAILQ_FOREACH(c, &srv->conns, link)
-		if (!c->dead)
-			lu_export_conn(c, lu_state_add_conn(st));
+	TAILQ_FOREACH(c, &srv->conns, link) {
+		struct lu_conn *lc;
+
+		if (c->dead)
+			continue;
+		lc = lu_state_add_conn(st);
+		lu_export_conn(c, lc);
+		lc->early = lc->fd >= 0 && lc->id <= early_max_id;
+	}
 	domains_export(srv, st);
 }
 
@@ -85,6 +116,7 @@ void
 lu_export_release(struct lu_state *st)
 {
 	st->fd_rw = st->fd_ro = st->fd_lock = st->fd_evtchn = -1;
+	st->fd_token = -1;
 	for (uint32_t i = 0; i < st->nconns; i++)
 		st->conns[i].fd = -1;
 	lu_state_release(st);

@@ -5,8 +5,9 @@
  *   -f <binary>   start a session: the file must be an executable regular
  *                 file, and a dry run of it (<binary> <args>
  *                 --live-update-check) must load the current state
- *   -c <cmdline>  the new binary's arguments (split on blanks) instead of
- *                 this daemon's own
+ *   -c <cmdline>  the new binary's arguments instead of this daemon's own:
+ *                 split on blanks, with quotes and backslashes as in sh
+ *                 (lu_args_split); refused if they do not parse
  *   -s [-t <s>] [-F]  start: the new binary is started and the request
  *                 is held until it is ready (at most -t seconds from the
  *                 first -s). Its "OK" is sent by the new daemon. -F is
@@ -17,12 +18,19 @@
  * prints it). The session belongs to the connection that sent -f (or -c)
  * and ends with it.
  *
+ * While it loads, the new daemon may ask for the socket connections
+ * (EARLY; offered through LU_EARLY_ENV): they are sent at once, without
+ * pausing, so that it sets them up before the pause. A connection that
+ * closes after that is closed for its client once the new daemon serves
+ * (or gives up): the new daemon holds a duplicate of its descriptor.
+ *
  * Once the new daemon says READY, the handover runs from the next
  * before-sleep hook: the log is flushed, the state sent, and the old
  * daemon waits for the answer without serving. ACK is the point of no
  * return: the old daemon exits at once (its sockets and pid file stay for
- * the new one). Anything else: the child is killed, the -s request gets
- * the reason, and serving goes on.
+ * the new one). Anything else: unless the new daemon has claimed the
+ * release token (it serves then, and this one exits as on ACK), the child
+ * is killed, the -s request gets the reason, and serving goes on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +51,8 @@
 #define LU_DEFAULT_TIMEOUT_S	60
 /* How long the old daemon waits for the new one's answer to the state. */
 #define LU_ANSWER_TIMEOUT_S	30
+/* How long sending the connections ahead (EARLY) may block serving. */
+#define LU_EARLY_TIMEOUT_S	2
 #define LU_ARGS_MAX		256
 
 enum lu_phase {
@@ -65,6 +75,10 @@ struct lu_session {
 	bool has_held;
 	uint64_t timer;
 	uint64_t first_start_ns;	/* first -s of this attempt, or 0 */
+	uint64_t ready_ns;		/* READY received (CLOCK_MONOTONIC) */
+	bool early_sent;		/* EARLY answered in this attempt */
+	struct lu_token *token;		/* passed with EARLY, or NULL */
+	uint32_t early_max_id;		/* sent with EARLY up to this id */
 	unsigned int timeout_s;
 };
 
@@ -93,31 +107,52 @@ lu_answer(struct lu_session *lu, const char *text)
 
 /* ---- the child --------------------------------------------------------------- */
 
-static void
-lu_split(char *s, char **argv, int *argc)
+/* environ plus LU_EARLY_ENV=1 (the array is the caller's to free). */
+static char **
+lu_env_early(void)
 {
-	for (char *tok = strtok(s, " \t\n"); tok && *argc < LU_ARGS_MAX - 3;
-	     tok = strtok(NULL, " \t\n"))
-		argv[(*argc)++] = tok;
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + 2, sizeof(*env));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], LU_EARLY_ENV "=",
+			    strlen(LU_EARLY_ENV "=")) != 0)
+			env[k++] = environ[i];
+	env[k] = (char *)LU_EARLY_ENV "=1";
+	return env;
 }
 
 /*
- * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable,
- * errfd (if >= 0) becomes its stderr. Returns the pid or -errno.
+ * fork + exec of <binary> <args> <extra>; child_fd becomes inheritable
+ * (and the child is offered EARLY), errfd (if >= 0) becomes its stderr.
+ * Returns the pid or -errno.
  */
 static pid_t
 lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 {
 	const struct server_config *cfg = &lu->srv->cfg;
+	char **env = child_fd >= 0 ? lu_env_early() : environ;
 	char *argv[LU_ARGS_MAX];
-	char *cmd = lu->cmdline ? xstrdup(lu->cmdline) : NULL;
+	char **cmd = NULL;
+	const char *why;
 	sigset_t none;
-	int argc = 0;
+	int argc = 0, ncmd = 0;
 	pid_t pid;
 
 	argv[argc++] = lu->binary;
+	/* The command line parsed when -c was given: it parses again. */
+	if (lu->cmdline &&
+	    lu_args_split(lu->cmdline, LU_ARGS_MAX - 3, &cmd, &ncmd, &why) < 0) {
+		if (env != environ)
+			free(env);
+		return -EINVAL;
+	}
 	if (cmd)
-		lu_split(cmd, argv, &argc);
+		for (int i = 0; i < ncmd; i++)
+			argv[argc++] = cmd[i];
 	else
 		for (int i = 0; i < cfg->argc && argc < LU_ARGS_MAX - 3; i++) {
 			/* This daemon's own live-update role is not passed
@@ -141,10 +176,12 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 			fcntl(child_fd, F_SETFD, 0);
 		if (errfd >= 0)
 			dup2(errfd, STDERR_FILENO);
-		execv(lu->binary, argv);
+		execve(lu->binary, argv, env);
 		_exit(127);
 	}
-	free(cmd);
+	lu_args_free(cmd);
+	if (env != environ)
+		free(env);
 	return pid < 0 ? -errno : pid;
 }
 
@@ -201,6 +238,8 @@ lu_stop_child(struct lu_session *lu)
 		close(lu->errpipe);
 		lu->errpipe = -1;
 	}
+	lu_token_free(lu->token);
+	lu->token = NULL;
 	durable_hold(lu->srv->dur, false);
 }
 
@@ -313,20 +352,64 @@ lu_fail(struct lu_session *lu, const char *why)
 }
 
 static void
+lu_set_timeouts(int fd, unsigned int s)
+{
+	struct timeval tv = { .tv_sec = s };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* EARLY: the socket connections of now, while this daemon serves on. */
+static int
+lu_send_early_conns(struct lu_session *lu)
+{
+	struct lu_state st;
+	uint64_t t0 = mono_ns();
+	int rc, tfd = -1;
+
+	lu_state_init(&st);
+	lu_export_early(lu->srv, &st, &lu->early_max_id);
+	lu->early_sent = true;
+	/* Without a token the new daemon waits for our close instead. */
+	rc = lu_token_new(&lu->token, &tfd);
+	if (rc < 0)
+		log_warn("live update: release token: %s", strerror(-rc));
+	st.fd_token = tfd;
+	/* The new daemon is reading them: a short bound on this stall. */
+	lu_set_timeouts(lu->chan, LU_EARLY_TIMEOUT_S);
+	rc = lu_send_state(lu->chan, &st);
+	log_info("live update: %u connection(s) sent ahead in %" PRIu64 " us",
+		 st.nconns, (mono_ns() - t0) / 1000);
+	lu_export_release(&st);
+	if (tfd >= 0)
+		close(tfd);
+	return rc;
+}
+
+static void
 lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 {
 	struct lu_session *lu = arg;
 	char *why = NULL, *st;
 	uint64_t seq;
+	bool early;
 	int rc, status;
 
-	rc = lu_recv_ready(fd, &seq, &why);
+	rc = lu_recv_ready(fd, &seq, &early, &why);
 	if (rc == -EAGAIN)
+		return;
+	if (rc == 0 && early && !lu->early_sent)
+		rc = lu_send_early_conns(lu);
+	else if (rc == 0 && early)
+		rc = -EPROTO;
+	if (rc == 0 && early)
 		return;
 	if (rc == 0) {
 		log_info("live update: new daemon (pid %ld) ready at seq %"
 			 PRIu64, (long)lu->pid, seq);
 		lu->phase = LU_READY;
+		lu->ready_ns = mono_ns();
 		loop_del_fd(l, fd);
 		return;
 	}
@@ -341,15 +424,6 @@ lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 	lu_fail(lu, st);
 	free(st);
 	free(why);
-}
-
-static void
-lu_set_timeouts(int fd, unsigned int s)
-{
-	struct timeval tv = { .tv_sec = s };
-
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 /*
@@ -373,8 +447,9 @@ lu_handover(struct lu_session *lu)
 		return;
 	}
 	lu_state_init(&st);
-	lu_export(srv, &st);
+	lu_export(srv, &st, lu->early_max_id);
 	st.final_seq = seq;
+	st.pause_start_ns = t0;
 	st.has_reply = true;
 	st.reply_conn = lu->owner->id;
 	st.reply_req_id = lu->held.req_id;
@@ -386,6 +461,15 @@ lu_handover(struct lu_session *lu)
 	t2 = mono_ns();
 	if (rc == 0)
 		rc = lu_recv_result(lu->chan, &why);
+	/* No ACK, but the new daemon may have claimed the token (and
+	 * serve): then it is too late to resume. */
+	if (rc < 0 && lu->token &&
+	    lu_token_claim(lu->token, LU_TOKEN_OLD) == LU_TOKEN_NEW) {
+		log_warn("live update: no answer (%s), but the new daemon "
+			 "claimed the release token: it serves",
+			 rc == -ECANCELED ? why : strerror(-rc));
+		rc = 0;
+	}
 	if (rc == 0) {
 		char mainpid[32];
 
@@ -397,13 +481,16 @@ lu_handover(struct lu_session *lu)
 		 * given up on its answer instead, it would be killed. */
 		close(lu->chan);
 		server_notify(mainpid);
+		/* With the token the new daemon serves from its claim and
+		 * answers later: "answer" is not part of the pause then. */
 		log_info("live update: handed over at seq %" PRIu64 " to pid "
-			 "%ld (%u connections) in %" PRIu64 " us: flush and "
-			 "export %" PRIu64 ", send %" PRIu64 ", new daemon "
-			 "%" PRIu64 "; exiting", seq, (long)lu->pid,
-			 srv->nconns, (mono_ns() - t0) / 1000,
-			 (t1 - t0) / 1000, (t2 - t1) / 1000,
-			 (mono_ns() - t2) / 1000);
+			 "%ld (%u connections), %" PRIu64 " us after READY: "
+			 "flush and export %" PRIu64 " us, send %" PRIu64
+			 " us, answer after %" PRIu64 " us%s; exiting", seq,
+			 (long)lu->pid, srv->nconns,
+			 (t0 - lu->ready_ns) / 1000, (t1 - t0) / 1000,
+			 (t2 - t1) / 1000, (mono_ns() - t2) / 1000,
+			 lu->token ? " (token)" : "");
 		_exit(0);
 	}
 	if (rc == -ECANCELED) {
@@ -474,6 +561,8 @@ lu_start(struct lu_session *lu, struct op_req *r)
 	lu->pid = pid;
 	lu->chan = sv[0];
 	lu->phase = LU_LOADING;
+	lu->early_sent = false;
+	lu->early_max_id = 0;
 	loop_add_fd(lu->srv->loop, lu->chan, LOOP_READ, lu_on_chan, lu);
 	lu->timer = loop_add_timer(lu->srv->loop, left_ms ? left_ms : 1,
 				   lu_on_timeout, lu);
@@ -546,6 +635,26 @@ lu_cmd_binary(struct lu_session *lu, struct op_req *r, const char *path)
 	return lu_start_check(lu, r);
 }
 
+static int
+lu_cmd_cmdline(struct lu_session *lu, struct op_req *r, const char *cmdline)
+{
+	const char *why;
+	char **args, *text;
+	int n;
+
+	if (lu_args_split(cmdline, LU_ARGS_MAX - 3, &args, &n, &why) < 0) {
+		text = xasprintf("command line: %s", why);
+		op_reply_str(r, text);
+		free(text);
+		return 0;
+	}
+	lu_args_free(args);
+	free(lu->cmdline);
+	lu->cmdline = xstrdup(cmdline);
+	op_reply_str(r, "OK");
+	return 0;
+}
+
 int
 op_control_live_update(struct op_req *r, int argc, const char **argv)
 {
@@ -579,12 +688,8 @@ op_control_live_update(struct op_req *r, int argc, const char **argv)
 	}
 	if (strcmp(argv[0], "-f") == 0 && argc == 2)
 		return lu_cmd_binary(lu, r, argv[1]);
-	if (strcmp(argv[0], "-c") == 0 && argc == 2) {
-		free(lu->cmdline);
-		lu->cmdline = xstrdup(argv[1]);
-		op_reply_str(r, "OK");
-		return 0;
-	}
+	if (strcmp(argv[0], "-c") == 0 && argc == 2)
+		return lu_cmd_cmdline(lu, r, argv[1]);
 	if (strcmp(argv[0], "-s") == 0)
 		return lu_cmd_start(lu, r, argc, argv);
 	return -EINVAL;

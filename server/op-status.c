@@ -343,10 +343,10 @@ status_all_text(struct server *srv, const struct status_all *a, struct buf *b)
 	if (a->sum.lu_count == 0)
 		buf_printf(b, "live-update: never\n");
 	else
-		buf_printf(b, "live-update: %s, pause %" PRIu64 " ms, %" PRIu64
+		buf_printf(b, "live-update: %s, pause %.1f ms, %" PRIu64
 			   " since start\n",
 			   status_time(a->sum.lu_real_ns, tbuf, sizeof(tbuf)),
-			   a->sum.lu_pause_ns / 1000000, a->sum.lu_count);
+			   (double)a->sum.lu_pause_ns / 1e6, a->sum.lu_count);
 }
 
 static void
@@ -415,10 +415,13 @@ status_all_json(struct server *srv, const struct status_all *a, struct jw *w)
 	jw_open(w, "live_update", '{');
 	jw_u64(w, "count", a->sum.lu_count);
 	jw_time(w, "time", a->sum.lu_real_ns);
-	if (a->sum.lu_count)
+	if (a->sum.lu_count) {
 		jw_u64(w, "pause_ms", a->sum.lu_pause_ns / 1000000);
-	else
+		jw_u64(w, "pause_us", a->sum.lu_pause_ns / 1000);
+	} else {
 		jw_str(w, "pause_ms", NULL);
+		jw_str(w, "pause_us", NULL);
+	}
 	jw_close(w, '}');
 }
 

@@ -653,6 +653,12 @@ struct server {
 	struct durable *dur;
 	struct domains *doms;		/* NULL: no rings (unit tests) */
 	struct lu_session *lu;		/* live update in progress, or NULL */
+	/* Adopted by a live update, left for after the pause (lu_adopt_after):
+	 * the ACK still owed on lu_ack_fd, the handover message to keep. */
+	bool lu_ack_owed;
+	int lu_ack_fd;
+	struct buf lu_saved;
+	uint64_t lu_after_timer;
 	uint64_t mutations_total;
 	struct stats *stats;		/* NULL: not counted (unit tests) */
 };
@@ -685,10 +691,54 @@ void lu_poll(struct server *srv);
  * lu-export.c: the state of srv that is not on disk, with borrowed fds
  * (st from lu_state_init; free with lu_export_release, which closes none).
  */
-void lu_export(struct server *srv, struct lu_state *st);
+void lu_export(struct server *srv, struct lu_state *st,
+	       uint32_t early_max_id);
+/*
+ * EARLY: the live socket connections (id, fd, readonly, caller) into st
+ * (from lu_state_init; free with lu_export_release); *max_id gets the
+ * last id given out, so lu_export marks those up to it as early.
+ */
+void lu_export_early(struct server *srv, struct lu_state *st,
+		     uint32_t *max_id);
 void lu_export_release(struct lu_state *st);
 /* SIGCHLD: collects the session's child. */
 void lu_child_exited(struct server *srv);
+/* ---- lu-early.c: the new daemon's connections set up before the pause -- */
+
+struct lu_token;
+
+struct lu_early_conn {
+	uint32_t id;
+	struct conn *c;			/* NULL once the handover named it */
+};
+
+/* Zero-initialized: none. */
+struct lu_early {
+	struct lu_early_conn *v;	/* sorted by id */
+	uint32_t n;
+	struct lu_token *token;		/* NULL: wait for the old one's close */
+};
+
+/*
+ * Sends EARLY <seq> on the channel fd, receives the socket connections
+ * and sets each one up in srv (in srv->conns, under its id) into e, with
+ * the release token if one came. -errno with *why (caller frees) when the
+ * channel or the message fails.
+ */
+int lu_early_adopt(struct server *srv, int fd, uint64_t seq,
+		   struct lu_early *e, char **why);
+/* The connection set up under id (NULL if none); it leaves e. */
+struct conn *lu_early_take(struct lu_early *e, uint32_t id);
+/* Frees (closes) the connections no one took, and e's array, not the
+ * token. */
+void lu_early_free(struct lu_early *e);
+
+/*
+ * lu-adopt.c: what a live update leaves for after the pause: sends the
+ * ACK still owed to the old daemon (which exits on it) and keeps the
+ * handover message in the state directory; nothing if nothing is left.
+ */
+void lu_adopt_after(struct server *srv);
 /*
  * Live update (domain.c). Export: the event channel fd (borrowed) and a
  * record per domain into st. Adopt: reopens the event channel from

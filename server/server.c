@@ -282,6 +282,7 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	lu_adopt_after(srv);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_free(c);
 	domains_close(srv);

@@ -2,11 +2,13 @@
  * Unit tests of liveupdate/: the handover message (round trip, an older
  * message without optional fields, a newer version refused, descriptors
  * named but not passed), and the channel (descriptors and a message larger
- * than one packet over a real socketpair, NAK and EOF).
+ * than one packet over a real socketpair, NAK and EOF), and the parser of
+ * the new binary's command line (live-update -c).
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -248,6 +250,7 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 	int sv[2], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	char big[100000], *why;
 	uint64_t seq;
+	bool early;
 	pid_t pid;
 	int status;
 
@@ -260,13 +263,16 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 
 		c->id = (uint32_t)i + 1;
 		c->fd = fd;
+		/* Passed with EARLY before: no descriptor this time. */
+		c->early = i == 5;
 		if (i == 7)
 			lu_conn_add_out(c, big, sizeof(big), false);
 	}
 	pid = fork();
 	if (pid == 0) {
 		close(sv[1]);
-		if (lu_send_ready(sv[0], 42) < 0 ||
+		if (lu_send_early(sv[0], 41) < 0 ||
+		    lu_send_ready(sv[0], 42) < 0 ||
 		    lu_send_state(sv[0], &st) < 0 ||
 		    lu_recv_result(sv[0], &why) != -ECANCELED ||
 		    strcmp(why, "no thanks") != 0)
@@ -274,13 +280,21 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 		_exit(0);
 	}
 	close(sv[0]);
-	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &why), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
+	ck_assert_uint_eq(seq, 41);
+	ck_assert(early);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
 	ck_assert_uint_eq(seq, 42);
+	ck_assert(!early);
 	ck_assert_int_eq(lu_recv_state(sv[1], &got, NULL, &why), 0);
 	ck_assert_uint_eq(got.nconns, 300);
 	ck_assert_uint_eq(got.final_seq, 99);
 	ck_assert(same_file(got.conns[299].fd, fd));
 	ck_assert(got.conns[0].fd != got.conns[1].fd);
+	ck_assert(got.conns[5].early);
+	ck_assert_int_eq(got.conns[5].fd, -1);
+	ck_assert(!got.conns[6].early);
+	ck_assert(same_file(got.conns[6].fd, fd));
 	ck_assert_uint_eq(got.conns[7].nout, 1);
 	ck_assert_uint_eq(got.conns[7].out[0].len, sizeof(big));
 	ck_assert_int_eq(lu_send_result(sv[1], "no thanks"), 0);
@@ -297,6 +311,121 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 }
 END_TEST
 
+/* A child process maps the token from fd and claims it for who. */
+static uint32_t
+token_claim_in_child(int fd, uint32_t who)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct lu_token *t;
+
+		if (lu_token_open(fd, &t) < 0)
+			_exit(99);
+		_exit((int)lu_token_claim(t, who));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return (uint32_t)WEXITSTATUS(status);
+}
+
+START_TEST(test_lu_token_one_claim_wins)
+{
+	struct lu_token *t;
+	int fd;
+
+	/* The new daemon (another process) claims first: the old one's
+	 * later claim finds it taken and must not resume. */
+	ck_assert_int_eq(lu_token_new(&t, &fd), 0);
+	ck_assert_uint_eq(token_claim_in_child(fd, LU_TOKEN_NEW),
+			  LU_TOKEN_NEW);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_OLD), LU_TOKEN_NEW);
+	lu_token_free(t);
+	close(fd);
+	/* The old one gave up first: the new daemon's claim fails. */
+	ck_assert_int_eq(lu_token_new(&t, &fd), 0);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_OLD), LU_TOKEN_OLD);
+	ck_assert_uint_eq(token_claim_in_child(fd, LU_TOKEN_NEW),
+			  LU_TOKEN_OLD);
+	ck_assert_uint_eq(lu_token_claim(t, LU_TOKEN_NEW), LU_TOKEN_OLD);
+	lu_token_free(t);
+	lu_token_free(NULL);
+	close(fd);
+}
+END_TEST
+
+/* Splits cmdline and joins the arguments as "[a][b]..." into out. */
+static int
+split_joined(const char *cmdline, int max, char *out, size_t size,
+	     const char **why)
+{
+	char **argv;
+	int argc, rc;
+	size_t len = 0;
+
+	out[0] = '\0';
+	rc = lu_args_split(cmdline, max, &argv, &argc, why);
+	if (rc < 0)
+		return rc;
+	ck_assert_ptr_null(argv[argc]);
+	for (int i = 0; i < argc; i++)
+		len += (size_t)snprintf(out + len, size - len, "[%s]", argv[i]);
+	lu_args_free(argv);
+	return argc;
+}
+
+START_TEST(test_lu_args_split_quotes_and_escapes)
+{
+	static const struct {
+		const char *in, *want;
+		int n;
+	} cases[] = {
+		/* Xen's rule: blanks separate, runs of them count once. */
+		{ "--sync=write  -N\t--foo\n", "[--sync=write][-N][--foo]", 3 },
+		{ "", "", 0 },
+		{ " \t ", "", 0 },
+		{ "--a=\"x y\" 'c\\d' e\\ f", "[--a=x y][c\\d][e f]", 3 },
+		{ "'' \"\"", "[][]", 2 },
+		{ "a'b c'd", "[ab cd]", 1 },
+		{ "\"q\\\"r\\\\s\\t\"", "[q\"r\\s\\t]", 1 },
+		{ "'it''s' \"it's\" it\\'s", "[its][it's][it's]", 3 },
+		{ "\\\" \\\\", "[\"][\\]", 2 },
+	};
+	char out[256];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = split_joined(cases[i].in, 16, out, sizeof(out), &why);
+
+		ck_assert_msg(n == cases[i].n, "%s: %d arguments",
+			      cases[i].in, n);
+		ck_assert_str_eq(out, cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_lu_args_split_refusals)
+{
+	static const char *bad[] = {
+		"a 'b", "\"b", "a \"b\\\"", "a\\",
+	};
+	char out[64];
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		ck_assert_int_eq(split_joined(bad[i], 16, out, sizeof(out),
+					      &why), -EINVAL);
+		ck_assert_ptr_nonnull(why);
+	}
+	ck_assert_int_eq(split_joined("a b c", 2, out, sizeof(out), &why),
+			 -E2BIG);
+	ck_assert_int_eq(split_joined("a b", 2, out, sizeof(out), &why), 2);
+	lu_args_free(NULL);
+}
+END_TEST
+
 static Suite *
 lu_suite(void)
 {
@@ -307,6 +436,11 @@ lu_suite(void)
 	tcase_add_test(tc, test_lu_message_minimal_older_loads);
 	tcase_add_test(tc, test_lu_message_refusals);
 	tcase_add_test(tc, test_lu_channel_passes_fds_and_big_message);
+	tcase_add_test(tc, test_lu_token_one_claim_wins);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("args");
+	tcase_add_test(tc, test_lu_args_split_quotes_and_escapes);
+	tcase_add_test(tc, test_lu_args_split_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

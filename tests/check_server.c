@@ -9,8 +9,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "liveupdate/liveupdate.h"
 #include "server/server-int.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -663,6 +666,82 @@ START_TEST(test_server_conn_reply_too_big)
 }
 END_TEST
 
+/* ---- live update: connections set up before the pause ---------------------- */
+
+/* The old daemon's side of EARLY, in a child: connections ids[] on fds. */
+static void
+tst_early_old(int ch, const uint32_t *ids, int (*k)[2], int n)
+{
+	struct lu_state st;
+	uint64_t seq;
+	bool early;
+	char *why;
+
+	lu_state_init(&st);
+	for (int i = 0; i < n; i++) {
+		struct lu_conn *lc = lu_state_add_conn(&st);
+
+		lc->id = ids[i];
+		lc->fd = k[i][0];
+		lc->caller = tst_dom0;
+	}
+	if (lu_recv_ready(ch, &seq, &early, &why) < 0 || !early || seq != 5 ||
+	    lu_send_state(ch, &st) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+START_TEST(test_server_lu_early_closes_unnamed)
+{
+	static const uint32_t ids[3] = { 7, 3, 9 };
+	struct server *srv = tst_server();
+	struct lu_early e = { 0 };
+	struct conn *c;
+	int ch[2], k[3][2], status;
+	char *why = NULL, x;
+	pid_t pid;
+
+	srv->loop = loop_new();
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ch), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, k[i]), 0);
+	pid = fork();
+	if (pid == 0)
+		tst_early_old(ch[0], ids, k, 3);
+	close(ch[0]);
+	/* The daemon's ends now live in the child, and come back over ch. */
+	for (int i = 0; i < 3; i++)
+		close(k[i][0]);
+	ck_assert_int_eq(lu_early_adopt(srv, ch[1], 5, &e, &why), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_uint_eq(e.n, 3);
+	ck_assert_uint_eq(srv->nconns, 3);
+	c = lu_early_take(&e, 7);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->id, 7);
+	ck_assert_ptr_null(lu_early_take(&e, 7));
+	ck_assert_ptr_null(lu_early_take(&e, 8));
+	ck_assert_ptr_nonnull(lu_early_take(&e, 9));
+	/* 3 was not named by the handover: gone meanwhile, closed now. */
+	lu_early_free(&e);
+	ck_assert_uint_eq(srv->nconns, 2);
+	ck_assert_int_eq(recv(k[1][1], &x, 1, MSG_DONTWAIT), 0);
+	ck_assert_int_eq(recv(k[0][1], &x, 1, MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(recv(k[2][1], &x, 1, MSG_DONTWAIT), -1);
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_free(c);
+	ck_assert_int_eq(recv(k[0][1], &x, 1, MSG_DONTWAIT), 0);
+	for (int i = 0; i < 3; i++)
+		close(k[i][1]);
+	close(ch[1]);
+	loop_free(srv->loop);
+	store_free(srv->store);
+	free(srv);
+}
+END_TEST
+
 static Suite *
 server_suite(void)
 {
@@ -678,6 +757,7 @@ server_suite(void)
 	tcase_add_test(core, test_server_loop_timers_fds_hook);
 	tcase_add_test(core, test_server_conn_replies_in_order);
 	tcase_add_test(core, test_server_conn_readonly_refuses_mutations);
+	tcase_add_test(core, test_server_lu_early_closes_unnamed);
 	suite_add_tcase(s, core);
 
 	tcase_add_test(limits, test_server_frame_oversize_header);

@@ -52,7 +52,8 @@ state_conn(const struct lu_conn *c)
 	if (c->ring)
 		printf("ring of domain %" PRIu32, c->ring_domid);
 	else
-		printf("socket%s", c->readonly ? " (read-only)" : "");
+		printf("socket%s%s", c->readonly ? " (read-only)" : "",
+		       c->early ? " (sent ahead)" : "");
 	printf(", domain %" PRIu32 "%s", c->caller.domid,
 	       c->caller.priv ? " (privileged)" : "");
 	if (c->caller.target != LXS_DOMID_INVALID)

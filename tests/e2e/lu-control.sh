@@ -68,10 +68,26 @@ p1=$(lu_pid)
 [ "$p1" != "$LU_FIRST_PID" ] && ok "the pid file names the new daemon" ||
 	fail "pid file still $p1"
 lu_serving "the new daemon serves" "$p1"
+# It loaded at a lower priority, and serves at the old one's.
+if [ "$(id -u)" = 0 ]; then
+	n0=$(awk '{ print $19 }' /proc/$$/stat)
+	grep -q "live update: loaded at nice $((${n0:-0} + 5)), serving at ${n0:-0}\$" \
+		"$LXS_TMP/daemon.log" && ok "the new daemon loaded at nice +5" ||
+		fail "no 'loaded at nice' line: $(grep 'at nice' "$LXS_TMP/daemon.log")"
+	check_eq "and serves at the old one's nice value" "${n0:-0}" \
+		"$(awk '{ print $19 }' "/proc/$p1/stat")"
+fi
 case $("$OURXC" status) in
 *"live-update: "*", pause "*" ms"*) ok "status reports the live update" ;;
 *) fail "status: $("$OURXC" status | grep live-update)" ;;
 esac
+# The pause is measured from when the old daemon stopped reading (the
+# handover says when): well under the seconds the whole update takes.
+pause_us=$("$OURXC" status --json | "$LXS_PYTHON" -c \
+	'import json, sys; print(json.load(sys.stdin)["live_update"]["pause_us"])')
+[ -n "$pause_us" ] && [ "$pause_us" -gt 0 ] && [ "$pause_us" -lt 1000000 ] &&
+	ok "status --json: pause_us ($pause_us)" ||
+	fail "status --json: pause_us '$pause_us'"
 sleep 0.2
 case " $(tr '\n' ' ' <"$NOTIFY_DIR/out")" in
 *" READY=1 "*"MAINPID=$p1 "*) ok "systemd is told the new main pid" ;;
@@ -97,9 +113,20 @@ grep -q "IN  WRITE .*(/lu/logged 1)" "$LXS_TMP/access.log" &&
 check_out "access log off" "OK" "$XC" log off
 
 # --- ours, with -c (the new daemon's arguments) -------------------------------
+# Quotes keep a blank inside one argument: the pid file is "pid two".
+"$XC" live-update -c "-F 'pid" "$LXS" >"$LXS_TMP/xc.out" 2>&1
+check_eq "-c with an unclosed quote is refused" \
+	"3 Setting update binary failed: command line: a single quote is not closed" \
+	"$? $(tr '\n' ' ' <"$LXS_TMP/xc.out" | sed 's/ $//')"
+lu_serving "and the daemon serves on" "$p1"
 check_out "our xenstore-control live-update -c" "" "$OURXC" live-update \
-	-c "--foreground --state-dir=$LXS_TMP/state -F pid -E 777" -t 30 "$LXS"
-p2=$(lu_pid)
+	-c "--foreground --state-dir=$LXS_TMP/state -F 'pid two' -E 777" -t 30 "$LXS"
+p2=$(cat "$LXS_TMP/pid two" 2>/dev/null)
+[ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$(lu_pid)" = "$p1" ] &&
+	ok "-c: a quoted argument with a blank (pid file \"pid two\")" ||
+	fail "-c: pid files: pid $(lu_pid), \"pid two\" $p2"
+# The next daemons inherit -F "pid two"; lu_pid reads it through pid.
+ln -sf "pid two" "$LXS_TMP/pid"
 [ "$p2" != "$p1" ] && ok "a second update" || fail "pid file still $p2"
 /usr/bin/xenstore-write /lu/unlogged 1
 grep -q "/lu/unlogged" "$LXS_TMP/access.log" &&

@@ -11,6 +11,10 @@
 #                         and ends the test (lxs_done)
 #   lu_py SCRIPT ARGS...  runs tests/e2e/SCRIPT with Debian's python3; its
 #                         "ok   ..." / "FAIL ..." lines become checks
+#   lu_load_start N       starts lu-load.py with N socket clients
+#   lu_updates NAME N     N updates in a row by Xen's xenstore-control;
+#                         checks that each was answered by a new daemon
+#   lu_load_stop          stops lu-load.py; its lines become checks
 #   XC / OURXC            Xen's and our xenstore-control
 #   LXS                   our lxenstored (the "new binary")
 
@@ -31,13 +35,45 @@ lu_py() {
 	shift
 	"$LXS_PYTHON" "$(dirname "$0")/$_script" "$@" >"$LXS_TMP/py.out" 2>&1
 	check_eq "$_script ran to its end" 0 $?
+	lu_py_lines "$LXS_TMP/py.out"
+}
+
+lu_py_lines() {
 	while read -r _line; do
 		case $_line in
 		"ok   "*) ok "${_line#ok   }" ;;
 		"FAIL "*) fail "${_line#FAIL }" ;;
 		*) printf '%s\n' "$_line" ;;
 		esac
-	done <"$LXS_TMP/py.out"
+	done <"$1"
+}
+
+lu_load_start() {
+	"$LXS_PYTHON" "$(dirname "$0")/lu-load.py" "$XENSTORED_PATH" "$1" \
+		"$LXS_TMP/stop" >"$LXS_TMP/load.out" 2>&1 &
+	LU_LOAD=$!
+	sleep 1
+}
+
+lu_updates() {
+	_prev=$(lu_pid) _good=0
+	for _i in $(seq 1 "$2"); do
+		if "$XC" live-update -t 60 "$LXS" >"$LXS_TMP/lu.out" 2>&1; then
+			_cur=$(lu_pid)
+			[ "$_cur" != "$_prev" ] && _good=$((_good + 1))
+			_prev=$_cur
+		else
+			printf '     update %d: %s\n' "$_i" "$(cat "$LXS_TMP/lu.out")"
+		fi
+	done
+	check_eq "$1" "$2" "$_good"
+}
+
+lu_load_stop() {
+	touch "$LXS_TMP/stop"
+	wait "$LU_LOAD"
+	check_eq "the load client finished" 0 $?
+	lu_py_lines "$LXS_TMP/load.out"
 }
 
 lu_pid() {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A live update hands over each connection whole: a half-sent request,
 # thousands of queued watch events, relative and depth watches, idle
-# connections (details in lu-state.py).
+# connections (details in lu-state.py); once with the socket connections
+# sent ahead of the pause (EARLY), once to a new binary that does not ask
+# for them (as one from before EARLY).
 . "$(dirname "$0")/lu-lib.sh"
 lxs_need "$XC"
 [ -x "$LXS_PYTHON" ] || lxs_skip "$LXS_PYTHON not found"
@@ -9,6 +11,20 @@ lu_start
 lu_py lu-state.py "$XENSTORED_PATH" "$XC" live-update -t 60 "$LXS"
 [ "$(lu_pid)" != "$LU_FIRST_PID" ] && ok "a new daemon serves" ||
 	fail "no update happened"
+n=$(sed -n 's/.*live update: \([0-9]*\) connection(s) set up ahead.*/\1/p' \
+	"$LXS_TMP/daemon.log")
+[ -n "$n" ] && [ "$n" -ge 5 ] &&
+	ok "the socket connections were set up before the pause ($n)" ||
+	fail "no connections set up ahead: '$n'"
+p1=$(lu_pid)
+printf '#!/bin/sh\nexec env -u LXS_LIVE_UPDATE_EARLY "%s" "$@"\n' "$LXS" \
+	>"$LXS_TMP/no-early"
+chmod +x "$LXS_TMP/no-early"
+lu_py lu-state.py "$XENSTORED_PATH" "$XC" live-update -t 60 "$LXS_TMP/no-early"
+[ "$(lu_pid)" != "$p1" ] && ok "a new daemon that does not ask EARLY serves" ||
+	fail "no second update happened"
+check_eq "(it set up nothing ahead)" 1 \
+	"$(grep -c 'connection(s) set up ahead' "$LXS_TMP/daemon.log")"
 
 # What was handed over, as the new daemon kept it (lxenstore-inspect).
 INSPECT=$top_builddir/lxenstore-inspect

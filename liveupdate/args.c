@@ -1,0 +1,126 @@
+/*
+ * The new binary's command line of `live-update -c <cmdline>`, cut into
+ * arguments.
+ *
+ * Xen's xenstore-control sends <cmdline> as one string, and Xen's C
+ * xenstored cuts it at every blank. The same rules hold here for a
+ * command line without quotes or backslashes, and these let an argument
+ * hold a blank, a quote or a backslash (a subset of sh(1), with nothing
+ * expanded):
+ *   - blanks (space, tab, newline) outside quotes separate arguments;
+ *     runs of them count as one;
+ *   - '...' keeps everything up to the next single quote as it is;
+ *   - "..." likewise up to the next unescaped double quote, where \" and
+ *     \\ stand for " and \ (any other backslash stays);
+ *   - outside quotes, a backslash makes the next character literal;
+ *   - quoted parts and plain characters next to each other form one
+ *     argument, so '' is an empty argument and a'b c'd is "ab cd".
+ * An unterminated quote or a trailing backslash is refused.
+ *
+ * Worked example: --opt="a b" 'c\d' e\ f  gives three arguments:
+ * [--opt=a b] [c\d] [e f].
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liveupdate/liveupdate.h"
+
+static bool
+lu_args_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n';
+}
+
+/* Appends the argument in word (len bytes) to *argv, if max allows. */
+static int
+lu_args_push(char ***argv, int *argc, int max, const char *word, size_t len)
+{
+	char *copy;
+
+	if (*argc >= max)
+		return -E2BIG;
+	copy = xmalloc(len + 1);
+	memcpy(copy, word, len);
+	copy[len] = '\0';
+	*argv = xrealloc(*argv, (size_t)(*argc + 2) * sizeof(**argv));
+	(*argv)[(*argc)++] = copy;
+	(*argv)[*argc] = NULL;
+	return 0;
+}
+
+int
+lu_args_split(const char *cmdline, int max, char ***out, int *outc,
+	      const char **why)
+{
+	char *word = xmalloc(strlen(cmdline) + 1);
+	char **argv = NULL;
+	const char *p = cmdline;
+	int argc = 0, rc = 0;
+
+	*why = NULL;
+	while (rc == 0) {
+		size_t len = 0;
+
+		while (lu_args_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		while (rc == 0 && *p && !lu_args_blank(*p)) {
+			char q = *p;
+
+			if (q == '\\') {
+				if (p[1] == '\0') {
+					*why = "a backslash ends the command line";
+					rc = -EINVAL;
+					break;
+				}
+				word[len++] = p[1];
+				p += 2;
+				continue;
+			}
+			if (q != '\'' && q != '"') {
+				word[len++] = *p++;
+				continue;
+			}
+			for (p++; *p && *p != q; p++) {
+				if (q == '"' && *p == '\\' &&
+				    (p[1] == '"' || p[1] == '\\'))
+					p++;
+				word[len++] = *p;
+			}
+			if (*p != q) {
+				*why = q == '"' ? "a double quote is not closed" :
+						  "a single quote is not closed";
+				rc = -EINVAL;
+				break;
+			}
+			p++;
+		}
+		if (rc == 0) {
+			rc = lu_args_push(&argv, &argc, max, word, len);
+			if (rc < 0)
+				*why = "too many arguments";
+		}
+	}
+	free(word);
+	if (rc < 0) {
+		lu_args_free(argv);
+		return rc;
+	}
+	if (argv == NULL)
+		argv = xcalloc(1, sizeof(*argv));
+	*out = argv;
+	*outc = argc;
+	return 0;
+}
+
+void
+lu_args_free(char **argv)
+{
+	if (argv == NULL)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
