@@ -742,7 +742,7 @@ END_TEST
 
 /*
  * --sync=write copies records into a mapping of reserved space: across
- * several 4 MiB windows and a rotation everything reads back, a second
+ * many 256 KiB windows and a rotation everything reads back, a second
  * writer (live update) maps on from where the records end, and a group
  * too big for the reserved space goes out with write(2).
  */
