@@ -433,6 +433,9 @@ struct domain {
 	uint32_t error;			/* last XENSTORE_ERROR_* set, 0 */
 	uint64_t resets;		/* reconnects and re-INTRODUCEs */
 	uint32_t adopt_rd_cons;		/* live update: read so far */
+	/* Xen's handle (UUID) of the domain behind domid, all zero while
+	 * unknown: another one at the same domid is another domain. */
+	uint8_t handle[16];
 };
 
 /*
@@ -500,6 +503,35 @@ void domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
  * before that reply is written into the ring.
  */
 bool domain_test_crash_point(struct server *srv);
+
+/* ---- xenctrl.c: what the hypervisor says about a domain ----------------- */
+
+#define XENCTRL_HANDLE_SIZE	16
+
+struct xenctrl;
+
+/* One domain as libxenctrl reports it. */
+struct xenctrl_dominfo {
+	bool exists;			/* false: no domain with this id */
+	bool dying;			/* being destroyed */
+	bool shutdown;			/* shut down, crashed or suspended */
+	uint8_t handle[XENCTRL_HANDLE_SIZE];
+};
+
+/*
+ * Opens libxenctrl, whose messages are silenced; NULL (logged once, as
+ * "domain death is not detected") when it cannot be. Free with
+ * xenctrl_close (NULL is a no-op).
+ */
+struct xenctrl *xenctrl_open(void);
+void xenctrl_close(struct xenctrl *x);
+/*
+ * Fills *out for domid (exists false when Xen has no such domain).
+ * Returns 0, or -errno when Xen cannot be asked (logged once until a call
+ * succeeds again).
+ */
+int xenctrl_dominfo(struct xenctrl *x, uint32_t domid,
+		    struct xenctrl_dominfo *out);
 
 /* ---- ring.c: the ring transport ----------------------------------------- */
 

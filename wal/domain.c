@@ -137,6 +137,14 @@ wal_domain_find_watch(const struct wal_domain *d, const char *path,
 
 /* ---- protobuf-c messages -------------------------------------------------- */
 
+static bool
+wal_handle_unknown(const uint8_t *h)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(h, zero, sizeof(zero)) == 0;
+}
+
 /* Room for the submessages of one lxs.Domain being packed. */
 struct wal_domain_pb {
 	Lxs__Watch *ws;
@@ -168,6 +176,11 @@ wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
 	msg->target = d->target;
 	msg->has_shutdown = d->shutdown;
 	msg->shutdown = d->shutdown;
+	if (!wal_handle_unknown(d->handle)) {
+		msg->has_handle = true;
+		msg->handle.data = (uint8_t *)d->handle;
+		msg->handle.len = sizeof(d->handle);
+	}
 	if (pb == NULL)
 		return;
 	for (uint32_t i = 0; i < d->nreplies; i++) {
@@ -209,6 +222,8 @@ wal_domain_from_msg(const Lxs__Domain *msg, struct wal_domain *d)
 	d->features = msg->features;
 	d->target = msg->has_target ? msg->target : LXS_DOMID_INVALID;
 	d->shutdown = msg->shutdown;
+	if (msg->has_handle && msg->handle.len == sizeof(d->handle))
+		memcpy(d->handle, msg->handle.data, sizeof(d->handle));
 	for (size_t i = 0; i < msg->n_watches; i++) {
 		const Lxs__Watch *w = msg->watches[i];
 

@@ -278,6 +278,7 @@ struct wal_domain {
 	uint32_t features;
 	uint32_t target;		/* LXS_DOMID_INVALID: none */
 	bool shutdown;
+	uint8_t handle[16];		/* Xen's UUID of it; zero: unknown */
 	uint32_t nwatches;
 	struct wal_watch *watches;	/* owned */
 	uint32_t nreplies;

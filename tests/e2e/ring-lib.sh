@@ -24,6 +24,11 @@
 #   ring_check NAME D EXPECTED CMD...  ring_cmd, then check_eq
 #   ring_guest_stop D            "quit" and wait; returns its exit status
 #   ring_page_field D OFFSET     a 32-bit field of D's ring page
+#   ring_xen [-n] D STATE [HANDLE]  what Xen (libxenctrl) says about
+#                                domain D from now on: running, shutdown,
+#                                crashed, dying, destroyed; HANDLE its UUID
+#                                (32 hex digits); then VIRQ_DOM_EXC, unless
+#                                -n (tests/fakexenctl)
 #
 # Everything lives in $RING_DIR (/tmp/lxs-ring.XXXXXX), removed on success.
 
@@ -32,7 +37,9 @@
 
 LXS_FAKEGUEST=$top_builddir/tests/fakeguest
 LXS_FAKEXEN=$top_builddir/tests/fakexen/libfakexen-lxs.so
+LXS_FAKEXENCTL=$top_builddir/tests/fakexenctl
 [ -x "$LXS_FAKEGUEST" ] || lxs_error "$LXS_FAKEGUEST not built (make check builds it)"
+[ -x "$LXS_FAKEXENCTL" ] || lxs_error "$LXS_FAKEXENCTL not built (make check builds it)"
 [ -f "$LXS_FAKEXEN" ] || lxs_error "$LXS_FAKEXEN not built (make check builds it)"
 
 RING_DIR=
@@ -187,4 +194,14 @@ ring_guest_stop() {
 # ring_page_field D OFFSET: e.g. 2072 (error), 2068 (connection).
 ring_page_field() {
 	od -A n -t u4 -j "$2" -N 4 "$LXS_FAKEXEN_DIR/ring-$1" | tr -d ' '
+}
+
+ring_xen() {
+	_n=
+	if [ "$1" = -n ]; then
+		_n=-n
+		shift
+	fi
+	"$LXS_FAKEXENCTL" $_n "$LXS_FAKEXEN_DIR" "$@" ||
+		lxs_error "fakexenctl $* failed"
 }
