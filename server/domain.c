@@ -129,8 +129,6 @@ domain_log_set(struct domain *d)
 		.kind = WAL_DOMAIN_SET, .domid = d->domid, .dom = &w,
 	};
 
-	if (d->priv)
-		return;
 	domain_export(d, &w);
 	durable_domain(d->srv->dur, &ch);
 }
@@ -143,12 +141,10 @@ domain_log_kind(struct domain *d, enum wal_domain_kind kind)
 	durable_domain(d->srv->dur, &ch);
 }
 
-/* d's record in the log's table, or NULL (dom0's ring has none). */
+/* d's record in the log's table, or NULL. */
 static const struct wal_domain *
 domain_logged(const struct domain *d)
 {
-	if (d->priv)
-		return NULL;
 	return wal_domtab_find(durable_domains(d->srv->dur), d->domid);
 }
 
@@ -237,7 +233,7 @@ domain_log_watch(struct conn *c, bool add, const char *path,
 		.path = path, .token = token, .depth = depth,
 	};
 
-	if (d == NULL || d->priv)
+	if (d == NULL)
 		return;
 	ch.domid = d->domid;
 	if (!add)
@@ -610,6 +606,58 @@ domain_map_kva(const struct server_config *cfg, void **page)
 }
 
 /*
+ * Restores one guest's watches on its new connection; each fires once
+ * (the protocol allows spurious events), so the guest re-reads what it
+ * may have missed while the daemon was down.
+ */
+static void
+domain_restore_watches(struct domain *d, const struct wal_domain *w)
+{
+	for (uint32_t i = 0; i < w->nwatches; i++) {
+		const struct wal_watch *ww = &w->watches[i];
+		int rc = store_watch(d->conn->sc, ww->path, ww->token,
+				     ww->depth);
+
+		if (rc < 0) {
+			log_warn("domain %u: watch %s %s not restored: %s",
+				 d->domid, ww->path, ww->token, strerror(-rc));
+			continue;
+		}
+		conn_event(d->conn, ww->path, ww->token);
+	}
+}
+
+/*
+ * dom0's kernel ring, mapped and bound. If the log has it (an earlier
+ * daemon of this boot served it: a state directory of another boot is set
+ * aside) on the same port, it is served from where the kernel left it, as
+ * a guest's after a restart: indices untouched, its watches restored and
+ * fired once, its logged replies and partial message kept. Otherwise (a
+ * first start, another port, or its error field set) it is reset and
+ * recorded.
+ */
+static void
+domain_connect_dom0(struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+
+	if (w && w->introduced && w->remote_port == d->remote_port) {
+		domain_import(d, w);
+		if (ring_attach(d, w) != NULL) {
+			d->conn->restored = true;
+			domain_restore_watches(d, w);
+			log_info("domains: dom0 ring restored, %u watch(es)",
+				 w->nwatches);
+			return;
+		}
+		log_warn("domains: dom0 ring has its error field set (%u): "
+			 "reset", d->error);
+	}
+	ring_connect(d);
+	domain_log_set(d);
+}
+
+/*
  * dom0's kernel ring: the page in xsd_kva, the kernel's end of the event
  * channel in xsd_port. A missing page means no such ring (not an error).
  */
@@ -654,32 +702,10 @@ domain_open_dom0(struct domains *ds)
 	d->local_port = (uint32_t)local;
 	d->introduced = true;
 	ds->nintroduced++;
-	ring_connect(d);
+	domain_connect_dom0(d);
 	domain_scan_arm(ds);
 	log_info("domains: dom0 ring %s, port %u (local %d)", kva, port,
 		 local);
-}
-
-/*
- * Restores one guest's watches on its new connection; each fires once
- * (the protocol allows spurious events), so the guest re-reads what it
- * may have missed while the daemon was down.
- */
-static void
-domain_restore_watches(struct domain *d, const struct wal_domain *w)
-{
-	for (uint32_t i = 0; i < w->nwatches; i++) {
-		const struct wal_watch *ww = &w->watches[i];
-		int rc = store_watch(d->conn->sc, ww->path, ww->token,
-				     ww->depth);
-
-		if (rc < 0) {
-			log_warn("domain %u: watch %s %s not restored: %s",
-				 d->domid, ww->path, ww->token, strerror(-rc));
-			continue;
-		}
-		conn_event(d->conn, ww->path, ww->token);
-	}
 }
 
 /*
@@ -777,8 +803,19 @@ domains_restore(struct domains *ds)
 	ids = xcalloc(n, sizeof(*ids));
 	for (uint32_t i = 0; i < n; i++)
 		ids[i] = wal_domtab_at(t, i)->domid;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		/* dom0's ring (domain_open_dom0), or its record only. */
+		if (ids[i] == 0) {
+			struct wal_domain_change ch = {
+				.kind = WAL_DOMAIN_RELEASE, .domid = 0,
+			};
+
+			if (domain_find(ds->srv, 0) == NULL)
+				durable_domain(ds->srv->dur, &ch);
+			continue;
+		}
 		domain_restore_one(ds, wal_domtab_find(t, ids[i]));
+	}
 	free(ids);
 	if (ds->nintroduced)
 		domain_scan_arm(ds);

@@ -356,7 +356,7 @@ ring_handled(struct conn *c, uint64_t tail)
 	struct domain *d = tp->dom;
 	struct conn_out *o = c->last_reply;
 
-	if (d == NULL || d->priv || o == NULL ||
+	if (d == NULL || o == NULL ||
 	    durable_tail(d->srv->dur) == tail)
 		return;
 	domain_log_ring(d, RING_LOG_REPLY, tp->rd_cons, o->data, o->len);
@@ -544,8 +544,8 @@ ring_settle(struct domain *d)
 	if (c->nreplies != 0 || tp->rd_cons == tp->pub)
 		return;
 	/* A partial message (the guest may need the room to finish it): its
-	 * bytes go into the log first, dom0's excepted (never restored). */
-	if (c->in.got != 0 && !d->priv) {
+	 * bytes go into the log first. */
+	if (c->in.got != 0) {
 		if (!tp->partial_logged || tp->partial_end != tp->rd_cons) {
 			ring_log_partial(d, c, tp);
 			return;

@@ -479,8 +479,8 @@ struct wal_domain;
 void domain_export(const struct domain *d, struct wal_domain *out);
 void domain_import(struct domain *d, const struct wal_domain *w);
 /*
- * Logs a WATCH (add) or UNWATCH of c if c is a guest's ring connection;
- * nothing for sockets and dom0's ring. Strings borrowed.
+ * Logs a WATCH (add) or UNWATCH of c if c is a ring connection (a
+ * guest's or dom0's kernel's); nothing for sockets. Strings borrowed.
  */
 void domain_log_watch(struct conn *c, bool add, const char *path,
 		      const char *token, int depth);

@@ -265,7 +265,8 @@ void wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k);
 /*
  * One guest domain as a restarted daemon (or live update) needs it to
  * serve the guest's ring again: plain data, no handles. dom0's kernel ring
- * is not one (it is found again at every start). The daemon converts its
+ * is domid 0 (gfn 0, remote_port its xsd_port; its page is found again
+ * from xsd_kva at every start). The daemon converts its
  * struct domain to and from this (server/domain.c, domain_export and
  * domain_import); the log, the snapshots and the inspect tool see only
  * this.
