@@ -51,25 +51,13 @@ ring_restart $DOM0
 unset LXS_TEST_CRASH_BEFORE_RING_REPLY
 ring_check "the restored watch fires (clean restart)" 0 "EVENT /tool/k t0" event
 ring_check "and the other" 0 "EVENT data d0" event
-eval "_fd=\$RING_FD_0 _seen=\$RING_SEEN_0"
-printf 'write /tool/once x\n' >&"$_fd"
-RING_SEEN_0=$((_seen + 1))
-i=0
-while kill -0 "$LXS_DAEMON_PID" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -le 300 ] || lxs_error "the daemon did not kill itself"
-	sleep 0.1
-done
+ring_send 0 write /tool/once x
+ring_crashed "dom0's write"
 # shellcheck disable=SC2086
 ring_restart $DOM0
 lxs_daemon_log 'domain 0: request [0-9]* was executed before the restart' ||
 	fail "the logged reply was not used"
-if lxs_wait_lines "$RING_DIR/out-0" "$RING_SEEN_0" 30; then
-	check_eq "dom0 gets its OK after the restart" OK \
-		"$(sed -n "${RING_SEEN_0}p" "$RING_DIR/out-0")"
-else
-	fail "dom0 got no answer"
-fi
+ring_answer "dom0 gets its OK after the restart" 0 OK
 check_eq "the write is applied once" 1 \
 	"$("$INS" --state-dir "$LXS_TMP/state" log --path /tool/once 2>/dev/null |
 		grep -c ' PUT /tool/once ')"

@@ -24,6 +24,12 @@
 #   ring_check NAME D EXPECTED CMD...  ring_cmd, then check_eq
 #   ring_guest_stop D            "quit" and wait; returns its exit status
 #   ring_page_field D OFFSET     a 32-bit field of D's ring page
+#   ring_send D CMD...           the command goes out; its answer comes
+#                                later (ring_answer)
+#   ring_answer NAME D EXPECTED  check_eq of the answer to the command sent
+#   ring_crashed NAME            waits until the daemon has killed itself
+#                                (LXS_TEST_CRASH_BEFORE_RING_REPLY), checks
+#                                that the hook did it
 #   ring_xen [-n] D STATE [HANDLE]  what Xen (libxenctrl) says about
 #                                domain D from now on: running, shutdown,
 #                                crashed, dying, destroyed; HANDLE its UUID
@@ -204,4 +210,33 @@ ring_xen() {
 	fi
 	"$LXS_FAKEXENCTL" $_n "$LXS_FAKEXEN_DIR" "$@" ||
 		lxs_error "fakexenctl $* failed"
+}
+
+ring_send() {
+	_d=$1
+	shift
+	eval "_fd=\$RING_FD_$_d _seen=\$RING_SEEN_$_d"
+	printf '%s\n' "$*" >&"$_fd"
+	eval "RING_SEEN_$_d=$((_seen + 1))"
+}
+
+ring_answer() {
+	eval "_seen=\$RING_SEEN_$2"
+	if lxs_wait_lines "$RING_DIR/out-$2" "$_seen" 30; then
+		check_eq "$1" "$3" "$(sed -n "${_seen}p" "$RING_DIR/out-$2")"
+	else
+		fail "$1: no answer from guest $2"
+	fi
+}
+
+ring_crashed() {
+	_i=0
+	while kill -0 "$LXS_DAEMON_PID" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -le 300 ] || lxs_error "the daemon did not kill itself"
+		sleep 0.1
+	done
+	grep -q 'LXS_TEST_CRASH_BEFORE_RING_REPLY: killed' "$LXS_TMP/daemon.log" &&
+		ok "$1: the daemon died between the log and the ring" ||
+		fail "$1: the daemon died otherwise: $(tail -n 3 "$LXS_TMP/daemon.log")"
 }
