@@ -265,26 +265,30 @@ static char conn_wbuf[CONN_WRITE_BATCH];
 /*
  * One write of the front of the queue: the first message's unsent part
  * alone, or, when more durable messages follow, as many as fit in
- * CONN_WRITE_BATCH copied into conn_wbuf (one system call for a burst of
- * replies or events instead of one per message).
+ * CONN_WRITE_BATCH (and the transport's room) copied into conn_wbuf (one
+ * system call for a burst of replies or events instead of one per
+ * message).
  * Sets *len to the bytes offered; returns the transport's result.
  */
 static int
 conn_write_batch(struct conn *c, uint64_t done, size_t *len, size_t *n)
 {
 	struct conn_out *o = STAILQ_FIRST(&c->out), *next = STAILQ_NEXT(o, link);
+	size_t limit = c->ops->room ? c->ops->room(c) : CONN_WRITE_BATCH;
 	char *b = conn_wbuf;
 	size_t used;
 
+	if (limit > CONN_WRITE_BATCH)
+		limit = CONN_WRITE_BATCH;
 	if (next == NULL || next->seq > done ||
-	    (size_t)(o->len - o->off) + next->len > CONN_WRITE_BATCH) {
+	    (size_t)(o->len - o->off) + next->len > limit) {
 		*len = o->len - o->off;
 		return c->ops->write(c, o->data + o->off, *len, n);
 	}
 	used = o->len - o->off;
 	memcpy(b, o->data + o->off, used);
 	for (o = next; o && o->seq <= done &&
-	     used + o->len <= CONN_WRITE_BATCH; o = STAILQ_NEXT(o, link)) {
+	     used + o->len <= limit; o = STAILQ_NEXT(o, link)) {
 		memcpy(b + used, o->data, o->len);
 		used += o->len;
 	}

@@ -61,7 +61,7 @@ struct domains {
 	uint64_t scan_timer;
 	uint64_t events;
 	uint64_t notifies;
-	long crash_countdown;		/* LXS_TEST_CRASH_BEFORE_RING_REPLY */
+	long crash_countdown[RING_CRASH_COUNT];	/* LXS_TEST_CRASH_* */
 };
 
 /* ---- the table ------------------------------------------------------------- */
@@ -168,29 +168,33 @@ domain_log_ring_reset(struct domain *d)
 
 void
 domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
-		const void *bytes, uint32_t len)
+		const void *bytes, uint32_t len, uint32_t rsp_end)
 {
 	struct wal_domain_change ch = { .domid = d->domid, .req_end = end };
 
-	if (what != RING_LOG_REPLY) {
+	if (what == RING_LOG_PARTIAL || what == RING_LOG_PARTIAL_MORE) {
 		ch.kind = WAL_DOMAIN_RING_PARTIAL;
 		ch.partial = bytes;
 		ch.partial_len = len;
 		ch.partial_more = what == RING_LOG_PARTIAL_MORE;
 	} else {
-		ch.kind = WAL_DOMAIN_RING_REPLY;
+		ch.kind = what == RING_LOG_OUT ? WAL_DOMAIN_RING_OUT :
+			  WAL_DOMAIN_RING_REPLY;
 		ch.reply = bytes;
 		ch.reply_len = len;
+		ch.has_rsp_end = true;
+		ch.rsp_end = rsp_end;
 	}
 	durable_domain(d->srv->dur, &ch);
 }
 
 bool
-domain_test_crash_point(struct server *srv)
+domain_test_crash_point(struct server *srv, enum ring_crash which)
 {
 	struct domains *ds = srv->doms;
 
-	return ds->crash_countdown > 0 && --ds->crash_countdown == 0;
+	return ds->crash_countdown[which] > 0 &&
+	       --ds->crash_countdown[which] == 0;
 }
 
 /*
@@ -826,19 +830,25 @@ static struct domains *
 domains_new(struct server *srv)
 {
 	struct domains *ds = xcalloc(1, sizeof(*ds));
-	const char *test_hook;
+	static const char *const hooks[RING_CRASH_COUNT] = {
+		[RING_CRASH_BEFORE_REPLY] = "LXS_TEST_CRASH_BEFORE_RING_REPLY",
+		[RING_CRASH_AFTER_REPLY] = "LXS_TEST_CRASH_AFTER_RING_REPLY",
+		[RING_CRASH_MID_MESSAGE] = "LXS_TEST_CRASH_MID_RING_MESSAGE",
+	};
 
 	ds->srv = srv;
 	ds->evtchn_fd = -1;
 	ds->virq_port = DOMAIN_VIRQ_NONE;
 	TAILQ_INIT(&ds->list);
 	srv->doms = ds;
-	test_hook = getenv("LXS_TEST_CRASH_BEFORE_RING_REPLY");
-	if (test_hook) {
-		ds->crash_countdown = strtol(test_hook, NULL, 10);
-		log_warn("domains: LXS_TEST_CRASH_BEFORE_RING_REPLY=%ld: the "
-			 "daemon kills itself before a logged reply (tests "
-			 "only)", ds->crash_countdown);
+	for (int i = 0; i < RING_CRASH_COUNT; i++) {
+		const char *v = getenv(hooks[i]);
+
+		if (v == NULL)
+			continue;
+		ds->crash_countdown[i] = strtol(v, NULL, 10);
+		log_warn("domains: %s=%ld: the daemon kills itself on a ring "
+			 "(tests only)", hooks[i], ds->crash_countdown[i]);
 	}
 	return ds;
 }

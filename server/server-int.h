@@ -148,6 +148,11 @@ struct conn_ops {
 	 * conn (a socket's read-ahead); the before-sleep hook then reads on,
 	 * since no readiness event will come for it. */
 	bool (*pending)(struct conn *c);
+	/* Optional (NULL: any): how many bytes write takes now. Several
+	 * messages go into one write only as far as they fit, so that a
+	 * transport that keeps messages whole (a ring) is never offered a
+	 * cut between two of them. */
+	size_t (*room)(struct conn *c);
 };
 
 /*
@@ -490,19 +495,30 @@ void domain_log_watches_gone(struct domain *d);
 void domain_log_ring_reset(struct domain *d);
 /*
  * Logs, for d's ring (bytes borrowed): REPLY, the reply to the request
- * that ended at request position end; PARTIAL, the first len bytes of a
- * message read in part, which end at end; PARTIAL_MORE, len more bytes of
- * that message, up to end.
+ * that ended at request position end, which will end at response
+ * position rsp_end in the ring; PARTIAL, the first len bytes of a message
+ * read in part, which end at end; PARTIAL_MORE, len more bytes of that
+ * message, up to end; OUT, a message longer than the ring about to go
+ * out in pieces, ending at rsp_end (end: its request's, for a reply; 0
+ * for a watch event).
  */
-enum ring_log { RING_LOG_REPLY, RING_LOG_PARTIAL, RING_LOG_PARTIAL_MORE };
+enum ring_log { RING_LOG_REPLY, RING_LOG_PARTIAL, RING_LOG_PARTIAL_MORE,
+	RING_LOG_OUT };
 void domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
-		     const void *bytes, uint32_t len);
+		     const void *bytes, uint32_t len, uint32_t rsp_end);
 /*
- * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the
- * N-th logged ring reply since start, which then kills the daemon right
- * before that reply is written into the ring.
+ * The crash hooks (tests only), each armed by its environment variable
+ * =N and true for its N-th occasion since start, when the daemon then
+ * kills itself: BEFORE_REPLY (LXS_TEST_CRASH_BEFORE_RING_REPLY), right
+ * before a logged ring reply is written into the ring; AFTER_REPLY
+ * (LXS_TEST_CRASH_AFTER_RING_REPLY), right after it is in the ring, before
+ * req_cons moves past its request; MID_MESSAGE
+ * (LXS_TEST_CRASH_MID_RING_MESSAGE), right after the first piece of a
+ * message longer than the ring.
  */
-bool domain_test_crash_point(struct server *srv);
+enum ring_crash { RING_CRASH_BEFORE_REPLY, RING_CRASH_AFTER_REPLY,
+	RING_CRASH_MID_MESSAGE, RING_CRASH_COUNT };
+bool domain_test_crash_point(struct server *srv, enum ring_crash which);
 
 /* ---- xenctrl.c: what the hypervisor says about a domain ----------------- */
 

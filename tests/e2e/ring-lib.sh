@@ -27,9 +27,9 @@
 #   ring_send D CMD...           the command goes out; its answer comes
 #                                later (ring_answer)
 #   ring_answer NAME D EXPECTED  check_eq of the answer to the command sent
-#   ring_crashed NAME            waits until the daemon has killed itself
-#                                (LXS_TEST_CRASH_BEFORE_RING_REPLY), checks
-#                                that the hook did it
+#   ring_crashed NAME [HOOK]     waits until the daemon has killed itself,
+#                                checks that the hook did it (default
+#                                LXS_TEST_CRASH_BEFORE_RING_REPLY)
 #   ring_xen [-n] D STATE [HANDLE]  what Xen (libxenctrl) says about
 #                                domain D from now on: running, shutdown,
 #                                crashed, dying, destroyed; HANDLE its UUID
@@ -236,7 +236,7 @@ ring_crashed() {
 		[ $_i -le 300 ] || lxs_error "the daemon did not kill itself"
 		sleep 0.1
 	done
-	grep -q 'LXS_TEST_CRASH_BEFORE_RING_REPLY: killed' "$LXS_TMP/daemon.log" &&
-		ok "$1: the daemon died between the log and the ring" ||
+	grep -q "${2:-LXS_TEST_CRASH_BEFORE_RING_REPLY}: killed" "$LXS_TMP/daemon.log" &&
+		ok "$1: the daemon killed itself (${2:-LXS_TEST_CRASH_BEFORE_RING_REPLY})" ||
 		fail "$1: the daemon died otherwise: $(tail -n 3 "$LXS_TMP/daemon.log")"
 }
