@@ -369,6 +369,8 @@ ring_want(struct conn *c, bool rd, bool wr)
 static void
 ring_replay_drop(struct ring_tp *tp, uint32_t n)
 {
+	if (n == 0)
+		return;
 	for (uint32_t i = 0; i < n; i++)
 		free(tp->replay[i].r.data);
 	memmove(tp->replay, tp->replay + n,
