@@ -270,9 +270,16 @@ static char conn_wbuf[CONN_WRITE_BATCH];
  * (ring.c).
  */
 static size_t
-conn_batch_max(const struct conn *c)
+conn_batch_max(struct conn *c)
 {
-	return (c->flags & CONN_RING) ? XENSTORE_RING_SIZE : CONN_WRITE_BATCH;
+	size_t max = (c->flags & CONN_RING) ? XENSTORE_RING_SIZE :
+					      CONN_WRITE_BATCH;
+
+	/* And no more than the transport takes now: what follows the first
+	 * message goes only as far as it fits whole. */
+	if (c->ops->room && c->ops->room(c) < max)
+		max = c->ops->room(c);
+	return max;
 }
 
 /*

@@ -14,7 +14,13 @@
  *     only after the log records they depend on are durable; notifications
  *     follow in domains_kick, at most one per domain per iteration;
  *   - without Xen (opening the interfaces fails) the daemon serves its
- *     sockets as before and INTRODUCE answers ENOSYS.
+ *     sockets as before and INTRODUCE answers ENOSYS;
+ *   - deaths: on VIRQ_DOM_EXC, and once after every start and live update
+ *     (a death while no daemon watched), every domain is looked up in Xen
+ *     (xenctrl.c) from the before-sleep hook. Shut down, the first time:
+ *     @releaseDomain/<domid> (one plain @releaseDomain per look); dying,
+ *     gone or another domain at its domid: released as by RELEASE. Without
+ *     libxenctrl, RELEASE is the only way out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,7 @@
 #include <unistd.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
+#include <xen/xen.h>		/* VIRQ_DOM_EXC */
 
 #include "liveupdate/liveupdate.h"
 #include "server/server-int.h"
@@ -35,18 +42,26 @@
 #define DOMAIN_PAGE_SIZE	4096u
 /* Domain ids from here on are reserved (DOMID_FIRST_RESERVED). */
 #define DOMAIN_FIRST_RESERVED	0x7FF0u
+/* struct domains.virq_port when VIRQ_DOM_EXC is not bound by us: */
+#define DOMAIN_VIRQ_NONE	(-1)
+/* bound before a live update on the inherited fd, port unknown (Xen binds
+ * a virq once): a port that is no domain's is that one. */
+#define DOMAIN_VIRQ_INHERITED	(-2)
 
 struct domains {
 	struct server *srv;
 	xenevtchn_handle *xce;		/* NULL: no rings */
 	xengnttab_handle *xgt;
 	int evtchn_fd;
+	struct xenctrl *xc;		/* NULL: deaths not detected */
+	int virq_port;			/* VIRQ_DOM_EXC, or DOMAIN_VIRQ_* */
+	bool check_due;			/* look up every domain in Xen */
 	TAILQ_HEAD(, domain) list;
 	uint32_t nintroduced;
 	uint64_t scan_timer;
 	uint64_t events;
 	uint64_t notifies;
-	long crash_countdown;		/* LXS_TEST_CRASH_BEFORE_RING_REPLY */
+	long crash_countdown[RING_CRASH_COUNT];	/* LXS_TEST_CRASH_* */
 };
 
 /* ---- the table ------------------------------------------------------------- */
@@ -90,6 +105,7 @@ domain_export(const struct domain *d, struct wal_domain *out)
 	out->features = d->features;
 	out->target = d->target;
 	out->shutdown = d->shutdown;
+	memcpy(out->handle, d->handle, sizeof(out->handle));
 }
 
 void
@@ -101,6 +117,7 @@ domain_import(struct domain *d, const struct wal_domain *w)
 	d->features = w->features;
 	d->target = w->target;
 	d->shutdown = w->shutdown;
+	memcpy(d->handle, w->handle, sizeof(d->handle));
 }
 
 /* Logs d's record as it is now (INTRODUCE, RESUME, SET_TARGET, ...). */
@@ -112,8 +129,6 @@ domain_log_set(struct domain *d)
 		.kind = WAL_DOMAIN_SET, .domid = d->domid, .dom = &w,
 	};
 
-	if (d->priv)
-		return;
 	domain_export(d, &w);
 	durable_domain(d->srv->dur, &ch);
 }
@@ -126,12 +141,10 @@ domain_log_kind(struct domain *d, enum wal_domain_kind kind)
 	durable_domain(d->srv->dur, &ch);
 }
 
-/* d's record in the log's table, or NULL (dom0's ring has none). */
+/* d's record in the log's table, or NULL. */
 static const struct wal_domain *
 domain_logged(const struct domain *d)
 {
-	if (d->priv)
-		return NULL;
 	return wal_domtab_find(durable_domains(d->srv->dur), d->domid);
 }
 
@@ -155,29 +168,33 @@ domain_log_ring_reset(struct domain *d)
 
 void
 domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
-		const void *bytes, uint32_t len)
+		const void *bytes, uint32_t len, uint32_t rsp_end)
 {
 	struct wal_domain_change ch = { .domid = d->domid, .req_end = end };
 
-	if (what != RING_LOG_REPLY) {
+	if (what == RING_LOG_PARTIAL || what == RING_LOG_PARTIAL_MORE) {
 		ch.kind = WAL_DOMAIN_RING_PARTIAL;
 		ch.partial = bytes;
 		ch.partial_len = len;
 		ch.partial_more = what == RING_LOG_PARTIAL_MORE;
 	} else {
-		ch.kind = WAL_DOMAIN_RING_REPLY;
+		ch.kind = what == RING_LOG_OUT ? WAL_DOMAIN_RING_OUT :
+			  WAL_DOMAIN_RING_REPLY;
 		ch.reply = bytes;
 		ch.reply_len = len;
+		ch.has_rsp_end = true;
+		ch.rsp_end = rsp_end;
 	}
 	durable_domain(d->srv->dur, &ch);
 }
 
 bool
-domain_test_crash_point(struct server *srv)
+domain_test_crash_point(struct server *srv, enum ring_crash which)
 {
 	struct domains *ds = srv->doms;
 
-	return ds->crash_countdown > 0 && --ds->crash_countdown == 0;
+	return ds->crash_countdown[which] > 0 &&
+	       --ds->crash_countdown[which] == 0;
 }
 
 /*
@@ -220,7 +237,7 @@ domain_log_watch(struct conn *c, bool add, const char *path,
 		.path = path, .token = token, .depth = depth,
 	};
 
-	if (d == NULL || d->priv)
+	if (d == NULL)
 		return;
 	ch.domid = d->domid;
 	if (!add)
@@ -249,6 +266,182 @@ domain_free(struct domains *ds, struct domain *d)
 	free(d);
 }
 
+/* ---- death (VIRQ_DOM_EXC) ---------------------------------------------------- */
+
+static bool
+domain_handle_known(const uint8_t *h)
+{
+	static const uint8_t zero[XENCTRL_HANDLE_SIZE];
+
+	return memcmp(h, zero, sizeof(zero)) != 0;
+}
+
+/*
+ * Whether what Xen reports at a domain's id is still that domain, alive
+ * (shut down or not): not dying, and the same handle when both are known.
+ * Why not, for the log, in *why.
+ */
+static bool
+domain_info_alive(const uint8_t *handle, const struct xenctrl_dominfo *info,
+		  const char **why)
+{
+	if (!info->exists)
+		*why = "it no longer exists";
+	else if (info->dying)
+		*why = "it is dying";
+	else if (domain_handle_known(handle) &&
+		 domain_handle_known(info->handle) &&
+		 memcmp(handle, info->handle, XENCTRL_HANDLE_SIZE) != 0)
+		*why = "its id belongs to another domain now";
+	else
+		return true;
+	return false;
+}
+
+/* Xen's handle of d, as far as it can be known now (INTRODUCE). */
+static void
+domain_learn_handle(struct domains *ds, struct domain *d)
+{
+	struct xenctrl_dominfo info;
+
+	if (ds->xc && xenctrl_dominfo(ds->xc, d->domid, &info) == 0 &&
+	    info.exists && !info.dying)
+		memcpy(d->handle, info.handle, sizeof(d->handle));
+}
+
+/*
+ * What RELEASE does once d may go (the log takes changes): its record
+ * goes, its ring and port, its nodes (or their ownership) and ACL
+ * entries; @releaseDomain and @releaseDomain/<domid> fire.
+ */
+static void
+domain_gone(struct server *srv, struct domain *d)
+{
+	uint32_t domid = d->domid;
+
+	domain_log_kind(d, WAL_DOMAIN_RELEASE);
+	domain_free(srv->doms, d);
+	store_domain_gone(srv->store, domid, srv->cfg.keep_orphans);
+	store_fire_special(srv->store, "@releaseDomain", domid);
+}
+
+enum domain_fate { DOMAIN_ALIVE, DOMAIN_SHUT, DOMAIN_RELEASED };
+
+/* Looks d up in Xen and acts on what it says (domains_check). */
+static enum domain_fate
+domain_check_one(struct domains *ds, struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+	struct xenctrl_dominfo info;
+	const char *why;
+
+	if (d->priv || xenctrl_dominfo(ds->xc, d->domid, &info) < 0)
+		return DOMAIN_ALIVE;
+	/* Adopted by a live update: the handle is in the log's table. */
+	if (!domain_handle_known(d->handle) && w)
+		memcpy(d->handle, w->handle, sizeof(d->handle));
+	if (!domain_info_alive(d->handle, &info, &why)) {
+		if (!d->introduced) {
+			log_info("domain %u: configured, never introduced, "
+				 "and %s: forgotten", d->domid, why);
+			domain_log_kind(d, WAL_DOMAIN_RELEASE);
+			domain_free(ds, d);
+			return DOMAIN_ALIVE;
+		}
+		/* Its nodes go: the log must take that (retried later). */
+		if (durable_check(ds->srv->dur) < 0) {
+			ds->check_due = true;
+			return DOMAIN_ALIVE;
+		}
+		log_info("domain %u: %s: released", d->domid, why);
+		domain_gone(ds->srv, d);
+		return DOMAIN_RELEASED;
+	}
+	if (!domain_handle_known(d->handle) &&
+	    domain_handle_known(info.handle)) {
+		memcpy(d->handle, info.handle, sizeof(d->handle));
+		domain_log_set(d);
+	}
+	if (!d->introduced || !info.shutdown || d->shutdown)
+		return DOMAIN_ALIVE;
+	d->shutdown = true;
+	domain_log_set(d);
+	log_info("domain %u: shut down", d->domid);
+	store_fire_special_forms(ds->srv->store, "@releaseDomain", d->domid,
+				 STORE_SPECIAL_DOMID);
+	return DOMAIN_SHUT;
+}
+
+/*
+ * Every domain against Xen. A plain @releaseDomain follows the
+ * per-domain events of the domains found shut down, once, unless a
+ * release fired one already.
+ */
+static void
+domains_check(struct domains *ds)
+{
+	struct domain *d, *next;
+	bool shut = false, released = false;
+
+	ds->check_due = false;
+	for (d = TAILQ_FIRST(&ds->list); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, link);
+		switch (domain_check_one(ds, d)) {
+		case DOMAIN_SHUT:
+			shut = true;
+			break;
+		case DOMAIN_RELEASED:
+			released = true;
+			break;
+		case DOMAIN_ALIVE:
+			break;
+		}
+	}
+	if (shut && !released)
+		store_fire_special_forms(ds->srv->store, "@releaseDomain", 0,
+					 STORE_SPECIAL_PLAIN);
+}
+
+/*
+ * libxenctrl and VIRQ_DOM_EXC; a look at every domain is due (deaths
+ * while no daemon watched). inherited: the event channel fd comes from a
+ * live update, whose old daemon bound the virq on it.
+ */
+static void
+domain_exc_open(struct domains *ds, bool inherited)
+{
+	xenevtchn_port_or_error_t port;
+
+	ds->xc = xenctrl_open();
+	if (ds->xc == NULL)
+		return;
+	port = xenevtchn_bind_virq(ds->xce, VIRQ_DOM_EXC);
+	if (port >= 0) {
+		ds->virq_port = port;
+	} else if (inherited && errno == EEXIST) {
+		ds->virq_port = DOMAIN_VIRQ_INHERITED;
+	} else {
+		log_warn("domains: binding VIRQ_DOM_EXC: %s; domain death is "
+			 "not detected", strerror(errno));
+		xenctrl_close(ds->xc);
+		ds->xc = NULL;
+		return;
+	}
+	ds->check_due = true;
+}
+
+static void
+domain_exc_close(struct domains *ds)
+{
+	if (ds->virq_port >= 0 &&
+	    xenevtchn_unbind(ds->xce, (evtchn_port_t)ds->virq_port) < 0)
+		log_warn("domains: unbind VIRQ_DOM_EXC port %d: %s",
+			 ds->virq_port, strerror(errno));
+	ds->virq_port = DOMAIN_VIRQ_NONE;
+	xenctrl_close(ds->xc);
+	ds->xc = NULL;
+}
+
 /* ---- events ------------------------------------------------------------------ */
 
 static void
@@ -271,9 +464,24 @@ domain_scan_arm(struct domains *ds)
 						domain_on_scan, ds);
 }
 
+/* Whether an event on our local port is VIRQ_DOM_EXC. */
+static bool
+domain_exc_port(const struct domains *ds, uint32_t port)
+{
+	const struct domain *d;
+
+	if (ds->virq_port != DOMAIN_VIRQ_INHERITED)
+		return ds->virq_port >= 0 && port == (uint32_t)ds->virq_port;
+	TAILQ_FOREACH(d, &ds->list, link)
+		if (d->introduced && d->local_port == port)
+			return false;
+	return true;
+}
+
 /*
  * The event channel fd is readable: collect and unmask the ports. Which
- * port fired does not matter: domains_poll looks at every ring.
+ * guest's port fired does not matter: domains_poll looks at every ring;
+ * VIRQ_DOM_EXC makes it look up every domain in Xen first.
  */
 static void
 domain_on_evtchn(struct loop *l, int fd, unsigned int mask, void *arg)
@@ -290,6 +498,8 @@ domain_on_evtchn(struct loop *l, int fd, unsigned int mask, void *arg)
 			break;
 		}
 		ds->events++;
+		if (domain_exc_port(ds, (uint32_t)port))
+			ds->check_due = true;
 		if (xenevtchn_unmask(ds->xce, (evtchn_port_t)port) < 0)
 			log_warn("domains: unmask port %d: %s", port,
 				 strerror(errno));
@@ -311,6 +521,8 @@ domains_poll(struct server *srv)
 
 	if (ds == NULL)
 		return;
+	if (ds->check_due && ds->xc)
+		domains_check(ds);
 	TAILQ_FOREACH(d, &ds->list, link) {
 		if (!d->introduced)
 			continue;
@@ -398,6 +610,58 @@ domain_map_kva(const struct server_config *cfg, void **page)
 }
 
 /*
+ * Restores one guest's watches on its new connection; each fires once
+ * (the protocol allows spurious events), so the guest re-reads what it
+ * may have missed while the daemon was down.
+ */
+static void
+domain_restore_watches(struct domain *d, const struct wal_domain *w)
+{
+	for (uint32_t i = 0; i < w->nwatches; i++) {
+		const struct wal_watch *ww = &w->watches[i];
+		int rc = store_watch(d->conn->sc, ww->path, ww->token,
+				     ww->depth);
+
+		if (rc < 0) {
+			log_warn("domain %u: watch %s %s not restored: %s",
+				 d->domid, ww->path, ww->token, strerror(-rc));
+			continue;
+		}
+		conn_event(d->conn, ww->path, ww->token);
+	}
+}
+
+/*
+ * dom0's kernel ring, mapped and bound. If the log has it (an earlier
+ * daemon of this boot served it: a state directory of another boot is set
+ * aside) on the same port, it is served from where the kernel left it, as
+ * a guest's after a restart: indices untouched, its watches restored and
+ * fired once, its logged replies and partial message kept. Otherwise (a
+ * first start, another port, or its error field set) it is reset and
+ * recorded.
+ */
+static void
+domain_connect_dom0(struct domain *d)
+{
+	const struct wal_domain *w = domain_logged(d);
+
+	if (w && w->introduced && w->remote_port == d->remote_port) {
+		domain_import(d, w);
+		if (ring_attach(d, w) != NULL) {
+			d->conn->restored = true;
+			domain_restore_watches(d, w);
+			log_info("domains: dom0 ring restored, %u watch(es)",
+				 w->nwatches);
+			return;
+		}
+		log_warn("domains: dom0 ring has its error field set (%u): "
+			 "reset", d->error);
+	}
+	ring_connect(d);
+	domain_log_set(d);
+}
+
+/*
  * dom0's kernel ring: the page in xsd_kva, the kernel's end of the event
  * channel in xsd_port. A missing page means no such ring (not an error).
  */
@@ -442,41 +706,49 @@ domain_open_dom0(struct domains *ds)
 	d->local_port = (uint32_t)local;
 	d->introduced = true;
 	ds->nintroduced++;
-	ring_connect(d);
+	domain_connect_dom0(d);
 	domain_scan_arm(ds);
 	log_info("domains: dom0 ring %s, port %u (local %d)", kva, port,
 		 local);
 }
 
 /*
- * Restores one guest's watches on its new connection; each fires once
- * (the protocol allows spurious events), so the guest re-reads what it
- * may have missed while the daemon was down.
+ * A recorded domain whose ring cannot be mapped or bound again (what
+ * failed, with errno err). If Xen says it died while the daemon was down,
+ * it is released as by RELEASE. Otherwise (or without libxenctrl) it is
+ * dropped from the table with a RELEASE record; its nodes stay and no
+ * @releaseDomain fires (nobody said it is gone; the toolstack's RELEASE
+ * then answers ENOENT).
  */
 static void
-domain_restore_watches(struct domain *d, const struct wal_domain *w)
+domain_restore_failed(struct domains *ds, const struct wal_domain *w,
+		      const char *what, int err)
 {
-	for (uint32_t i = 0; i < w->nwatches; i++) {
-		const struct wal_watch *ww = &w->watches[i];
-		int rc = store_watch(d->conn->sc, ww->path, ww->token,
-				     ww->depth);
+	struct wal_domain_change ch = {
+		.kind = WAL_DOMAIN_RELEASE, .domid = w->domid,
+	};
+	struct xenctrl_dominfo info;
+	const char *why;
+	struct domain *d;
 
-		if (rc < 0) {
-			log_warn("domain %u: watch %s %s not restored: %s",
-				 d->domid, ww->path, ww->token, strerror(-rc));
-			continue;
-		}
-		conn_event(d->conn, ww->path, ww->token);
+	if (ds->xc && xenctrl_dominfo(ds->xc, w->domid, &info) == 0 &&
+	    !domain_info_alive(w->handle, &info, &why)) {
+		log_info("domain %u: %s (died while the daemon was down): "
+			 "released", w->domid, why);
+		d = domain_new(ds, w->domid);
+		domain_import(d, w);
+		domain_gone(ds->srv, d);
+		return;
 	}
+	log_err("domain %u: its ring cannot be restored (%s: %s); "
+		"forgotten, its nodes are kept", w->domid, what, strerror(err));
+	durable_domain(ds->srv->dur, &ch);
 }
 
 /*
  * One domain of the recovered table: map its ring and bind its event
  * channel again, as INTRODUCE did, and serve the ring from where the guest
- * left it. A domain that cannot be reached any more (it died while the
- * daemon was down) is dropped from the table with a RELEASE record; its
- * nodes stay and no @releaseDomain fires (nobody told us it is gone; the
- * toolstack's RELEASE then answers ENOENT).
+ * left it; one that cannot be is dropped (domain_restore_failed).
  */
 static void
 domain_restore_one(struct domains *ds, const struct wal_domain *w)
@@ -498,16 +770,10 @@ domain_restore_one(struct domains *ds, const struct wal_domain *w)
 		local = xenevtchn_bind_interdomain(ds->xce, w->domid,
 						   w->remote_port);
 	if (page == NULL || local < 0) {
-		struct wal_domain_change ch = {
-			.kind = WAL_DOMAIN_RELEASE, .domid = w->domid,
-		};
-
-		log_err("domain %u: its ring cannot be restored (%s: %s); "
-			"forgotten, its nodes are kept", w->domid,
-			page == NULL ? "mapping" : "binding", strerror(errno));
+		domain_restore_failed(ds, w, page == NULL ? "mapping" :
+				      "binding", errno);
 		if (page != NULL)
 			xengnttab_unmap(ds->xgt, page, 1);
-		durable_domain(ds->srv->dur, &ch);
 		return;
 	}
 	d = domain_new(ds, w->domid);
@@ -541,8 +807,19 @@ domains_restore(struct domains *ds)
 	ids = xcalloc(n, sizeof(*ids));
 	for (uint32_t i = 0; i < n; i++)
 		ids[i] = wal_domtab_at(t, i)->domid;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		/* dom0's ring (domain_open_dom0), or its record only. */
+		if (ids[i] == 0) {
+			struct wal_domain_change ch = {
+				.kind = WAL_DOMAIN_RELEASE, .domid = 0,
+			};
+
+			if (domain_find(ds->srv, 0) == NULL)
+				durable_domain(ds->srv->dur, &ch);
+			continue;
+		}
 		domain_restore_one(ds, wal_domtab_find(t, ids[i]));
+	}
 	free(ids);
 	if (ds->nintroduced)
 		domain_scan_arm(ds);
@@ -553,18 +830,25 @@ static struct domains *
 domains_new(struct server *srv)
 {
 	struct domains *ds = xcalloc(1, sizeof(*ds));
-	const char *test_hook;
+	static const char *const hooks[RING_CRASH_COUNT] = {
+		[RING_CRASH_BEFORE_REPLY] = "LXS_TEST_CRASH_BEFORE_RING_REPLY",
+		[RING_CRASH_AFTER_REPLY] = "LXS_TEST_CRASH_AFTER_RING_REPLY",
+		[RING_CRASH_MID_MESSAGE] = "LXS_TEST_CRASH_MID_RING_MESSAGE",
+	};
 
 	ds->srv = srv;
 	ds->evtchn_fd = -1;
+	ds->virq_port = DOMAIN_VIRQ_NONE;
 	TAILQ_INIT(&ds->list);
 	srv->doms = ds;
-	test_hook = getenv("LXS_TEST_CRASH_BEFORE_RING_REPLY");
-	if (test_hook) {
-		ds->crash_countdown = strtol(test_hook, NULL, 10);
-		log_warn("domains: LXS_TEST_CRASH_BEFORE_RING_REPLY=%ld: the "
-			 "daemon kills itself before a logged reply (tests "
-			 "only)", ds->crash_countdown);
+	for (int i = 0; i < RING_CRASH_COUNT; i++) {
+		const char *v = getenv(hooks[i]);
+
+		if (v == NULL)
+			continue;
+		ds->crash_countdown[i] = strtol(v, NULL, 10);
+		log_warn("domains: %s=%ld: the daemon kills itself on a ring "
+			 "(tests only)", hooks[i], ds->crash_countdown[i]);
 	}
 	return ds;
 }
@@ -596,9 +880,11 @@ domains_open(struct server *srv)
 		log_err("domains: epoll add: %s", strerror(-rc));
 		return rc;
 	}
+	domain_exc_open(ds, false);
 	domain_open_dom0(ds);
 	domains_restore(ds);
-	log_info("domains: guest rings enabled");
+	log_info("domains: guest rings enabled%s",
+		 ds->xc ? ", deaths detected" : "");
 	return 0;
 }
 
@@ -612,6 +898,7 @@ domains_close(struct server *srv)
 		return;
 	while ((d = TAILQ_FIRST(&ds->list)) != NULL)
 		domain_free(ds, d);
+	domain_exc_close(ds);
 	if (ds->scan_timer)
 		loop_del_timer(srv->loop, ds->scan_timer);
 	if (ds->evtchn_fd >= 0)
@@ -667,6 +954,7 @@ domain_reintroduce(struct domains *ds, struct domain *d, uint64_t gfn,
 	}
 	d->gfn = gfn;
 	d->resets++;
+	domain_learn_handle(ds, d);
 	log_info("domain %u: introduced again: connection reset", d->domid);
 	ring_connect(d);
 	domain_log_set(d);
@@ -715,6 +1003,7 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	d->local_port = (uint32_t)local;
 	d->introduced = true;
 	ds->nintroduced++;
+	domain_learn_handle(ds, d);
 	ring_connect(d);
 	domain_scan_arm(ds);
 	domain_log_set(d);
@@ -740,10 +1029,7 @@ domain_release(struct server *srv, uint32_t domid)
 	if (rc < 0)
 		return rc;
 	log_info("domain %u: released", domid);
-	domain_log_kind(d, WAL_DOMAIN_RELEASE);
-	domain_free(srv->doms, d);
-	store_domain_gone(srv->store, domid, srv->cfg.keep_orphans);
-	store_fire_special(srv->store, "@releaseDomain", domid);
+	domain_gone(srv, d);
 	return 0;
 }
 
@@ -901,6 +1187,8 @@ domains_adopt(struct server *srv, struct lu_state *st)
 			 domain_on_evtchn, ds);
 	for (uint32_t i = 0; rc == 0 && i < st->ndomains; i++)
 		rc = domain_adopt_one(ds, &st->domains[i]);
+	if (rc == 0)
+		domain_exc_open(ds, true);
 	if (ds->nintroduced)
 		domain_scan_arm(ds);
 	return rc;

@@ -60,17 +60,35 @@ _Static_assert(XENSTORE_RING_SIZE == 1024, "ring: 1024-byte rings");
  * (see "Requests in flight" above): rd_cons is where we read, pub what the
  * page says, and pend the request ends whose replies are not in rsp[] yet.
  */
+/*
+ * After a restart: a logged reply owed to a request still after req_cons
+ * (a copy). Sent when the request is read again, instead of executing it;
+ * delivered: it reached the ring before the crash (its rsp_end is at or
+ * before the page's rsp_prod, or the rest of it is queued), so the request
+ * is passed over without a reply.
+ */
+struct ring_owed {
+	struct wal_reply r;
+	bool delivered;
+};
+
 struct ring_tp {
 	struct domain *dom;	/* NULL once detached: every op does nothing */
 	uint32_t rd_cons;
 	uint32_t pub;
 	uint32_t *pend;		/* oldest first */
 	uint32_t npend, cappend;
-	/* After a restart: logged replies to send instead of executing the
-	 * request again (copies, oldest first). */
-	struct wal_reply *replay;
+	struct ring_owed *replay;	/* oldest first */
 	uint32_t nreplay;
-	bool crash_before_reply;	/* test hook armed (domain.c) */
+	bool crash_before_reply;	/* test hooks armed (domain.c) */
+	bool crash_after_reply;		/* ... for the request ending at: */
+	uint32_t crash_after_end;
+	/* A message longer than the ring going out in pieces: its bytes not
+	 * written yet (0: none); its RING_OUT record, written before the
+	 * first piece, is out_seq. */
+	uint32_t out_left;
+	bool out_logged;
+	uint64_t out_seq;
 	/* The partial message logged: its first partial_len bytes, up to
 	 * partial_end, the last of them in record partial_seq: req_cons may
 	 * pass them once that record is durable. */
@@ -204,17 +222,45 @@ ring_read(struct conn *c, void *buf, size_t len, size_t *done)
 	return 0;
 }
 
+/*
+ * The message in buf (len bytes, longer than the ring) is about to leave
+ * in pieces from response position prod: true once its RING_OUT record is
+ * durable. The first call appends it and wakes the loop for the log write
+ * and another flush.
+ */
+static bool
+ring_out_logged(struct domain *d, struct ring_tp *tp, const void *buf,
+		uint32_t len, uint32_t prod)
+{
+	struct xsd_sockmsg hdr;
+	uint32_t req_end = 0;
+
+	if (tp->out_logged)
+		return durable_done(d->srv->dur) >= tp->out_seq;
+	memcpy(&hdr, buf, sizeof(hdr));
+	/* Replies leave in request order: this one answers pend[0]. */
+	if (hdr.type != XS_WATCH_EVENT && tp->npend)
+		req_end = tp->pend[0];
+	domain_log_ring(d, RING_LOG_OUT, req_end, buf, len, prod + len);
+	tp->out_logged = true;
+	tp->out_seq = durable_tail(d->srv->dur);
+	loop_wake(d->srv->loop);
+	return false;
+}
+
 static int
 ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 {
-	struct domain *d = ring_dom(c);
+	struct ring_tp *tp = c->tp;
+	struct domain *d = tp->dom;
 	struct xenstore_domain_interface *intf;
 	uint32_t cons, prod, used, off, first, n;
+	bool started;
 
 	*done = 0;
 	if (d == NULL)
 		return 0;
-	if (((struct ring_tp *)c->tp)->crash_before_reply) {
+	if (tp->crash_before_reply) {
 		log_err("domain %u: LXS_TEST_CRASH_BEFORE_RING_REPLY: killed "
 			"with a logged reply not yet in the ring", d->domid);
 		raise(SIGKILL);
@@ -227,9 +273,15 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 	if (used > XENSTORE_RING_SIZE)
 		return ring_fail_indices(d, "response", cons, prod);
 	n = XENSTORE_RING_SIZE - used;
-	/* What fits in the ring goes in whole: a daemon killed half-way
-	 * through a message would leave the guest's stream misframed. */
+	/* What fits in the ring goes in whole (a message, or several: conn.c
+	 * offers no more than ring_room): a daemon killed half-way through a
+	 * message would leave the guest's stream misframed. */
 	if (len <= XENSTORE_RING_SIZE && n < len)
+		return 0;
+	/* A longer message goes in pieces once it is logged whole, so that
+	 * a restarted daemon can send what a crash cut of it. */
+	started = tp->out_left == 0 && len > XENSTORE_RING_SIZE;
+	if (started && !ring_out_logged(d, tp, buf, (uint32_t)len, prod))
 		return 0;
 	if (n > len)
 		n = (uint32_t)len;
@@ -245,7 +297,32 @@ ring_write(struct conn *c, const void *buf, size_t len, size_t *done)
 	ring_store(&intf->rsp_prod, prod + n);
 	d->kick = true;
 	*done = n;
+	if (tp->out_left)
+		tp->out_left -= n < tp->out_left ? n : tp->out_left;
+	else if (started)
+		tp->out_left = (uint32_t)len - n;
+	if (tp->out_left == 0)
+		tp->out_logged = false;
+	else if (started &&
+		 domain_test_crash_point(d->srv, RING_CRASH_MID_MESSAGE)) {
+		log_err("domain %u: LXS_TEST_CRASH_MID_RING_MESSAGE: killed "
+			"with %u of %zu bytes in the ring", d->domid, n, len);
+		raise(SIGKILL);
+	}
 	return 0;
+}
+
+/* How many bytes ring_write takes now (whole messages: conn.c). */
+static size_t
+ring_room(struct conn *c)
+{
+	struct domain *d = ring_dom(c);
+	uint32_t used;
+
+	if (d == NULL)
+		return 0;
+	used = ring_load(&d->intf->rsp_prod) - ring_load(&d->intf->rsp_cons);
+	return used > XENSTORE_RING_SIZE ? 0 : XENSTORE_RING_SIZE - used;
 }
 
 /* Bad indices count as "ready": the next read or write reports them. */
@@ -292,7 +369,13 @@ ring_want(struct conn *c, bool rd, bool wr)
 static void
 ring_replay_drop(struct ring_tp *tp, uint32_t n)
 {
-	wal_replies_drop(tp->replay, &tp->nreplay, n);
+	if (n == 0)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		free(tp->replay[i].r.data);
+	memmove(tp->replay, tp->replay + n,
+		(tp->nreplay - n) * sizeof(*tp->replay));
+	tp->nreplay -= n;
 }
 
 static void
@@ -327,12 +410,12 @@ ring_request(struct conn *c, const struct xsd_sockmsg *hdr)
 	if (tp->nreplay == 0)
 		return false;
 	while (passed < tp->nreplay &&
-	       (int32_t)(tp->rd_cons - tp->replay[passed].req_end) > 0)
+	       (int32_t)(tp->rd_cons - tp->replay[passed].r.req_end) > 0)
 		passed++;
 	ring_replay_drop(tp, passed);
-	if (tp->nreplay == 0 || tp->replay[0].req_end != tp->rd_cons)
+	if (tp->nreplay == 0 || tp->replay[0].r.req_end != tp->rd_cons)
 		return false;
-	memcpy(&logged, tp->replay[0].data, sizeof(logged));
+	memcpy(&logged, tp->replay[0].r.data, sizeof(logged));
 	if (logged.req_id != hdr->req_id || logged.tx_id != hdr->tx_id) {
 		log_warn("domain %u: the request ending at %u is not the one "
 			 "logged there (req_id %u, logged %u): executed",
@@ -341,9 +424,19 @@ ring_request(struct conn *c, const struct xsd_sockmsg *hdr)
 		ring_replay_drop(tp, 1);
 		return false;
 	}
-	log_info("domain %u: request %u was executed before the restart: "
-		 "its logged reply is sent", tp->dom->domid, hdr->req_id);
-	conn_reply_raw(c, tp->replay[0].data, tp->replay[0].len);
+	if (tp->replay[0].delivered) {
+		/* No reply will pass it: req_cons catches up in ring_settle
+		 * (or with the next reply). */
+		log_info("domain %u: request %u was answered in the ring "
+			 "before the restart: passed over", tp->dom->domid,
+			 hdr->req_id);
+		tp->npend--;
+	} else {
+		log_info("domain %u: request %u was executed before the "
+			 "restart: its logged reply is sent", tp->dom->domid,
+			 hdr->req_id);
+		conn_reply_raw(c, tp->replay[0].r.data, tp->replay[0].r.len);
+	}
 	ring_replay_drop(tp, 1);
 	return true;
 }
@@ -356,13 +449,27 @@ ring_handled(struct conn *c, uint64_t tail)
 	struct domain *d = tp->dom;
 	struct conn_out *o = c->last_reply;
 
-	if (d == NULL || d->priv || o == NULL ||
+	const struct conn_out *q;
+	size_t after = 0;
+
+	if (d == NULL || o == NULL ||
 	    durable_tail(d->srv->dur) == tail)
 		return;
-	domain_log_ring(d, RING_LOG_REPLY, tp->rd_cons, o->data, o->len);
+	/* Where the reply will end in the ring: everything queued goes out
+	 * in order, so after what is queued up to it (the initial event of
+	 * a WATCH follows it). */
+	for (q = STAILQ_NEXT(o, link); q; q = STAILQ_NEXT(q, link))
+		after += q->len - q->off;
+	domain_log_ring(d, RING_LOG_REPLY, tp->rd_cons, o->data, o->len,
+			ring_load(&d->intf->rsp_prod) +
+			(uint32_t)(c->out_bytes - after));
 	o->seq = durable_tail(d->srv->dur);
-	if (domain_test_crash_point(d->srv))
+	if (domain_test_crash_point(d->srv, RING_CRASH_BEFORE_REPLY))
 		tp->crash_before_reply = true;
+	if (domain_test_crash_point(d->srv, RING_CRASH_AFTER_REPLY)) {
+		tp->crash_after_reply = true;
+		tp->crash_after_end = tp->rd_cons;
+	}
 }
 
 /* The oldest unanswered request has its reply in rsp[]: publish it. */
@@ -373,6 +480,12 @@ ring_replied(struct conn *c)
 
 	if (tp->dom == NULL || tp->npend == 0)
 		return;
+	if (tp->crash_after_reply && tp->pend[0] == tp->crash_after_end) {
+		log_err("domain %u: LXS_TEST_CRASH_AFTER_RING_REPLY: killed "
+			"with a logged reply in the ring, req_cons not past "
+			"its request", tp->dom->domid);
+		raise(SIGKILL);
+	}
 	if ((int32_t)(tp->pend[0] - tp->pub) > 0)
 		ring_publish(tp->dom, tp, tp->pend[0]);
 	memmove(tp->pend, tp->pend + 1, --tp->npend * sizeof(*tp->pend));
@@ -388,6 +501,7 @@ static const struct conn_ops ring_conn_ops = {
 	.request = ring_request,
 	.handled = ring_handled,
 	.replied = ring_replied,
+	.room = ring_room,
 };
 
 /* ---- connection life -------------------------------------------------------- */
@@ -449,15 +563,79 @@ ring_connect(struct domain *d)
 	(void)ring_new_conn(d);
 }
 
+static bool
+ring_out_is_reply(const struct wal_reply *m)
+{
+	struct xsd_sockmsg hdr;
+
+	memcpy(&hdr, m->data, sizeof(hdr));
+	return hdr.type != XS_WATCH_EVENT;
+}
+
+static bool
+ring_owed_has(const struct ring_tp *tp, uint32_t req_end)
+{
+	for (uint32_t i = 0; i < tp->nreplay; i++)
+		if (tp->replay[i].r.req_end == req_end)
+			return true;
+	return false;
+}
+
+/* Adds m, a reply already in the ring, in req_end order. */
+static void
+ring_owed_add_delivered(struct ring_tp *tp, const struct wal_reply *m)
+{
+	uint32_t at = 0;
+
+	while (at < tp->nreplay &&
+	       (int32_t)(m->req_end - tp->replay[at].r.req_end) > 0)
+		at++;
+	tp->replay = xrealloc(tp->replay,
+			      (tp->nreplay + 1) * sizeof(*tp->replay));
+	memmove(tp->replay + at + 1, tp->replay + at,
+		(tp->nreplay - at) * sizeof(*tp->replay));
+	tp->nreplay++;
+	tp->replay[at].r = *m;
+	tp->replay[at].r.data = xmalloc(m->len);
+	memcpy(tp->replay[at].r.data, m->data, m->len);
+	tp->replay[at].delivered = true;
+}
+
+/*
+ * After a restart: if the message that was going out in pieces (out,
+ * logged whole with where it ends) is cut at the page's rsp_prod, its
+ * rest is queued first, so that the guest's stream goes on where it
+ * stopped. Returns out if it was cut, else NULL.
+ */
+static const struct wal_reply *
+ring_complete_cut(struct domain *d, struct ring_tp *tp,
+		  const struct wal_reply *out, uint32_t rsp)
+{
+	uint32_t start, sent;
+
+	if (out == NULL)
+		return NULL;
+	start = out->rsp_end - out->len;
+	sent = rsp - start;
+	if ((int32_t)sent <= 0 || sent >= out->len)
+		return NULL;
+	conn_queue_raw(d->conn, out->data + sent, out->len - sent, false);
+	/* The rest continues a message: no RING_OUT of its own. */
+	tp->out_left = out->len - sent;
+	log_info("domain %u: a message cut by the crash after %u of %u bytes "
+		 "is completed from the log", d->domid, sent, out->len);
+	return out;
+}
+
 struct conn *
 ring_attach(struct domain *d, const struct wal_domain *w)
 {
-	const struct wal_reply *replies = w->replies;
+	const struct wal_reply *replies = w->replies, *cut;
 	uint32_t n = w->nreplies;
 	struct xenstore_domain_interface *intf = d->intf;
 	uint32_t err = ring_load(&intf->error);
 	struct ring_tp *tp;
-	uint32_t pub;
+	uint32_t pub, rsp;
 
 	/* Ignored before the restart: ignored still, until a reset. */
 	if (err != XENSTORE_ERROR_NONE) {
@@ -472,20 +650,29 @@ ring_attach(struct domain *d, const struct wal_domain *w)
 	tp = d->conn->tp;
 	pub = ring_load(&intf->req_cons);
 	tp->rd_cons = tp->pub = pub;
+	rsp = ring_load(&intf->rsp_prod);
+	cut = ring_complete_cut(d, tp, w->out, rsp);
 	/* Only replies to requests not yet behind req_cons can be owed. */
 	tp->replay = xcalloc(n ? n : 1, sizeof(*tp->replay));
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t ahead = (int32_t)(replies[i].req_end - pub);
-		struct wal_reply *r;
+		struct ring_owed *o;
 
 		if (ahead <= 0 || ahead > (int32_t)XENSTORE_RING_SIZE)
 			continue;
-		r = &tp->replay[tp->nreplay++];
-		r->req_end = replies[i].req_end;
-		r->len = replies[i].len;
-		r->data = xmalloc(r->len);
-		memcpy(r->data, replies[i].data, r->len);
+		o = &tp->replay[tp->nreplay++];
+		o->r = replies[i];
+		o->r.data = xmalloc(o->r.len);
+		memcpy(o->r.data, replies[i].data, o->r.len);
+		/* In the ring whole, or cut and its rest queued. */
+		o->delivered = replies[i].has_rsp_end &&
+			       ((int32_t)(rsp - replies[i].rsp_end) >= 0 ||
+				(cut && cut->rsp_end == replies[i].rsp_end));
 	}
+	/* A reply cut that was not logged as a change (a read's): its
+	 * request is passed over too. */
+	if (cut && ring_out_is_reply(cut) && !ring_owed_has(tp, cut->req_end))
+		ring_owed_add_delivered(tp, cut);
 	/* A message consumed in part, up to exactly where req_cons is: its
 	 * first bytes are no longer in the ring, but in the log. */
 	if (w->partial && w->partial_end == pub) {
@@ -521,7 +708,7 @@ ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
 	if (f->got > hl)
 		memcpy(bytes + hl, f->payload, f->got - hl);
 	domain_log_ring(d, more ? RING_LOG_PARTIAL_MORE : RING_LOG_PARTIAL,
-			tp->rd_cons, bytes + from, f->got - from);
+			tp->rd_cons, bytes + from, f->got - from, 0);
 	free(bytes);
 	tp->partial_logged = true;
 	tp->partial_end = tp->rd_cons;
@@ -544,8 +731,8 @@ ring_settle(struct domain *d)
 	if (c->nreplies != 0 || tp->rd_cons == tp->pub)
 		return;
 	/* A partial message (the guest may need the room to finish it): its
-	 * bytes go into the log first, dom0's excepted (never restored). */
-	if (c->in.got != 0 && !d->priv) {
+	 * bytes go into the log first. */
+	if (c->in.got != 0) {
 		if (!tp->partial_logged || tp->partial_end != tp->rd_cons) {
 			ring_log_partial(d, c, tp);
 			return;

@@ -148,6 +148,11 @@ struct conn_ops {
 	 * conn (a socket's read-ahead); the before-sleep hook then reads on,
 	 * since no readiness event will come for it. */
 	bool (*pending)(struct conn *c);
+	/* Optional (NULL: any): how many bytes write takes now. Several
+	 * messages go into one write only as far as they fit, so that a
+	 * transport that keeps messages whole (a ring) is never offered a
+	 * cut between two of them. */
+	size_t (*room)(struct conn *c);
 };
 
 /*
@@ -434,6 +439,9 @@ struct domain {
 	uint32_t error;			/* last XENSTORE_ERROR_* set, 0 */
 	uint64_t resets;		/* reconnects and re-INTRODUCEs */
 	uint32_t adopt_rd_cons;		/* live update: read so far */
+	/* Xen's handle (UUID) of the domain behind domid, all zero while
+	 * unknown: another one at the same domid is another domain. */
+	uint8_t handle[16];
 };
 
 /*
@@ -477,8 +485,8 @@ struct wal_domain;
 void domain_export(const struct domain *d, struct wal_domain *out);
 void domain_import(struct domain *d, const struct wal_domain *w);
 /*
- * Logs a WATCH (add) or UNWATCH of c if c is a guest's ring connection;
- * nothing for sockets and dom0's ring. Strings borrowed.
+ * Logs a WATCH (add) or UNWATCH of c if c is a ring connection (a
+ * guest's or dom0's kernel's); nothing for sockets. Strings borrowed.
  */
 void domain_log_watch(struct conn *c, bool add, const char *path,
 		      const char *token, int depth);
@@ -488,19 +496,59 @@ void domain_log_watches_gone(struct domain *d);
 void domain_log_ring_reset(struct domain *d);
 /*
  * Logs, for d's ring (bytes borrowed): REPLY, the reply to the request
- * that ended at request position end; PARTIAL, the first len bytes of a
- * message read in part, which end at end; PARTIAL_MORE, len more bytes of
- * that message, up to end.
+ * that ended at request position end, which will end at response
+ * position rsp_end in the ring; PARTIAL, the first len bytes of a message
+ * read in part, which end at end; PARTIAL_MORE, len more bytes of that
+ * message, up to end; OUT, a message longer than the ring about to go
+ * out in pieces, ending at rsp_end (end: its request's, for a reply; 0
+ * for a watch event).
  */
-enum ring_log { RING_LOG_REPLY, RING_LOG_PARTIAL, RING_LOG_PARTIAL_MORE };
+enum ring_log { RING_LOG_REPLY, RING_LOG_PARTIAL, RING_LOG_PARTIAL_MORE,
+	RING_LOG_OUT };
 void domain_log_ring(struct domain *d, enum ring_log what, uint32_t end,
-		     const void *bytes, uint32_t len);
+		     const void *bytes, uint32_t len, uint32_t rsp_end);
 /*
- * The LXS_TEST_CRASH_BEFORE_RING_REPLY=N hook (tests only): true for the
- * N-th logged ring reply since start, which then kills the daemon right
- * before that reply is written into the ring.
+ * The crash hooks (tests only), each armed by its environment variable
+ * =N and true for its N-th occasion since start, when the daemon then
+ * kills itself: BEFORE_REPLY (LXS_TEST_CRASH_BEFORE_RING_REPLY), right
+ * before a logged ring reply is written into the ring; AFTER_REPLY
+ * (LXS_TEST_CRASH_AFTER_RING_REPLY), right after it is in the ring, before
+ * req_cons moves past its request; MID_MESSAGE
+ * (LXS_TEST_CRASH_MID_RING_MESSAGE), right after the first piece of a
+ * message longer than the ring.
  */
-bool domain_test_crash_point(struct server *srv);
+enum ring_crash { RING_CRASH_BEFORE_REPLY, RING_CRASH_AFTER_REPLY,
+	RING_CRASH_MID_MESSAGE, RING_CRASH_COUNT };
+bool domain_test_crash_point(struct server *srv, enum ring_crash which);
+
+/* ---- xenctrl.c: what the hypervisor says about a domain ----------------- */
+
+#define XENCTRL_HANDLE_SIZE	16
+
+struct xenctrl;
+
+/* One domain as libxenctrl reports it. */
+struct xenctrl_dominfo {
+	bool exists;			/* false: no domain with this id */
+	bool dying;			/* being destroyed */
+	bool shutdown;			/* shut down, crashed or suspended */
+	uint8_t handle[XENCTRL_HANDLE_SIZE];
+};
+
+/*
+ * Opens libxenctrl, whose messages are silenced; NULL (logged once, as
+ * "domain death is not detected") when it cannot be. Free with
+ * xenctrl_close (NULL is a no-op).
+ */
+struct xenctrl *xenctrl_open(void);
+void xenctrl_close(struct xenctrl *x);
+/*
+ * Fills *out for domid (exists false when Xen has no such domain).
+ * Returns 0, or -errno when Xen cannot be asked (logged once until a call
+ * succeeds again).
+ */
+int xenctrl_dominfo(struct xenctrl *x, uint32_t domid,
+		    struct xenctrl_dominfo *out);
 
 /* ---- ring.c: the ring transport ----------------------------------------- */
 

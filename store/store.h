@@ -258,6 +258,16 @@ int store_txn_end(struct store_conn *c, uint32_t id, bool commit);
  * it); watches on name/<domid> get name/<domid>.
  */
 void store_fire_special(struct store *s, const char *name, uint32_t domid);
+/*
+ * The same with only some of its forms: PLAIN, the event name to watches
+ * on name; DOMID, name/<domid> to watches on name with a depth of at least
+ * 1 and to watches on name/<domid>. A domain found shut down fires DOMID
+ * alone (one PLAIN per scan follows, however many shut down).
+ */
+#define STORE_SPECIAL_PLAIN	1u
+#define STORE_SPECIAL_DOMID	2u
+void store_fire_special_forms(struct store *s, const char *name,
+			      uint32_t domid, unsigned int forms);
 
 /*
  * A domain is gone: remove the nodes it owns (or, with keep, give them to

@@ -312,7 +312,8 @@ watch_drop_conn(struct store_conn *c)
 }
 
 void
-store_fire_special(struct store *s, const char *name, uint32_t domid)
+store_fire_special_forms(struct store *s, const char *name, uint32_t domid,
+			 unsigned int forms)
 {
 	struct node *n = tree_lookup(s, name);
 	struct perm_set ps = { 0 };
@@ -326,14 +327,22 @@ store_fire_special(struct store *s, const char *name, uint32_t domid)
 	     w = w->next_path) {
 		if (!watch_permitted(w->conn, &ps))
 			continue;
-		evq_push(s, w->conn, name, w->token);
-		if (w->depth >= 1)
+		if (forms & STORE_SPECIAL_PLAIN)
+			evq_push(s, w->conn, name, w->token);
+		if ((forms & STORE_SPECIAL_DOMID) && w->depth >= 1)
 			evq_push(s, w->conn, sub, w->token);
 	}
-	for (struct watch *w = hmap_get(&s->watches, sub); w;
-	     w = w->next_path)
+	for (struct watch *w = hmap_get(&s->watches, sub);
+	     w && (forms & STORE_SPECIAL_DOMID); w = w->next_path)
 		if (watch_permitted(w->conn, &ps))
 			evq_push(s, w->conn, sub, w->token);
 	free(sub);
 	evq_flush(s);
+}
+
+void
+store_fire_special(struct store *s, const char *name, uint32_t domid)
+{
+	store_fire_special_forms(s, name, domid,
+				 STORE_SPECIAL_PLAIN | STORE_SPECIAL_DOMID);
 }

@@ -356,6 +356,26 @@ START_TEST(test_store_watch_special_events)
 }
 END_TEST
 
+/* One form at a time: a shutdown's per-domain event, a scan's plain one. */
+START_TEST(test_store_watch_special_forms_apart)
+{
+	ck_rc(store_watch(fx.p, "@releaseDomain", "nodepth", -1), 0);
+	ck_rc(store_watch(fx.p, "@releaseDomain", "d1", 1), 0);
+	ck_rc(store_watch(fx.p, "@releaseDomain/5", "five", -1), 0);
+	store_fire_special_forms(fx.s, "@releaseDomain", 5,
+				 STORE_SPECIAL_DOMID);
+	ck_event("p", "@releaseDomain/5", "d1");
+	ck_event("p", "@releaseDomain/5", "five");
+	ck_events(2);
+	tst_log_clear();
+	store_fire_special_forms(fx.s, "@releaseDomain", 5,
+				 STORE_SPECIAL_PLAIN);
+	ck_event("p", "@releaseDomain", "nodepth");
+	ck_event("p", "@releaseDomain", "d1");
+	ck_events(2);
+}
+END_TEST
+
 /* Special events are filtered through the special node's perms. */
 START_TEST(test_store_watch_special_perm_filtered)
 {
@@ -487,6 +507,7 @@ store_watch_suite(void)
 	tcase_add_test(tc, test_store_watch_priv_sees_everything);
 	tcase_add_test(tc, test_store_watch_special_events);
 	tcase_add_test(tc, test_store_watch_special_perm_filtered);
+	tcase_add_test(tc, test_store_watch_special_forms_apart);
 	tcase_add_test(tc, test_store_watch_reset_drops_all);
 	tcase_add_test(tc, test_store_watch_conn_free_drops_all);
 	tcase_add_test(tc, test_store_watch_invalid);

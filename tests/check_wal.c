@@ -1239,6 +1239,7 @@ START_TEST(test_wal_domain_change_codec_builds_table)
 	/* SET keeps the watches: SET_TARGET after the guest watched. */
 	d5.target = 9;
 	d5.shutdown = true;
+	memset(d5.handle, 0xab, sizeof(d5.handle));
 	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_SET, .domid = 5,
 					 .dom = &d5 };
 	dom_log(t, NULL, &ch);
@@ -1253,6 +1254,7 @@ START_TEST(test_wal_domain_change_codec_builds_table)
 	ck_assert_uint_eq(got->features, 5);
 	ck_assert_uint_eq(got->target, 9);
 	ck_assert(got->shutdown);
+	ck_assert_mem_eq(got->handle, d5.handle, sizeof(got->handle));
 	ck_assert_uint_eq(got->nwatches, 2);
 	ck_assert_str_eq(got->watches[0].path, "data");
 	ck_assert_int_eq(got->watches[0].depth, -1);
@@ -1261,6 +1263,8 @@ START_TEST(test_wal_domain_change_codec_builds_table)
 	got = wal_domtab_find(t, 9);
 	ck_assert(!got->introduced);
 	ck_assert_uint_eq(got->target, LXS_DOMID_INVALID);
+	for (size_t i = 0; i < sizeof(got->handle); i++)
+		ck_assert_uint_eq(got->handle[i], 0);
 
 	ch = (struct wal_domain_change){ .kind = WAL_DOMAIN_UNWATCH, .domid = 5,
 					 .path = "data", .token = "tok" };

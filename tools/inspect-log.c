@@ -22,6 +22,9 @@
  *                                        changed something, SIZE bytes)
  *   RING-PARTIAL req_end=N SIZE         (the first SIZE bytes of a message
  *                                        read in part, up to position N)
+ *   RING-OUT rsp_end=N SIZE             (a message longer than the ring
+ *                                        going out in pieces, up to
+ *                                        response position N)
  *   RING-RESET - -                      (its ring's indices went to 0)
  * Records are decoded by the code replay uses (inspect-tap.c, wal/).
  *
@@ -165,6 +168,12 @@ inspect_log_domain(void *arg, const struct wal_domain_change *ch)
 			       "RING-PARTIAL", ch->req_end,
 			       ch->kind == WAL_DOMAIN_RING_REPLY ? ch->reply_len :
 			       ch->partial_len);
+		return 0;
+	case WAL_DOMAIN_RING_OUT:
+		if (c->prefix == NULL)
+			printf("%" PRIu64 " %s %u RING-OUT rsp_end=%u %u\n",
+			       c->seq, c->when, ch->domid, ch->rsp_end,
+			       ch->reply_len);
 		return 0;
 	default:
 		if (c->prefix == NULL)

@@ -63,6 +63,23 @@ wal_domain_drop_replies(struct wal_domain *d, uint32_t n)
 	wal_replies_drop(d->replies, &d->nreplies, n);
 }
 
+/* Replaces the message going out in pieces with a copy of r (or none). */
+static void
+wal_domain_set_out(struct wal_domain *d, const struct wal_reply *r)
+{
+	if (d->out) {
+		free(d->out->data);
+		free(d->out);
+		d->out = NULL;
+	}
+	if (r == NULL)
+		return;
+	d->out = xmalloc(sizeof(*d->out));
+	*d->out = *r;
+	d->out->data = xmalloc(r->len);
+	memcpy(d->out->data, r->data, r->len);
+}
+
 void
 wal_domain_release(struct wal_domain *d)
 {
@@ -77,6 +94,7 @@ wal_domain_release(struct wal_domain *d)
 	free(d->partial);
 	d->partial = NULL;
 	d->partial_len = 0;
+	wal_domain_set_out(d, NULL);
 }
 
 static void
@@ -94,25 +112,48 @@ wal_domain_set_partial(struct wal_domain *d, uint32_t end, const void *data,
 	d->partial_len = len;
 }
 
-/* Appends a copy; the ones a window or more behind it are dropped. */
+/* Appends a copy of n; the ones a window or more behind it are dropped. */
 static void
-wal_domain_add_reply(struct wal_domain *d, uint32_t req_end,
-		     const void *data, uint32_t len)
+wal_domain_add_reply(struct wal_domain *d, const struct wal_reply *n)
 {
 	uint32_t old = 0;
 	struct wal_reply *r;
 
 	while (old < d->nreplies &&
-	       req_end - d->replies[old].req_end >= WAL_RING_WINDOW)
+	       n->req_end - d->replies[old].req_end >= WAL_RING_WINDOW)
 		old++;
 	wal_domain_drop_replies(d, old);
 	d->replies = xrealloc(d->replies,
 			      (d->nreplies + 1) * sizeof(*d->replies));
 	r = &d->replies[d->nreplies++];
-	r->req_end = req_end;
-	r->len = len;
-	r->data = xmalloc(len);
-	memcpy(r->data, data, len);
+	*r = *n;
+	r->data = xmalloc(n->len);
+	memcpy(r->data, n->data, n->len);
+}
+
+/* A wal_reply borrowing from an lxs.RingReply. */
+static struct wal_reply
+wal_reply_from_msg(const Lxs__RingReply *m)
+{
+	struct wal_reply r = {
+		.req_end = m->req_end, .len = (uint32_t)m->reply.len,
+		.data = m->reply.data, .has_rsp_end = m->has_rsp_end,
+		.rsp_end = m->rsp_end,
+	};
+
+	return r;
+}
+
+/* m borrowing from r. */
+static void
+wal_reply_to_msg(const struct wal_reply *r, Lxs__RingReply *m)
+{
+	lxs__ring_reply__init(m);
+	m->req_end = r->req_end;
+	m->reply.data = r->data;
+	m->reply.len = r->len;
+	m->has_rsp_end = r->has_rsp_end;
+	m->rsp_end = r->rsp_end;
 }
 
 static void
@@ -137,6 +178,14 @@ wal_domain_find_watch(const struct wal_domain *d, const char *path,
 
 /* ---- protobuf-c messages -------------------------------------------------- */
 
+static bool
+wal_handle_unknown(const uint8_t *h)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(h, zero, sizeof(zero)) == 0;
+}
+
 /* Room for the submessages of one lxs.Domain being packed. */
 struct wal_domain_pb {
 	Lxs__Watch *ws;
@@ -144,6 +193,7 @@ struct wal_domain_pb {
 	Lxs__RingReply *rs;
 	Lxs__RingReply **rps;
 	Lxs__RingPartial part;
+	Lxs__RingReply out;
 };
 
 /* msg and its parts point into d and pb (borrowed for a pack). */
@@ -168,14 +218,20 @@ wal_domain_to_msg(const struct wal_domain *d, Lxs__Domain *msg,
 	msg->target = d->target;
 	msg->has_shutdown = d->shutdown;
 	msg->shutdown = d->shutdown;
+	if (!wal_handle_unknown(d->handle)) {
+		msg->has_handle = true;
+		msg->handle.data = (uint8_t *)d->handle;
+		msg->handle.len = sizeof(d->handle);
+	}
 	if (pb == NULL)
 		return;
 	for (uint32_t i = 0; i < d->nreplies; i++) {
-		lxs__ring_reply__init(&pb->rs[i]);
-		pb->rs[i].req_end = d->replies[i].req_end;
-		pb->rs[i].reply.data = d->replies[i].data;
-		pb->rs[i].reply.len = d->replies[i].len;
+		wal_reply_to_msg(&d->replies[i], &pb->rs[i]);
 		pb->rps[i] = &pb->rs[i];
+	}
+	if (d->out) {
+		wal_reply_to_msg(d->out, &pb->out);
+		msg->out = &pb->out;
 	}
 	msg->n_replies = d->nreplies;
 	msg->replies = pb->rps;
@@ -209,6 +265,8 @@ wal_domain_from_msg(const Lxs__Domain *msg, struct wal_domain *d)
 	d->features = msg->features;
 	d->target = msg->has_target ? msg->target : LXS_DOMID_INVALID;
 	d->shutdown = msg->shutdown;
+	if (msg->has_handle && msg->handle.len == sizeof(d->handle))
+		memcpy(d->handle, msg->handle.data, sizeof(d->handle));
 	for (size_t i = 0; i < msg->n_watches; i++) {
 		const Lxs__Watch *w = msg->watches[i];
 
@@ -221,14 +279,22 @@ wal_domain_from_msg(const Lxs__Domain *msg, struct wal_domain *d)
 				     w->depth : -1);
 	}
 	for (size_t i = 0; i < msg->n_replies; i++) {
-		const Lxs__RingReply *r = msg->replies[i];
+		struct wal_reply r = wal_reply_from_msg(msg->replies[i]);
 
-		if (r->reply.len < WAL_REPLY_MIN) {
+		if (r.len < WAL_REPLY_MIN) {
 			wal_domain_release(d);
 			return -EINVAL;
 		}
-		wal_domain_add_reply(d, r->req_end, r->reply.data,
-				     (uint32_t)r->reply.len);
+		wal_domain_add_reply(d, &r);
+	}
+	if (msg->out) {
+		struct wal_reply r = wal_reply_from_msg(msg->out);
+
+		if (r.len < WAL_REPLY_MIN || !r.has_rsp_end) {
+			wal_domain_release(d);
+			return -EINVAL;
+		}
+		wal_domain_set_out(d, &r);
 	}
 	if (msg->partial && msg->partial->data.len)
 		wal_domain_set_partial(d, msg->partial->end,
@@ -295,10 +361,14 @@ wal_encode_domain_change(const struct wal_domain_change *ch, struct buf *out)
 		w.depth = ch->depth;
 		msg.watch = &w;
 	}
-	if (ch->kind == WAL_DOMAIN_RING_REPLY) {
+	if (ch->kind == WAL_DOMAIN_RING_REPLY ||
+	    ch->kind == WAL_DOMAIN_RING_OUT) {
 		rr.req_end = ch->req_end;
 		rr.reply.data = (uint8_t *)ch->reply;
 		rr.reply.len = ch->reply_len;
+		rr.has_rsp_end = ch->has_rsp_end ||
+				 ch->kind == WAL_DOMAIN_RING_OUT;
+		rr.rsp_end = ch->rsp_end;
 		msg.reply = &rr;
 	}
 	if (ch->kind == WAL_DOMAIN_RING_PARTIAL) {
@@ -350,11 +420,16 @@ wal_decode_domain_change(const void *payload, uint32_t len,
 			ch.depth = msg->watch->depth;
 		break;
 	case LXS__DOMAIN_CHANGE__KIND__RING_REPLY:
-		if (msg->reply == NULL || msg->reply->reply.len < WAL_REPLY_MIN)
+	case LXS__DOMAIN_CHANGE__KIND__RING_OUT:
+		if (msg->reply == NULL || msg->reply->reply.len < WAL_REPLY_MIN ||
+		    (msg->kind == LXS__DOMAIN_CHANGE__KIND__RING_OUT &&
+		     !msg->reply->has_rsp_end))
 			goto out;
 		ch.req_end = msg->reply->req_end;
 		ch.reply = msg->reply->reply.data;
 		ch.reply_len = (uint32_t)msg->reply->reply.len;
+		ch.has_rsp_end = msg->reply->has_rsp_end;
+		ch.rsp_end = msg->reply->rsp_end;
 		break;
 	case LXS__DOMAIN_CHANGE__KIND__RING_PARTIAL:
 		if (msg->partial == NULL || msg->partial->data.len == 0)
@@ -397,6 +472,8 @@ wal_domain_kind_name(enum wal_domain_kind k)
 		return "ring-reset";
 	case WAL_DOMAIN_RING_PARTIAL:
 		return "ring-partial";
+	case WAL_DOMAIN_RING_OUT:
+		return "ring-out";
 	}
 	return "?";
 }
@@ -506,14 +583,15 @@ wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d)
 	slot->replies = NULL;
 	slot->nreplies = 0;
 	slot->partial = NULL;
+	slot->out = NULL;
 	wal_domain_set_partial(slot, d->partial_end, d->partial,
 			       d->partial_len);
+	wal_domain_set_out(slot, d->out);
 	for (uint32_t i = 0; i < d->nwatches; i++)
 		wal_domain_add_watch(slot, d->watches[i].path,
 				     d->watches[i].token, d->watches[i].depth);
 	for (uint32_t i = 0; i < d->nreplies; i++)
-		wal_domain_add_reply(slot, d->replies[i].req_end,
-				     d->replies[i].data, d->replies[i].len);
+		wal_domain_add_reply(slot, &d->replies[i]);
 	return 0;
 }
 
@@ -523,6 +601,7 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 	bool found;
 	uint32_t i = wal_domtab_pos(t, ch->domid, &found);
 	struct wal_domain *d = found ? &t->v[i] : NULL;
+	struct wal_reply r;
 	int w;
 
 	if (ch->kind == WAL_DOMAIN_SET) {
@@ -540,6 +619,7 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 		slot->partial = keep.partial;
 		slot->partial_len = keep.partial_len;
 		slot->partial_end = keep.partial_end;
+		slot->out = keep.out;
 		return 0;
 	}
 	/* Everything else concerns a domain the table has. */
@@ -571,13 +651,25 @@ wal_domtab_change(struct wal_domtab *t, const struct wal_domain_change *ch)
 		d->nwatches = 0;
 		return 0;
 	case WAL_DOMAIN_RING_REPLY:
+	case WAL_DOMAIN_RING_OUT:
 		if (ch->reply == NULL || ch->reply_len < WAL_REPLY_MIN)
 			return -EINVAL;
-		wal_domain_add_reply(d, ch->req_end, ch->reply, ch->reply_len);
+		r = (struct wal_reply){
+			.req_end = ch->req_end, .len = ch->reply_len,
+			.data = (uint8_t *)ch->reply,
+			.has_rsp_end = ch->has_rsp_end ||
+				       ch->kind == WAL_DOMAIN_RING_OUT,
+			.rsp_end = ch->rsp_end,
+		};
+		if (ch->kind == WAL_DOMAIN_RING_OUT)
+			wal_domain_set_out(d, &r);
+		else
+			wal_domain_add_reply(d, &r);
 		return 0;
 	case WAL_DOMAIN_RING_RESET:
 		wal_domain_drop_replies(d, d->nreplies);
 		wal_domain_set_partial(d, 0, NULL, 0);
+		wal_domain_set_out(d, NULL);
 		return 0;
 	case WAL_DOMAIN_RING_PARTIAL:
 		if (ch->partial == NULL || ch->partial_len == 0)

@@ -311,6 +311,8 @@ struct wal_reply {
 	uint32_t req_end;		/* req_cons just after the request */
 	uint32_t len;
 	uint8_t *data;			/* header + payload, as sent */
+	bool has_rsp_end;		/* false: logged by an older daemon */
+	uint32_t rsp_end;		/* rsp_prod just after it in the ring */
 };
 
 #define WAL_RING_WINDOW		1024u
@@ -321,7 +323,8 @@ void wal_replies_drop(struct wal_reply *v, uint32_t *n, uint32_t k);
 /*
  * One guest domain as a restarted daemon (or live update) needs it to
  * serve the guest's ring again: plain data, no handles. dom0's kernel ring
- * is not one (it is found again at every start). The daemon converts its
+ * is domid 0 (gfn 0, remote_port its xsd_port; its page is found again
+ * from xsd_kva at every start). The daemon converts its
  * struct domain to and from this (server/domain.c, domain_export and
  * domain_import); the log, the snapshots and the inspect tool see only
  * this.
@@ -334,6 +337,7 @@ struct wal_domain {
 	uint32_t features;
 	uint32_t target;		/* LXS_DOMID_INVALID: none */
 	bool shutdown;
+	uint8_t handle[16];		/* Xen's UUID of it; zero: unknown */
 	uint32_t nwatches;
 	struct wal_watch *watches;	/* owned */
 	uint32_t nreplies;
@@ -343,6 +347,10 @@ struct wal_domain {
 	uint8_t *partial;		/* owned */
 	uint32_t partial_len;
 	uint32_t partial_end;
+	/* The last message longer than the ring that went out in pieces
+	 * (RING_OUT; NULL: none), with its rsp_end; a reply (its header's
+	 * type is not WATCH_EVENT) has its request's req_end. Owned. */
+	struct wal_reply *out;
 };
 
 /* Frees the watches, replies and partial message of d (not d itself). */
@@ -357,6 +365,7 @@ enum wal_domain_kind {
 	WAL_DOMAIN_RING_REPLY = 5,	/* req_end, reply, reply_len */
 	WAL_DOMAIN_RING_RESET = 6,	/* the ring's indices went to 0 */
 	WAL_DOMAIN_RING_PARTIAL = 7,	/* req_end, partial, partial_len */
+	WAL_DOMAIN_RING_OUT = 8,	/* req_end, reply, reply_len, rsp_end */
 };
 
 /* One WAL_REC_DOMAIN record. Everything borrowed. */
@@ -367,8 +376,10 @@ struct wal_domain_change {
 	const char *path, *token;	/* WATCH, UNWATCH */
 	int depth;			/* WATCH; < 0 unlimited */
 	uint32_t req_end;		/* RING_REPLY, RING_PARTIAL */
-	const void *reply;		/* RING_REPLY */
+	const void *reply;		/* RING_REPLY, RING_OUT */
 	uint32_t reply_len;
+	bool has_rsp_end;		/* RING_REPLY (RING_OUT: always) */
+	uint32_t rsp_end;
 	const void *partial;		/* RING_PARTIAL: bytes read */
 	uint32_t partial_len;
 	bool partial_more;		/* they continue the recorded ones */
@@ -417,8 +428,9 @@ int wal_domtab_put(struct wal_domtab *t, const struct wal_domain *d);
  * keeps the watches, replies and partial message; RING_REPLY drops the
  * replies WAL_RING_WINDOW bytes or more behind it; RING_PARTIAL replaces
  * the partial message, or with partial_more appends to it (-EINVAL unless
- * the recorded bytes end where these start); RING_RESET drops replies and
- * partial message.
+ * the recorded bytes end where these start); RING_OUT replaces the message
+ * going out in pieces; RING_RESET drops replies, partial message and that
+ * message.
  */
 int wal_domtab_change(struct wal_domtab *t,
 		      const struct wal_domain_change *ch);

@@ -9,38 +9,6 @@
 . "$(dirname "$0")/ring-lib.sh"
 INS=$top_builddir/lxenstore-inspect
 
-# inflight_send D CMD...: the command goes out; its answer comes later.
-inflight_send() {
-	_d=$1
-	shift
-	eval "_fd=\$RING_FD_$_d _seen=\$RING_SEEN_$_d"
-	printf '%s\n' "$*" >&"$_fd"
-	eval "RING_SEEN_$_d=$((_seen + 1))"
-}
-
-# inflight_crash NAME: waits until the daemon has killed itself.
-inflight_crash() {
-	_i=0
-	while kill -0 "$LXS_DAEMON_PID" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -le 300 ] || lxs_error "the daemon did not kill itself"
-		sleep 0.1
-	done
-	grep -q 'LXS_TEST_CRASH_BEFORE_RING_REPLY: killed' "$LXS_TMP/daemon.log" &&
-		ok "$1: the daemon died between the log and the ring" ||
-		fail "$1: the daemon died otherwise: $(tail -n 3 "$LXS_TMP/daemon.log")"
-}
-
-# inflight_answer NAME D EXPECTED: the guest's answer to the pending command.
-inflight_answer() {
-	eval "_seen=\$RING_SEEN_$2"
-	if lxs_wait_lines "$RING_DIR/out-$2" "$_seen" 30; then
-		check_eq "$1" "$3" "$(sed -n "${_seen}p" "$RING_DIR/out-$2")"
-	else
-		fail "$1: no answer from guest $2"
-	fi
-}
-
 # inflight_puts PATH: PUT records of PATH in the log.
 inflight_puts() {
 	"$INS" --state-dir "$LXS_TMP/state" log --path "$1" 2>/dev/null |
@@ -56,12 +24,12 @@ check_eq "INTRODUCE 50" "INTRODUCE OK\\0" "$(ring_introduce 50)"
 ring_check "a first write is answered" 50 OK write data/a 1
 
 # A WRITE.
-inflight_send 50 write data/once x
-inflight_crash "write"
+ring_send 50 write data/once x
+ring_crashed "write"
 ring_restart
 lxs_daemon_log 'request [0-9]* was executed before the restart' ||
 	fail "write: the logged reply was not used"
-inflight_answer "write: the guest gets its OK after the restart" 50 OK
+ring_answer "write: the guest gets its OK after the restart" 50 OK
 check_eq "write: applied once" 1 "$(inflight_puts /local/domain/50/data/once)"
 "$INS" --state-dir "$LXS_TMP/state" log 2>/dev/null |
 	grep -q -E '^[0-9]+ [^ ]+ 50 RING-REPLY req_end=[0-9]+ 19$' &&
@@ -80,10 +48,10 @@ ring_check "the transaction was lost with the restart" 50 "ERROR EAGAIN" commit
 ring_check "txn again" 50 OK txn
 ring_check "write t1" 50 OK write data/t1 a
 ring_check "write t2" 50 OK write data/t2 b
-inflight_send 50 commit
-inflight_crash "commit"
+ring_send 50 commit
+ring_crashed "commit"
 ring_restart
-inflight_answer "commit: the guest gets its OK after the restart" 50 OK
+ring_answer "commit: the guest gets its OK after the restart" 50 OK
 check_eq "commit: applied once" "1 1" \
 	"$(inflight_puts /local/domain/50/data/t1) $(inflight_puts /local/domain/50/data/t2)"
 ring_check "commit: its writes are there" 50 b read data/t2
@@ -92,10 +60,10 @@ ring_check "commit: its writes are there" 50 b read data/t2
 export LXS_TEST_CRASH_BEFORE_RING_REPLY=1
 ring_restart
 unset LXS_TEST_CRASH_BEFORE_RING_REPLY
-inflight_send 50 watch data/w tok
-inflight_crash "watch"
+ring_send 50 watch data/w tok
+ring_crashed "watch"
 ring_restart
-inflight_answer "watch: the guest gets its OK after the restart" 50 OK
+ring_answer "watch: the guest gets its OK after the restart" 50 OK
 ring_check "watch: the restored watch fires once" 50 "EVENT data/w tok" event
 ring_check "a change below it" 50 OK write data/w/x 1
 ring_check "fires it" 50 "EVENT data/w/x tok" event

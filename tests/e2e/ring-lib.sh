@@ -24,6 +24,17 @@
 #   ring_check NAME D EXPECTED CMD...  ring_cmd, then check_eq
 #   ring_guest_stop D            "quit" and wait; returns its exit status
 #   ring_page_field D OFFSET     a 32-bit field of D's ring page
+#   ring_send D CMD...           the command goes out; its answer comes
+#                                later (ring_answer)
+#   ring_answer NAME D EXPECTED  check_eq of the answer to the command sent
+#   ring_crashed NAME [HOOK]     waits until the daemon has killed itself,
+#                                checks that the hook did it (default
+#                                LXS_TEST_CRASH_BEFORE_RING_REPLY)
+#   ring_xen [-n] D STATE [HANDLE]  what Xen (libxenctrl) says about
+#                                domain D from now on: running, shutdown,
+#                                crashed, dying, destroyed; HANDLE its UUID
+#                                (32 hex digits); then VIRQ_DOM_EXC, unless
+#                                -n (tests/fakexenctl)
 #
 # Everything lives in $RING_DIR (/tmp/lxs-ring.XXXXXX), removed on success.
 
@@ -32,7 +43,9 @@
 
 LXS_FAKEGUEST=$top_builddir/tests/fakeguest
 LXS_FAKEXEN=$top_builddir/tests/fakexen/libfakexen-lxs.so
+LXS_FAKEXENCTL=$top_builddir/tests/fakexenctl
 [ -x "$LXS_FAKEGUEST" ] || lxs_error "$LXS_FAKEGUEST not built (make check builds it)"
+[ -x "$LXS_FAKEXENCTL" ] || lxs_error "$LXS_FAKEXENCTL not built (make check builds it)"
 [ -f "$LXS_FAKEXEN" ] || lxs_error "$LXS_FAKEXEN not built (make check builds it)"
 
 RING_DIR=
@@ -187,4 +200,43 @@ ring_guest_stop() {
 # ring_page_field D OFFSET: e.g. 2072 (error), 2068 (connection).
 ring_page_field() {
 	od -A n -t u4 -j "$2" -N 4 "$LXS_FAKEXEN_DIR/ring-$1" | tr -d ' '
+}
+
+ring_xen() {
+	_n=
+	if [ "$1" = -n ]; then
+		_n=-n
+		shift
+	fi
+	"$LXS_FAKEXENCTL" $_n "$LXS_FAKEXEN_DIR" "$@" ||
+		lxs_error "fakexenctl $* failed"
+}
+
+ring_send() {
+	_d=$1
+	shift
+	eval "_fd=\$RING_FD_$_d _seen=\$RING_SEEN_$_d"
+	printf '%s\n' "$*" >&"$_fd"
+	eval "RING_SEEN_$_d=$((_seen + 1))"
+}
+
+ring_answer() {
+	eval "_seen=\$RING_SEEN_$2"
+	if lxs_wait_lines "$RING_DIR/out-$2" "$_seen" 30; then
+		check_eq "$1" "$3" "$(sed -n "${_seen}p" "$RING_DIR/out-$2")"
+	else
+		fail "$1: no answer from guest $2"
+	fi
+}
+
+ring_crashed() {
+	_i=0
+	while kill -0 "$LXS_DAEMON_PID" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -le 300 ] || lxs_error "the daemon did not kill itself"
+		sleep 0.1
+	done
+	grep -q "${2:-LXS_TEST_CRASH_BEFORE_RING_REPLY}: killed" "$LXS_TMP/daemon.log" &&
+		ok "$1: the daemon killed itself (${2:-LXS_TEST_CRASH_BEFORE_RING_REPLY})" ||
+		fail "$1: the daemon died otherwise: $(tail -n 3 "$LXS_TMP/daemon.log")"
 }

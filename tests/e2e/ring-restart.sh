@@ -16,6 +16,8 @@ for d in 40 41 42 43 44; do
 	raw "WRITE:/local/domain/$d\\0" "SET_PERMS:/local/domain/$d\\0n$d\\0" \
 		>/dev/null
 done
+# 43 is being built: Xen has it, without a ring yet.
+ring_xen -n 43 running
 check_raw "SET_FEATURE 43 before any INTRODUCE" "SET_FEATURE OK\\0" \
 	'SET_FEATURE:43\06\0'
 ring_guest 40
@@ -123,6 +125,8 @@ ring_check "41 sees @releaseDomain" 41 "EVENT @releaseDomain r41" event
 # A clean restart, with --keep-orphans, and a guest gone meanwhile.
 ring_guest_stop 44 || fail "guest 44 did not quit cleanly"
 rm -f "$LXS_FAKEXEN_DIR/ring-44"
+# Xen still has 44 (a domain that died is released: ring-death.sh).
+ring_xen -n 44 running
 ring_restart -K
 lxs_daemon_log 'domain 44: its ring cannot be restored' ||
 	fail "a domain without a ring was not reported"

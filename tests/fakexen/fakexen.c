@@ -16,7 +16,10 @@
  * Grant tables. Mapping grant reference 1 of a domain maps its ring-<domid>
  * file MAP_SHARED; other references map grant-<domid>-<ref>.
  *
- * Without $LXS_FAKEXEN_DIR both open functions fail with ENOENT, as the
+ * Domains (libxenctrl). xc_domain_getinfolist reports each domain from
+ * its domain-<domid> file, or running while its ring-<domid> exists.
+ *
+ * Without $LXS_FAKEXEN_DIR every open function fails with ENOENT, as the
  * real ones do on a machine without /dev/xen.
  */
 #include <dirent.h>
@@ -32,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
@@ -385,9 +389,19 @@ xenevtchn_bind_interdomain(xenevtchn_handle *h, uint32_t domid,
 	return fx_evtchn_alloc(h, false, domid, remote_port);
 }
 
+/* Xen binds a virq once: a second binding (a live update's new daemon
+ * on the inherited fd) is EEXIST. */
 FX_EXPORT xenevtchn_port_or_error_t
 xenevtchn_bind_virq(xenevtchn_handle *h, unsigned int virq)
 {
+	for (uint32_t port = 1; port < h->nports; port++) {
+		const struct fx_port *p = &h->ports[port];
+
+		if (p->used && p->virq && p->remote == virq) {
+			errno = EEXIST;
+			return -1;
+		}
+	}
 	return fx_evtchn_alloc(h, true, FX_DOMID_XEN, virq);
 }
 
@@ -656,4 +670,134 @@ xengnttab_dmabuf_imp_release(xengnttab_handle *h, uint32_t fd)
 {
 	errno = ENOSYS;
 	return -1;
+}
+
+/* ---- libxenctrl -------------------------------------------------------------- */
+
+struct xc_interface_core {
+	char dir[FX_DIR_MAX];
+};
+
+FX_EXPORT xc_interface *
+xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
+		  unsigned int open_flags)
+{
+	char dir[FX_DIR_MAX];
+	xc_interface *x;
+
+	if (fx_dir(dir, sizeof(dir)) < 0)
+		return NULL;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	strcpy(x->dir, dir);
+	return x;
+}
+
+FX_EXPORT int
+xc_interface_close(xc_interface *x)
+{
+	free(x);
+	return 0;
+}
+
+static bool
+fx_parse_handle(const char *hex, uint8_t *out)
+{
+	for (unsigned int i = 0; i < FX_HANDLE_SIZE; i++) {
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/*
+ * Domain domid as Xen would report it: false if there is none. A
+ * domain-<domid> file says what it is; without one it runs while its ring
+ * file exists (dom0 always).
+ */
+static bool
+fx_domain_info(const char *dir, uint32_t domid, xc_domaininfo_t *out)
+{
+	char path[PATH_MAX], state[32], hex[64] = "";
+	unsigned int reason = 0;
+	uint32_t flags;
+	FILE *f;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	out->domain = (domid_t)domid;
+	snprintf(path, sizeof(path), "%s/domain-%u", dir, domid);
+	f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(path, sizeof(path), "%s/ring-%u", dir, domid);
+		out->flags = XEN_DOMINF_running;
+		return domid == 0 || access(path, F_OK) == 0;
+	}
+	n = fscanf(f, "%31s %63s", state, hex);
+	fclose(f);
+	if (n < 1)
+		return false;
+	if (n == 2 && !fx_parse_handle(hex, out->handle))
+		return false;
+	if (strcmp(state, "running") == 0)
+		flags = XEN_DOMINF_running;
+	else if (strcmp(state, "shutdown") == 0)
+		flags = XEN_DOMINF_shutdown;
+	else if (strcmp(state, "crashed") == 0) {
+		flags = XEN_DOMINF_shutdown;
+		reason = SHUTDOWN_crash;
+	} else if (strcmp(state, "dying") == 0)
+		flags = XEN_DOMINF_dying | XEN_DOMINF_shutdown;
+	else
+		return false;
+	out->flags = flags | (reason << XEN_DOMINF_shutdownshift);
+	return true;
+}
+
+/* The smallest domid from "from" on with a file of its own (or 0). */
+static bool
+fx_domain_next(const char *dir, uint32_t from, uint32_t *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = from == 0;
+
+	*out = 0;
+	if (d == NULL)
+		return found;
+	while ((e = readdir(d)) != NULL) {
+		unsigned int id;
+
+		if (sscanf(e->d_name, "ring-%u", &id) != 1 &&
+		    sscanf(e->d_name, "domain-%u", &id) != 1)
+			continue;
+		if (id >= from && id < FX_DOMID_MAX && (!found || id < *out)) {
+			*out = id;
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The domains from first_domain on, as Xen lists them: in domid order. */
+FX_EXPORT int
+xc_domain_getinfolist(xc_interface *x, uint32_t first_domain,
+		      unsigned int max_domains, xc_domaininfo_t *info)
+{
+	unsigned int n = 0;
+	uint32_t domid = first_domain;
+
+	while (n < max_domains && fx_domain_next(x->dir, domid, &domid)) {
+		if (fx_domain_info(x->dir, domid, &info[n]))
+			n++;
+		domid++;
+	}
+	return (int)n;
 }

@@ -32,8 +32,19 @@
  * files of a dead daemon (their ports died with its fd). One daemon per
  * directory; a second open handle in the same process gets EBUSY.
  *
+ *   domain-<domid>          the domain as libxenctrl reports it (for the
+ *                           daemon's death detection): one line
+ *                           "<state> [<handle>]", state one of running,
+ *                           shutdown, crashed, dying, destroyed (no such
+ *                           domain), handle 32 hex digits (its UUID; zero
+ *                           when left out). Without this file, a domain
+ *                           exists (running, handle zero) while its
+ *                           ring-<domid> does, and dom0 always does.
+ *                           tests/fakexenctl writes it (atomically).
+ *
  * A datagram to dom0.evtchn with domid FX_DOMID_XEN raises the daemon's
- * port bound to virtual IRQ <port> (e.g. 3, VIRQ_DOM_EXC), as Xen would.
+ * port bound to virtual IRQ <port> (e.g. 3, VIRQ_DOM_EXC), as Xen would;
+ * fakexenctl sends one after changing a domain's state.
  */
 #ifndef LXS_FAKEXEN_H
 #define LXS_FAKEXEN_H
@@ -45,6 +56,9 @@
 #define FX_PAGE_SIZE	4096u
 #define FX_RING_REF	1u		/* GNTTAB_RESERVED_XENSTORE */
 #define FX_DOMID_XEN	0x7FF2u
+#define FX_DOMID_MAX	0x7FF0u		/* first reserved id */
+#define FX_VIRQ_DOM_EXC	3u
+#define FX_HANDLE_SIZE	16u
 
 /* One notification, in either direction (native byte order). */
 struct fx_kick {
