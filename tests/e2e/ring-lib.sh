@@ -39,7 +39,7 @@
 # Everything lives in $RING_DIR (/tmp/lxs-ring.XXXXXX), removed on success.
 
 # shellcheck source=tests/e2e/server-lib.sh
-. "$(dirname "$0")/server-lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
 
 LXS_FAKEGUEST=$top_builddir/tests/fakeguest
 LXS_FAKEXEN=$top_builddir/tests/fakexen/libfakexen-lxs.so

@@ -11,7 +11,7 @@
 #   lxs_daemon_log PATTERN true if the daemon's log matches PATTERN
 
 # shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LXS_RAWCLIENT=$top_builddir/tests/rawclient
 [ -x "$LXS_RAWCLIENT" ] || lxs_error "$LXS_RAWCLIENT not built (make check builds it)"
