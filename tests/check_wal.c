@@ -770,6 +770,9 @@ START_TEST(test_wal_mapped_segments)
 	append_recs(w, 10);
 	ck_assert_int_eq(wal_write(w), 0);
 	n += 10;
+	/* Reserved space is not a spare. */
+	ck_assert(wal_prezeroed(w));
+	ck_assert_uint_eq(wal_spares_used(w), 0);
 	wal_close(w);
 	ck_assert_int_eq(file_size(first), (6 << 20) + (1 << 20));
 

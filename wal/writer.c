@@ -209,12 +209,14 @@ wal_segment_new(struct wal *w)
 	char *name = wal_seg_name(w->next_seq);
 	char *path = xasprintf("%s/%s", w->dir, name);
 	uint64_t prezero = 0;
+	bool spare;
 	int fd, rc = 0;
 
 	free(name);
 	wal_seg_hdr_encode(&h, hdr);
 	fd = w->use_spare ? wal_take_spare(w, path, hdr, &prezero) : -1;
-	if (fd >= 0)
+	spare = fd >= 0;
+	if (spare)
 		goto created;
 	/* A file of this name can only hold no valid record: recovery would
 	 * otherwise have moved next_seq past it. */
@@ -250,7 +252,7 @@ created:
 	w->size = WAL_HDR_SIZE;
 	w->reserved = WAL_HDR_SIZE;
 	w->prezero = prezero;
-	w->spares_used += prezero != 0;
+	w->spares_used += spare;
 	/* Reserve the blocks so appends do not meet a full disk mid-frame;
 	 * a failure here is met again by wal_reserve (which a light
 	 * rotation leaves it to). */
