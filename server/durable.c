@@ -9,10 +9,11 @@
  *     durable_done() has reached that seq. So no client observes a change
  *     a crash could lose, whatever the sync mode;
  *   - durable_commit runs in the before-sleep hook: all records of the
- *     iteration go out with one write(2). With --sync=write (default) they
- *     are then done; with --sync=always a thread runs one fdatasync for
- *     whatever was written meanwhile (group commit) while the loop goes on
- *     reading, and reports through an eventfd;
+ *     iteration go out at once (copied into the mapped segment with
+ *     --sync=write, the default, and then done; one write(2) with
+ *     --sync=always, after which a thread runs one fdatasync for whatever
+ *     was written meanwhile (group commit) while the loop goes on
+ *     reading, and reports through an eventfd: durable-bg.c);
  *   - durable_check is asked before a request may change anything: while
  *     the log cannot take more (full disk, failing writes) the change is
  *     refused with ENOSPC/EIO before it is applied, and reads go on.
@@ -21,8 +22,8 @@
  * the store (snap_recover), open a new log segment after the last record.
  * Snapshots are written by a forked child when the log has grown; the log
  * is pruned once the older of the two kept snapshots covers it, by a
- * thread: removing a full segment takes tens of ms on a file system that
- * discards freed blocks.
+ * thread (durable-bg.c): removing a full segment takes tens of ms on a
+ * file system that discards freed blocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,83 +32,15 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "server/server-int.h"
+#include "server/durable-int.h"
 #include "snapshot/snapshot.h"
 #include "wal/wal.h"
-
-#define DURABLE_RETRY_MS	200
-/* A spare is this much longer than a segment, so the group write that
- * fills a segment stays within its zeros. */
-#define DURABLE_SPARE_SLACK	(1u << 20)
-/* Spares the writer failed to take before giving up on them. */
-#define DURABLE_SPARE_TRIES	3
-/* How often, at most, a refused change is logged. */
-#define DURABLE_LOG_EVERY_NS	(10ull * 1000000000u)
-
-struct durable {
-	struct server *srv;
-	struct durable_config cfg;	/* strings owned */
-	int lock_fd;
-	struct wal *wal;		/* NULL with --sync=none */
-	uint64_t tail;			/* last seq appended */
-	uint64_t done;			/* last seq durable per the policy */
-	int failed;			/* last write error, 0 when healthy */
-	int sync_failed;		/* last fdatasync error, likewise */
-	uint64_t retry_timer;
-	uint64_t last_refusal_log;
-	struct buf enc;
-
-	/* --sync=always: the fdatasync thread. */
-	pthread_t thread;
-	bool thread_on;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int req_fd;			/* dup of the segment to sync, or -1 */
-	uint64_t req_seq;
-	uint64_t posted;		/* highest seq handed to the thread */
-	uint64_t synced;		/* highest seq the thread synced */
-	int sync_err;
-	bool quit;
-	int efd;
-
-	/* --sync=always: the thread writing the next segment's zeros. */
-	pthread_t spare_thread;
-	bool spare_on;
-	pthread_cond_t spare_cv;
-	bool spare_want;		/* under mu: make a spare */
-	bool spare_ready;		/* under mu: one is there */
-	int spare_err;			/* under mu: the last attempt's */
-	uint64_t spares_seen;		/* wal_spares_used when last asked */
-	unsigned int spare_misses;
-
-	/* Snapshots. */
-	pid_t child;
-	uint64_t child_seq;
-	uint64_t child_start;
-	uint64_t snap_seq;		/* newest installed snapshot */
-	uint64_t snap_time;		/* CLOCK_REALTIME ns of it */
-	uint64_t snap_duration;
-	uint64_t snap_failures;
-	uint64_t snap_last_try;		/* CLOCK_MONOTONIC ns */
-	uint64_t log_bytes_at_snap;	/* bytes written when it was taken */
-	uint64_t bytes_written;
-
-	struct snap_recovery rec;
-	char *boot_moved_to;
-	/* The domain table as the log has it; snapshots write it. */
-	struct wal_domtab *doms;
-	bool hold;			/* live update: no snapshot, no prune */
-	pthread_t prune_thread;
-	bool prune_on;			/* prune_thread to be joined */
-	bool prune_running;		/* under mu: it has not finished */
-};
 
 const char *
 durable_sync_name(enum durable_sync s)
@@ -327,260 +260,6 @@ durable_lock(struct durable *d)
 		log_err("durable: %s: %s", path, strerror(-rc));
 	free(path);
 	return rc;
-}
-
-static void durable_retry(struct loop *l, uint64_t id, void *arg);
-
-/* ---- the fdatasync thread (--sync=always) ------------------------------ */
-
-static void *
-durable_sync_main(void *arg)
-{
-	struct durable *d = arg;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&d->mu);
-	for (;;) {
-		int fd, rc;
-		uint64_t seq;
-
-		while (!d->quit && d->req_fd < 0)
-			pthread_cond_wait(&d->cv, &d->mu);
-		if (d->quit)
-			break;
-		fd = d->req_fd;
-		seq = d->req_seq;
-		d->req_fd = -1;
-		pthread_mutex_unlock(&d->mu);
-		rc = fdatasync(fd) < 0 ? -errno : 0;
-		close(fd);
-		pthread_mutex_lock(&d->mu);
-		if (rc == 0 && seq > d->synced)
-			d->synced = seq;
-		else if (rc < 0)
-			d->sync_err = rc;
-		if (write(d->efd, &one, sizeof(one)) < 0) {
-			/* The counter cannot overflow in practice; the loop
-			 * also polls on its retry timer. */
-		}
-	}
-	pthread_mutex_unlock(&d->mu);
-	return NULL;
-}
-
-static void
-durable_on_synced(struct loop *l, int fd, unsigned int mask, void *arg)
-{
-	struct durable *d = arg;
-	uint64_t n;
-	int err;
-
-	if (read(fd, &n, sizeof(n)) < 0) {
-		/* Spurious wake-up: nothing to collect. */
-	}
-	pthread_mutex_lock(&d->mu);
-	if (d->synced > d->done)
-		d->done = d->synced;
-	err = d->sync_err;
-	d->sync_err = 0;
-	pthread_mutex_unlock(&d->mu);
-	if (err) {
-		/* The records are in the page cache but perhaps not on disk:
-		 * hold their replies, refuse changes, and sync again on the
-		 * next pass (durable_commit re-posts from d->done). */
-		if (d->sync_failed == 0)
-			log_err("durable: fdatasync: %s", strerror(-err));
-		d->sync_failed = err;
-		d->posted = d->done;
-		if (d->retry_timer == 0)
-			d->retry_timer = loop_add_timer(d->srv->loop,
-				DURABLE_RETRY_MS, durable_retry, d);
-	} else if (d->sync_failed && d->done == d->posted) {
-		log_info("durable: fdatasync succeeds again");
-		d->sync_failed = 0;
-	}
-}
-
-static void
-durable_post_sync(struct durable *d, uint64_t seq)
-{
-	int fd = wal_dup_fd(d->wal);
-
-	if (fd < 0) {
-		log_err("durable: dup: %s", strerror(-fd));
-		d->failed = fd;
-		return;
-	}
-	pthread_mutex_lock(&d->mu);
-	if (d->req_fd >= 0)
-		close(d->req_fd);
-	d->req_fd = fd;
-	d->req_seq = seq;
-	pthread_cond_signal(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	d->posted = seq;
-}
-
-static int
-durable_start_thread(struct durable *d)
-{
-	int rc;
-
-	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->efd < 0)
-		return -errno;
-	rc = loop_add_fd(d->srv->loop, d->efd, LOOP_READ, durable_on_synced, d);
-	if (rc < 0)
-		return rc;
-	rc = -pthread_create(&d->thread, NULL, durable_sync_main, d);
-	if (rc == 0)
-		d->thread_on = true;
-	return rc;
-}
-
-/* ---- the spare segment (--sync=always) ------------------------------------ */
-
-/*
- * An fdatasync after appending commits the file's new size and extents
- * through the journal; over blocks already written it flushes the data
- * alone, about a third faster here (docs/BENCHMARKS.md). So segments are
- * written ahead full of zeros by this thread, never by the loop.
- */
-static void *
-durable_spare_main(void *arg)
-{
-	struct durable *d = arg;
-
-	pthread_mutex_lock(&d->mu);
-	for (;;) {
-		int rc;
-
-		while (!d->quit && !d->spare_want)
-			pthread_cond_wait(&d->spare_cv, &d->mu);
-		if (d->quit)
-			break;
-		d->spare_want = false;
-		pthread_mutex_unlock(&d->mu);
-		rc = wal_spare_prepare(d->cfg.state_dir,
-				       d->cfg.segment_bytes + DURABLE_SPARE_SLACK);
-		pthread_mutex_lock(&d->mu);
-		d->spare_ready = rc == 0;
-		d->spare_err = rc;
-	}
-	pthread_mutex_unlock(&d->mu);
-	return NULL;
-}
-
-static void
-durable_want_spare(struct durable *d)
-{
-	pthread_mutex_lock(&d->mu);
-	d->spare_ready = false;
-	d->spare_want = true;
-	pthread_cond_signal(&d->spare_cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
-/*
- * After a write, with nothing pending: asks for a new spare once the
- * writer took one, and moves to the spare when the segment being written
- * is an appended one (after a start or when a spare was missing).
- */
-static void
-durable_spare_tick(struct durable *d)
-{
-	bool ready;
-	int err;
-
-	if (!d->spare_on || d->hold || wal_has_pending(d->wal))
-		return;
-	if (wal_spares_used(d->wal) != d->spares_seen) {
-		d->spares_seen = wal_spares_used(d->wal);
-		durable_want_spare(d);
-		return;
-	}
-	if (wal_prezeroed(d->wal) || d->spare_misses >= DURABLE_SPARE_TRIES)
-		return;
-	pthread_mutex_lock(&d->mu);
-	ready = d->spare_ready;
-	err = d->spare_err;
-	d->spare_err = 0;
-	pthread_mutex_unlock(&d->mu);
-	if (err)
-		log_warn("durable: preparing a spare log segment: %s",
-			 strerror(-err));
-	if (!ready)
-		return;
-	(void)wal_rotate(d->wal);
-	if (wal_spares_used(d->wal) == d->spares_seen) {
-		d->spare_misses++;
-		durable_want_spare(d);
-	}
-}
-
-static int
-durable_start_spare(struct durable *d)
-{
-	int rc = -pthread_create(&d->spare_thread, NULL, durable_spare_main, d);
-
-	if (rc == 0) {
-		d->spare_on = true;
-		d->spares_seen = wal_spares_used(d->wal);
-		durable_want_spare(d);
-	}
-	return rc;
-}
-
-/* ---- pruning ---------------------------------------------------------------- */
-
-/*
- * Keeps two snapshots and the log from the older one on. Runs beside the
- * loop: the segment being written is the newest, which is never removed
- * (wal_remove_covered keeps the last one it lists).
- */
-static void *
-durable_prune_main(void *arg)
-{
-	struct durable *d = arg;
-	uint64_t oldest;
-	int rc;
-
-	rc = snap_prune(d->cfg.state_dir, 2, &oldest);
-	if (rc == 0 && oldest)
-		rc = wal_remove_covered(d->cfg.state_dir, oldest, NULL);
-	if (rc < 0)
-		log_warn("durable: pruning %s: %s", d->cfg.state_dir,
-			 strerror(-rc));
-	pthread_mutex_lock(&d->mu);
-	d->prune_running = false;
-	pthread_mutex_unlock(&d->mu);
-	return NULL;
-}
-
-/* Whether the pruning thread still runs; joins it once it is done. */
-static bool
-durable_prune_busy(struct durable *d)
-{
-	bool busy;
-
-	if (!d->prune_on)
-		return false;
-	pthread_mutex_lock(&d->mu);
-	busy = d->prune_running;
-	pthread_mutex_unlock(&d->mu);
-	if (!busy) {
-		pthread_join(d->prune_thread, NULL);
-		d->prune_on = false;
-	}
-	return busy;
-}
-
-static void
-durable_prune_wait(struct durable *d)
-{
-	if (d->prune_on)
-		pthread_join(d->prune_thread, NULL);
-	d->prune_on = false;
 }
 
 /* ---- open and close ------------------------------------------------------ */
@@ -804,22 +483,7 @@ durable_close(struct durable *d)
 {
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->quit = true;
-	pthread_cond_signal(&d->cv);
-	pthread_cond_signal(&d->spare_cv);
-	pthread_mutex_unlock(&d->mu);
-	if (d->thread_on)
-		pthread_join(d->thread, NULL);
-	if (d->spare_on)
-		pthread_join(d->spare_thread, NULL);
-	durable_prune_wait(d);
-	if (d->req_fd >= 0)
-		close(d->req_fd);
-	if (d->efd >= 0) {
-		loop_del_fd(d->srv->loop, d->efd);
-		close(d->efd);
-	}
+	durable_threads_stop(d);
 	if (d->wal) {
 		/* A clean stop leaves everything on disk. */
 		(void)wal_write(d->wal);
@@ -837,6 +501,7 @@ durable_close(struct durable *d)
 	buf_free(&d->enc);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
+	pthread_cond_destroy(&d->spare_cv);
 	free(d->boot_moved_to);
 	free((char *)d->cfg.state_dir);
 	free((char *)d->cfg.boot_id_file);
@@ -950,7 +615,7 @@ durable_check(struct durable *d)
 	return rc < 0 ? -EIO : 0;
 }
 
-static void
+void
 durable_retry(struct loop *l, uint64_t id, void *arg)
 {
 	struct durable *d = arg;
@@ -1053,13 +718,8 @@ durable_child_exited(struct durable *d)
 		return;
 	/* Still removing what the previous snapshot covered: the next
 	 * snapshot's pruning removes this one's as well. */
-	if (durable_prune_busy(d))
-		return;
-	d->prune_running = true;
-	d->prune_on = pthread_create(&d->prune_thread, NULL,
-				     durable_prune_main, d) == 0;
-	if (!d->prune_on)
-		durable_prune_main(d);
+	if (!durable_prune_busy(d))
+		durable_prune_start(d);
 }
 
 /* ---- the barrier ---------------------------------------------------------- */
