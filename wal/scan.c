@@ -211,6 +211,91 @@ wal_scan_start(const struct wal_seg *segs, uint32_t n,
 	return -1;
 }
 
+/*
+ * The size of the frame at off if it is whole, checks and carries seq
+ * expect; else 0. Reads as much of the segment as that takes.
+ */
+static size_t
+wal_frame_at(struct seg_in *in, size_t off, uint32_t salt, uint64_t expect)
+{
+	size_t size = seg_need(in, off + WAL_FRAME_HDR), fl;
+
+	if (size - off < WAL_FRAME_HDR || le32_get(in->buf + off) > WAL_REC_MAX)
+		return 0;
+	size = seg_need(in, off + WAL_FRAME_HDR + le32_get(in->buf + off) +
+			WAL_FRAME_TRAILER);
+	fl = wal_frame_check(in->buf, size, off, salt);
+	return fl && le64_get(in->buf + off + 8) == expect ? fl : 0;
+}
+
+enum wal_bad {
+	WAL_BAD_END,		/* zeros to the end of the file: its end */
+	WAL_BAD_AGAIN,		/* read it again: a writer may be copying it */
+	WAL_BAD_TORN,
+	WAL_BAD_CORRUPT,
+};
+
+/* What a bad frame at off of a whole read of a segment is. */
+static enum wal_bad
+wal_bad_frame(struct seg_in *in, size_t off, uint32_t salt, bool last,
+	      int *rereads)
+{
+	size_t size = seg_need(in, SIZE_MAX);
+
+	if (all_zero(in->buf + off, size - off))
+		return WAL_BAD_END;
+	if (!last)
+		return WAL_BAD_CORRUPT;
+	if (!wal_valid_after(in->buf, size, off, salt))
+		return WAL_BAD_TORN;
+	if ((*rereads)++ < WAL_LIVE_REREADS) {
+		struct timespec ms = { 0, 1000000 };
+
+		nanosleep(&ms, NULL);
+		seg_forget(in, off);
+		return WAL_BAD_AGAIN;
+	}
+	return WAL_BAD_CORRUPT;
+}
+
+/*
+ * Checks a segment's header against its name and the records expected
+ * (expect: the next seq, 0 before the first segment read; resume: read on
+ * in it); on damage, says so in out and returns false.
+ */
+static bool
+wal_seg_header_ok(const struct wal_seg *seg, bool last,
+		  const unsigned char *hdr, size_t hlen, uint64_t file_size,
+		  uint64_t expect, bool resume, uint64_t after_seq,
+		  struct wal_seg_hdr *h, struct wal_scan *out)
+{
+	if (hlen < WAL_HDR_SIZE || wal_seg_hdr_decode(hdr, h) < 0 ||
+	    h->first_seq != seg->first_seq) {
+		/* Torn: a header never written, or never completed. */
+		bool torn = last && (file_size <= WAL_HDR_SIZE ||
+				     all_zero(hdr, hlen));
+
+		wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
+			     seg->path, 0, xstrdup("bad segment header"));
+		return false;
+	}
+	if (expect == 0 && h->first_seq > after_seq + 1) {
+		wal_scan_bad(out, WAL_CORRUPT, seg->path, 0,
+			     xasprintf("records %" PRIu64 "..%" PRIu64
+				       " are missing",
+				       after_seq + 1, h->first_seq - 1));
+		return false;
+	}
+	if (expect != 0 && !resume && h->first_seq != expect) {
+		wal_scan_bad(out, WAL_CORRUPT, seg->path, 0,
+			     xasprintf("segment starts at %" PRIu64
+				       ", expected %" PRIu64,
+				       h->first_seq, expect));
+		return false;
+	}
+	return true;
+}
+
 int
 wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 	      wal_frame_fn fn, void *arg, struct wal_scan *out)
@@ -262,60 +347,23 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 		}
 		if (rc < 0)
 			break;
-		if (hlen < WAL_HDR_SIZE || wal_seg_hdr_decode(hdr, &h) < 0 ||
-		    h.first_seq != segs[i].first_seq) {
-			/* Torn: a header never written, or never completed. */
-			bool torn = last && (in.file_size <= WAL_HDR_SIZE ||
-					     all_zero(hdr, hlen));
-
-			wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
-				     segs[i].path, 0,
-				     xstrdup("bad segment header"));
-			seg_close(&in);
-			break;
-		}
-		if (expect == 0 && h.first_seq > after_seq + 1) {
-			wal_scan_bad(out, WAL_CORRUPT, segs[i].path, 0,
-				     xasprintf("records %" PRIu64 "..%" PRIu64
-					       " are missing",
-					       after_seq + 1, h.first_seq - 1));
-			seg_close(&in);
-			break;
-		}
-		if (expect != 0 && !resume && h.first_seq != expect) {
-			wal_scan_bad(out, WAL_CORRUPT, segs[i].path, 0,
-				     xasprintf("segment starts at %" PRIu64
-					       ", expected %" PRIu64,
-					       h.first_seq, expect));
+		if (!wal_seg_header_ok(&segs[i], last, hdr, hlen, in.file_size,
+				       expect, resume != 0, after_seq, &h, out)) {
 			seg_close(&in);
 			break;
 		}
 		if (!resume)
 			expect = h.first_seq;
-		for (;;) {
-			size_t size = seg_need(&in, off + WAL_FRAME_HDR);
-			size_t fl = 0;
+		/* A segment before the last ends where the next one starts:
+		 * what follows its records (zeros, most likely: reserved or
+		 * spare space, megabytes of it) holds none of the log. */
+		while (seg_need(&in, off + 1) > off &&
+		       (last || expect != segs[i + 1].first_seq)) {
+			size_t fl = wal_frame_at(&in, off, h.salt, expect);
 			struct wal_frame f;
 
-			if (size == off)
-				break;
-			/* A segment before the last ends where the next one
-			 * starts: what follows its records (zeros, most
-			 * likely: reserved or spare space, megabytes of it)
-			 * holds none of the log. */
-			if (!last && expect == segs[i + 1].first_seq)
-				break;
-			if (size - off >= WAL_FRAME_HDR &&
-			    le32_get(in.buf + off) <= WAL_REC_MAX) {
-				size = seg_need(&in, off + WAL_FRAME_HDR +
-						le32_get(in.buf + off) +
-						WAL_FRAME_TRAILER);
-				fl = wal_frame_check(in.buf, size, off, h.salt);
-			}
-			if (fl && le64_get(in.buf + off + 8) != expect)
-				fl = 0;
 			if (fl == 0) {
-				bool torn;
+				enum wal_bad bad;
 
 				/* Following a log being written: its end is
 				 * whatever is not whole yet. */
@@ -323,22 +371,16 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 					out->damage = WAL_TORN_TAIL;
 					break;
 				}
-				size = seg_need(&in, SIZE_MAX);
-				if (all_zero(in.buf + off, size - off))
-					break;
-				torn = last && !wal_valid_after(in.buf, size, off,
-								h.salt);
-				if (last && !torn && rereads++ < WAL_LIVE_REREADS) {
-					struct timespec ms = { 0, 1000000 };
-
-					nanosleep(&ms, NULL);
-					seg_forget(&in, off);
+				bad = wal_bad_frame(&in, off, h.salt, last,
+						    &rereads);
+				if (bad == WAL_BAD_AGAIN)
 					continue;
-				}
-				wal_scan_bad(out, torn ? WAL_TORN_TAIL : WAL_CORRUPT,
-					     segs[i].path, base + off,
-					     xasprintf("bad record after seq %" PRIu64,
-						       expect - 1));
+				if (bad != WAL_BAD_END)
+					wal_scan_bad(out, bad == WAL_BAD_TORN ?
+						     WAL_TORN_TAIL : WAL_CORRUPT,
+						     segs[i].path, base + off,
+						     xasprintf("bad record after seq %"
+							       PRIu64, expect - 1));
 				break;
 			}
 			f.len = le32_get(in.buf + off);
@@ -348,22 +390,18 @@ wal_scan_from(const char *dir, const struct wal_pos *pos, uint64_t after_seq,
 			f.payload = in.buf + off + WAL_FRAME_HDR;
 			if (f.seq > after_seq) {
 				rc = fn ? fn(arg, &f) : 0;
-				if (rc == WAL_SCAN_STOP) {
-					rc = 0;
-					seg_close(&in);
-					goto out;
-				}
 				if (rc == -EBADMSG) {
-					rc = 0;
 					wal_scan_bad(out, WAL_CORRUPT, segs[i].path,
 						     base + off,
 						     xasprintf("record %" PRIu64
 							       " does not apply",
 							       f.seq));
+					rc = 0;
 					break;
 				}
-				if (rc < 0) {
+				if (rc != 0) {
 					seg_close(&in);
+					rc = rc == WAL_SCAN_STOP ? 0 : rc;
 					goto out;
 				}
 				if (out->first_seq == 0)
