@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# bench/ab.sh: two lxenstored builds side by side (before and after a
-# change), taking turns, so that a busy machine slows both alike.
+# bench/ab.sh: two daemons side by side (before and after a change, or
+# lxenstored against cxenstored or the floor), taking turns, so that a
+# busy machine slows both alike.
 #
 #   bench/ab.sh [-r ROUNDS] [-d SECS] [-n KEYS] [-o DIR] OLD NEW [SPEC...]
 #
-#   OLD, NEW   the two daemons (paths to lxenstored binaries)
+#   OLD, NEW   the two daemons: a path to an lxenstored binary, or
+#              cx               Xen's cxenstored (ANCHORS/start-cxenstored.sh)
+#              floor            bench/floor: replies without doing any work
+#              floor-blocking   bench/floor --blocking (one client at a time)
+#              floor-sync       bench/floor --sync: an fdatasync per pass
 #   SPEC       xsbench arguments of one workload, quoted; default:
 #              "read -c 1" "read -c 1 -p 16" "read -c 8" "write -c 8"
 #              "watch -c 100"
@@ -16,14 +21,16 @@
 #   -o DIR     state directories and results.tsv (default a new /tmp dir)
 #
 # Prints, per SPEC, the median over the rounds of operations/s and daemon
-# CPU microseconds per operation for each build, and NEW/OLD ratios.
-# Environment: XSBENCH.
+# CPU microseconds per operation for each, and NEW/OLD ratios.
+# Environment: XSBENCH, ANCHORS (default ../shared/anchors), FLOOR.
 # shellcheck disable=SC2086 # SPECs are word lists on purpose
 set -u
 set -o pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 XSB=${XSBENCH:-$TOP/bench/xsbench}
+ANCHORS=${ANCHORS:-$TOP/../shared/anchors}
+FLOOR=${FLOOR:-$TOP/bench/floor}
 ROUNDS=3
 SECS=2
 KEYS=10000
@@ -46,16 +53,50 @@ if [ $# -gt 0 ]; then
 else
 	SPECS=("read -c 1" "read -c 1 -p 16" "read -c 8" "write -c 8" "watch -c 100")
 fi
-for f in "${BIN[old]}" "${BIN[new]}" "$XSB"; do
-	[ -x "$f" ] || { echo "bench/ab.sh: $f is not executable" >&2; exit 1; }
+for k in old new; do
+	case ${BIN[$k]} in
+	cx) f=$ANCHORS/start-cxenstored.sh ;;
+	floor | floor-blocking | floor-sync) f=$FLOOR ;;
+	*) f=${BIN[$k]} ;;
+	esac
+	for f in "$f" "$XSB"; do
+		[ -x "$f" ] || { echo "bench/ab.sh: $f is not executable" >&2; exit 1; }
+	done
 done
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/xsbench-ab.XXXXXX)
 
 declare -A PID
 stop_all() {
 	for k in "${!PID[@]}"; do
-		kill -TERM "${PID[$k]}" 2>/dev/null
+		if [ "${BIN[$k]}" = cx ]; then
+			"$ANCHORS/stop-xenstored.sh" "${PID[$k]}" 30 >/dev/null 2>&1
+		else
+			kill -TERM "${PID[$k]}" 2>/dev/null
+		fi
 	done
+}
+
+# Starts BIN[$1] on $2/socket; prints its pid.
+start_daemon() {
+	local d=$2 pid=
+	case ${BIN[$1]} in
+	cx)
+		pid=$("$ANCHORS/start-cxenstored.sh" -d "$d" 2>"$d/daemon.log") ;;
+	floor | floor-blocking | floor-sync)
+		local opt=
+		case ${BIN[$1]} in
+		floor-blocking) opt=--blocking ;;
+		floor-sync) opt="--sync $d/sync.dat" ;;
+		esac
+		"$FLOOR" $opt "$d/socket" >"$d/pid" 2>"$d/daemon.log" &
+		"$XSB" -w ready -s "$d/socket" -d 10 >/dev/null 2>&1 &&
+			pid=$(cat "$d/pid") ;;
+	*)
+		read -r pid _ < <("$XSB" -w start -s "$d/socket" -d 30 -f "$d/daemon.log" -- \
+			env XENSTORED_PATH="$d/socket" "${BIN[$1]}" -N --state-dir "$d/state") ;;
+	esac
+	[ -n "$pid" ] || return 1
+	echo "$pid"
 }
 trap stop_all EXIT
 
@@ -63,9 +104,8 @@ for k in old new; do
 	d=$OUT/$k
 	rm -rf "$d"
 	mkdir -p "$d"
-	read -r pid _ < <("$XSB" -w start -s "$d/socket" -d 30 -f "$d/daemon.log" -- \
-		env XENSTORED_PATH="$d/socket" "${BIN[$k]}" -N --state-dir "$d/state") || true
-	[ -n "${pid:-}" ] || { echo "bench/ab.sh: $k did not start: $(tail -3 "$d/daemon.log")" >&2; exit 1; }
+	pid=$(start_daemon "$k" "$d") ||
+		{ echo "bench/ab.sh: $k did not start: $(tail -3 "$d/daemon.log")" >&2; exit 1; }
 	PID[$k]=$pid
 	"$XSB" -w prefill -s "$d/socket" -n "$KEYS" >/dev/null ||
 		{ echo "bench/ab.sh: $k: prefill failed" >&2; exit 1; }

@@ -6,7 +6,7 @@
 # also pipelined) against a private daemon; each must report operations,
 # no errors and a daemon CPU figure. Then the helper modes: prefill,
 # ready, fsync, and start (a second daemon, run and timed by xsbench).
-# About 10 s in all.
+# Last, bench/floor driven by bench/ab.sh. About 12 s in all.
 
 # lib.sh finds the tree from its own location; this file is one level
 # higher than the e2e tests, so say where the tree is first.
@@ -79,5 +79,27 @@ if [ -n "$pid2" ] && [ -n "${cpu2:-}" ] && kill -0 "$pid2" 2>/dev/null; then
 else
 	fail "start: '$out'"
 fi
+
+# bench/floor through bench/ab.sh, in the three ways it serves (cx needs
+# the anchors, which CI does not have). Each row must show operations and
+# a CPU figure for both daemons.
+ab_check() {
+	_out=$(XSBENCH=$XSB FLOOR=$top_builddir/bench/floor \
+		"$top_srcdir/bench/ab.sh" -r 1 -d 0.3 -o "$LXS_TMP/ab" "$@" 2>&1)
+	_pair="$1 $2"
+	shift 2
+	for _w in "$@"; do
+		if printf '%s\n' "$_out" | awk -F' *[|] *' -v w="$_w" \
+		    '$2 == w && $3 > 0 && $4 > 0 && $5 > 0 && $6 > 0 { ok = 1 }
+		     END { exit !ok }'; then
+			ok "ab.sh $_pair: $_w"
+		else
+			fail "ab.sh $_pair: $_w"
+			printf '%s\n' "$_out" | sed 's/^/     | /' | tail -10
+		fi
+	done
+}
+ab_check floor floor-blocking "read -c 1" "dir -c 1"
+ab_check floor-sync floor "write -c 2"
 
 lxs_done
