@@ -20,6 +20,7 @@ fz_server_init(struct server *srv, const char *ident)
 
 	log_open(ident, getenv("LXS_FUZZ_LOG") != NULL);
 	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->busy);
 	srv->sigfd = -1;
 	FZ_ASSERT(durable_open(srv, &dc, &unused) == 0, "durable_open");
 	/* Each input makes its own store. */

@@ -52,7 +52,17 @@ conn_new(struct server *srv, const struct conn_ops *ops, void *tp,
 	TAILQ_INSERT_TAIL(&srv->conns, c, link);
 	srv->nconns++;
 	c->want_rd = true;
+	conn_mark_busy(c);
 	return c;
+}
+
+void
+conn_mark_busy(struct conn *c)
+{
+	if (!c->busy) {
+		c->busy = true;
+		TAILQ_INSERT_TAIL(&c->srv->busy, c, busy_link);
+	}
 }
 
 static void
@@ -76,6 +86,8 @@ conn_free(struct conn *c)
 		return;
 	lu_conn_gone(c);
 	TAILQ_REMOVE(&c->srv->conns, c, link);
+	if (c->busy)
+		TAILQ_REMOVE(&c->srv->busy, c, busy_link);
 	c->srv->nconns--;
 	store_conn_free(c->sc);
 	stats_dom_unref(c->srv->stats, c->st);
@@ -93,6 +105,7 @@ conn_drop(struct conn *c, const char *reason)
 	if (reason)
 		log_info("conn %u: dropped: %s", c->id, reason);
 	c->dead = true;
+	conn_mark_busy(c);
 	conn_out_clear(c);
 	c->want_rd = c->want_wr = false;
 	c->ops->want(c, false, false);
@@ -192,6 +205,7 @@ conn_unhold(struct conn *c)
 void
 conn_handle_input(struct conn *c)
 {
+	conn_mark_busy(c);
 	for (int handled = 0; handled < CONN_INPUT_BATCH;) {
 		enum frame_status st;
 		size_t want, got;
@@ -386,6 +400,7 @@ conn_queue(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		memcpy(o->data + LXS_HDR_SIZE + l1, p2, l2);
 	STAILQ_INSERT_TAIL(&c->out, o, link);
 	c->out_bytes += o->len;
+	conn_mark_busy(c);
 	if (reply)
 		c->last_reply = o;
 	if (log_access_enabled())
@@ -418,6 +433,7 @@ conn_queue_raw(struct conn *c, const void *data, uint32_t len, bool reply)
 	c->nreplies += reply;
 	STAILQ_INSERT_TAIL(&c->out, o, link);
 	c->out_bytes += len;
+	conn_mark_busy(c);
 }
 
 void

@@ -194,6 +194,9 @@ struct conn_out {
 
 struct conn {
 	TAILQ_ENTRY(conn) link;
+	/* On srv->busy: it may have input read ahead, output or be dead. */
+	TAILQ_ENTRY(conn) busy_link;
+	bool busy;
 	struct server *srv;
 	const struct conn_ops *ops;
 	void *tp;			/* transport state, owned by ops */
@@ -238,6 +241,12 @@ struct conn *conn_new(struct server *srv, const struct conn_ops *ops,
 		      const struct store_caller *caller);
 /* Releases everything including the transport. NULL is a no-op. */
 void conn_free(struct conn *c);
+/*
+ * Puts c on srv->busy, for the before-sleep pass to read what it has read
+ * ahead, flush its output and reap it if dead; the pass takes it off once
+ * it has none of these. Called by whatever may give it any of them.
+ */
+void conn_mark_busy(struct conn *c);
 /*
  * Marks c dead and discards its output; freed before the next wait. reason
  * is logged; NULL for an orderly close by the peer.
@@ -694,6 +703,10 @@ struct server {
 	struct server_config cfg;	/* strings owned (copied) */
 	struct sock_listener *rw, *ro;
 	TAILQ_HEAD(, conn) conns;
+	/* The connections the before-sleep pass looks at (conn_mark_busy):
+	 * with hundreds connected and a few active, a pass costs what is
+	 * active, not what is connected. */
+	TAILQ_HEAD(, conn) busy;
 	uint32_t next_conn_id;
 	uint32_t nconns;
 	int sigfd;

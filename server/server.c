@@ -90,6 +90,13 @@ server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 	return rc;
 }
 
+/* Whether the transport holds input it read ahead and nobody handled. */
+static bool
+conn_read_ahead(struct conn *c)
+{
+	return c->ops->pending && c->ops->pending(c);
+}
+
 void
 server_before_sleep(struct loop *l, void *arg)
 {
@@ -98,23 +105,26 @@ server_before_sleep(struct loop *l, void *arg)
 
 	lu_poll(srv);
 	domains_poll(srv);
-	TAILQ_FOREACH(c, &srv->conns, link)
-		if (!c->dead && c->ops->pending && c->ops->pending(c))
+	TAILQ_FOREACH(c, &srv->busy, busy_link)
+		if (!c->dead && conn_read_ahead(c))
 			conn_handle_input(c);
 	durable_commit(srv->dur);
-	TAILQ_FOREACH(c, &srv->conns, link) {
+	TAILQ_FOREACH(c, &srv->busy, busy_link) {
 		if (!c->dead && c->out_bytes)
 			conn_flush(c);
 		/* Read-ahead input that may go on now: another iteration at
 		 * once, not a wait for an event that will not come. */
-		if (!c->dead && c->ops->pending && c->ops->pending(c) &&
-		    !conn_input_paused(c))
+		if (!c->dead && conn_read_ahead(c) && !conn_input_paused(c))
 			loop_wake(l);
 	}
-	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, link);
-		if (c->dead)
+	for (c = TAILQ_FIRST(&srv->busy); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, busy_link);
+		if (c->dead) {
 			conn_free(c);
+		} else if (c->out_bytes == 0 && !conn_read_ahead(c)) {
+			TAILQ_REMOVE(&srv->busy, c, busy_link);
+			c->busy = false;
+		}
 	}
 	domains_kick(srv);
 }
@@ -192,6 +202,7 @@ server_alloc(const struct server_config *cfg, int *rc)
 	struct server *srv = xcalloc(1, sizeof(*srv));
 
 	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->busy);
 	srv->sigfd = -1;
 	srv->cfg = *cfg;
 	srv->cfg.sock_path = xstrdup(cfg->sock_path);

@@ -231,7 +231,7 @@ sock_conn_adopt(struct server *srv, int fd, unsigned int flags,
 	rc = loop_add_fd(srv->loop, fd, LOOP_READ, sock_on_event, c);
 	if (rc < 0) {
 		log_err("sock: epoll add: %s", strerror(-rc));
-		c->dead = true;
+		c->dead = true;	/* conn_new made it busy: it is reaped */
 	}
 	return c;
 }

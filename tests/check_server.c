@@ -129,6 +129,7 @@ tst_server(void)
 	struct server *srv = xcalloc(1, sizeof(*srv));
 
 	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->busy);
 	srv->store = store_new(&tst_cb, srv, 0);
 	srv->sigfd = -1;
 	return srv;
@@ -434,6 +435,57 @@ START_TEST(test_server_conn_replies_in_order)
 		ck_assert_uint_eq(h[i].req_id, 11u + (unsigned int)i);
 	ck_assert(!c->dead);
 	conn_free(c);
+	store_free(srv->store);
+	free(srv);
+}
+END_TEST
+
+/*
+ * The before-sleep pass looks only at busy connections: one joins the
+ * list when it is given work (input, output, death) and leaves it once
+ * the pass finds it with none; a dead one is reaped from it.
+ */
+START_TEST(test_server_busy_list)
+{
+	struct server *srv = tst_server();
+	struct mem_tp t1, t2;
+	struct conn *a = tst_conn(srv, &t1, 0), *b = tst_conn(srv, &t2, 0);
+	struct xsd_sockmsg h[2];
+	const char *p[2];
+
+	ck_assert(a->busy && b->busy);
+	server_before_sleep(NULL, srv);
+	ck_assert(!a->busy && !b->busy);
+	ck_assert(TAILQ_EMPTY(&srv->busy));
+
+	/* A request: a joins while handling it; its reply leaves in the
+	 * pass, which then lets it go. b, idle, is never looked at. */
+	tst_msg(&t1.in, XS_WRITE, 1, 0, "/a\0v", 4);
+	conn_handle_input(a);
+	ck_assert(a->busy && !b->busy);
+	ck_assert_uint_eq(t1.out.len, 0);
+	server_before_sleep(NULL, srv);
+	ck_assert_uint_eq(tst_replies(&t1.out, h, p, 2), 1);
+	ck_assert_uint_eq(h[0].req_id, 1);
+	ck_assert(!a->busy && !b->busy);
+
+	/* Output queued from elsewhere (a watch event) makes b busy. */
+	conn_event(b, "/a", "tok");
+	ck_assert(b->busy);
+	server_before_sleep(NULL, srv);
+	ck_assert_uint_eq(tst_replies(&t2.out, h, p, 2), 1);
+	ck_assert_uint_eq(h[0].type, XS_WATCH_EVENT);
+	ck_assert(!b->busy);
+
+	/* Dropped: reaped by the pass (and b with it, from the list). */
+	conn_drop(a, "test");
+	ck_assert(a->busy);
+	server_before_sleep(NULL, srv);
+	ck_assert_uint_eq(srv->nconns, 1);
+	ck_assert(TAILQ_EMPTY(&srv->busy));
+	conn_drop(b, NULL);
+	conn_free(b);
+	ck_assert(TAILQ_EMPTY(&srv->busy));
 	store_free(srv->store);
 	free(srv);
 }
@@ -756,6 +808,7 @@ server_suite(void)
 	tcase_add_test(core, test_server_table_types);
 	tcase_add_test(core, test_server_loop_timers_fds_hook);
 	tcase_add_test(core, test_server_conn_replies_in_order);
+	tcase_add_test(core, test_server_busy_list);
 	tcase_add_test(core, test_server_conn_readonly_refuses_mutations);
 	tcase_add_test(core, test_server_lu_early_closes_unnamed);
 	suite_add_tcase(s, core);
