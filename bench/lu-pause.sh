@@ -7,7 +7,9 @@
 #       itself) instead of ./lxenstored (updated to itself).
 # Not part of make check; run from the build directory. Prints one line
 # per run: what, the xenstore-control status and time, and xsbench's
-# columns (ops/s, p50, p99, max latency); then lxenstored's own account
+# columns (ops/s, p50, p99, max latency) and the 10 ms stretches with the
+# longest waits (xsbench --timeline), those of the update placed against
+# when xenstore-control ran; then lxenstored's own account
 # of the pause (the status line, measured by the new daemon from when the
 # old one stopped reading, and both daemons' timing lines).
 set -u
@@ -39,7 +41,7 @@ fi
 
 run() {	# run LABEL UPDATE(0/1)
 	"$XSB" -w read -c "$CONNS" -n "$NODES" -d "$SECS" -W 0.5 -l "$1" \
-		>"$T/xsb" 2>&1 &
+		--timeline "$T/timeline" >"$T/xsb" 2>&1 &
 	_xp=$!
 	_lu="-"
 	if [ "$2" = 1 ]; then
@@ -48,11 +50,22 @@ run() {	# run LABEL UPDATE(0/1)
 		"$XEN_BIN/xenstore-control" live-update -t 120 "$NEW" \
 			>"$T/lu" 2>&1
 		_rc=$?
-		_lu="rc=$_rc,$(( ($(date +%s%N) - _t0) / 1000000 ))ms"
+		_t1=$(date +%s%N)
+		_lu="rc=$_rc,$(( (_t1 - _t0) / 1000000 ))ms"
 	fi
 	wait $_xp
 	printf '%s nodes=%s conns=%s update=%s  %s\n' "$WHAT" "$NODES" \
 		"$CONNS" "$_lu" "$(tail -1 "$T/xsb")"
+	# The 10 ms buckets with the longest waits, placed against the
+	# update (ms from when xenstore-control started; it ended at +END).
+	if [ "$2" = 1 ]; then
+		sort -t "$(printf '\t')" -k3,3nr "$T/timeline" | head -5 |
+			awk -v t0=$((_t0 / 1000000)) -v t1=$((_t1 / 1000000)) \
+			'{ printf "  longest waits: %.1f ms at %+d ms (update ends at +%d), %d replies in those 10 ms\n", $3 / 1000, $1 - t0, t1 - t0, $2 }'
+	else
+		sort -t "$(printf '\t')" -k3,3nr "$T/timeline" | head -3 |
+			awk '{ printf "  longest waits: %.1f ms, %d replies in those 10 ms\n", $3 / 1000, $2 }'
+	fi
 }
 "$XSB" -w read -c 1 -n "$NODES" -d 0.1 -H 2>&1 | head -1
 run baseline 0

@@ -54,6 +54,26 @@ check_run "read, 16 in flight" -w read -p 16
 check_run "write, 16 in flight" -w write -p 16
 check_run "write, stops after -N ops" -w write -N 500 -d 30 -W 0
 
+# --timeline: one line per 10 ms of the window (realtime ms, operations,
+# longest latency); together they hold every operation of the run.
+tl=$LXS_TMP/timeline
+line=$("$XSB" -t -d 0.5 -W 0.1 -n 200 -w read --timeline "$tl" 2>&1)
+if printf '%s\n' "$line" | awk -F'\t' -v tl="$tl" '
+	{ ops = $7 }
+	END {
+		while ((getline l < tl) > 0) {
+			split(l, f, "\t"); n++; sum += f[2]
+			if (f[2] > 0 && f[3] <= 0) bad = 1
+		}
+		exit !(n >= 50 && n <= 60 && sum == ops && ops > 0 && !bad)
+	}'; then
+	ok "timeline: $(wc -l <"$tl") buckets, every operation in one"
+else
+	fail "timeline"
+	printf '     | %s\n' "$line"
+	head -3 "$tl" | sed 's/^/     | /'
+fi
+
 # The helper modes.
 check_rc "prefill" 0 "$XSB" -w prefill -n 1000
 check_out "prefill left the count" 1000 /usr/bin/xenstore-read /bench/n-count

@@ -43,6 +43,8 @@
 
 #define XSB_DRAIN_NS		(2ull * 1000000000u)
 #define XSB_ERRORS_SHOWN	5
+/* --timeline's bucket. */
+#define XSB_TL_NS		(10ull * 1000000u)
 
 struct xsb_sample {
 	uint64_t t;		/* mono ns */
@@ -55,6 +57,7 @@ struct xsb_opts {
 	const char *mode;	/* special modes; NULL for a workload */
 	const char *label;
 	const char *file;
+	const char *timeline;	/* --timeline FILE, or NULL */
 	pid_t pid;
 	bool tsv, header;
 };
@@ -77,10 +80,20 @@ xsb_die(const char *fmt, ...)
 void
 bench_op_done(struct bench *b, uint64_t lat_ns)
 {
+	uint64_t now;
+	size_t i;
+
 	if (b->phase != PHASE_MEASURE)
 		return;
+	now = mono_ns();
 	b->ops++;
-	hist_add(&b->lat, lat_ns, mono_ns());
+	hist_add(&b->lat, lat_ns, now);
+	i = (size_t)((now - b->tl_t0) / XSB_TL_NS);
+	if (i < b->tl_n) {
+		b->tl_ops[i]++;
+		if (lat_ns > b->tl_max[i])
+			b->tl_max[i] = lat_ns;
+	}
 }
 
 void
@@ -344,6 +357,45 @@ xsb_close_all(struct bench *b)
 	close(b->epfd);
 }
 
+
+/*
+ * --timeline: buckets for the window and a margin, and the realtime at
+ * which it opens, so that the file can be lined up with other clocks
+ * (lu-pause.sh prints when the update ran).
+ */
+static void
+xsb_timeline_open(struct bench *b, const struct xsb_opts *o, uint64_t now)
+{
+	if (o->timeline == NULL)
+		return;
+	b->tl_n = (size_t)(b->duration * 1e9 / XSB_TL_NS) + 2;
+	b->tl_max = xcalloc(b->tl_n, sizeof(*b->tl_max));
+	b->tl_ops = xcalloc(b->tl_n, sizeof(*b->tl_ops));
+	b->tl_t0 = now;
+	b->tl_real0 = real_ns();
+}
+
+/* Writes "realtime_ms<TAB>ops<TAB>max_us" per bucket; exits on failure. */
+static void
+xsb_timeline_write(const struct bench *b, const struct xsb_opts *o)
+{
+	FILE *f;
+
+	if (o->timeline == NULL || b->tl_n == 0)
+		return;
+	f = fopen(o->timeline, "w");
+	if (f == NULL)
+		xsb_die("%s: %s", o->timeline, strerror(errno));
+	for (size_t i = 0; i < b->tl_n; i++)
+		fprintf(f, "%llu\t%llu\t%.1f\n",
+			(unsigned long long)((b->tl_real0 + i * XSB_TL_NS) /
+					     1000000),
+			(unsigned long long)b->tl_ops[i],
+			(double)b->tl_max[i] / 1e3);
+	if (fclose(f) != 0)
+		xsb_die("%s: %s", o->timeline, strerror(errno));
+}
+
 static int
 xsb_run(struct bench *b, const struct xsb_opts *o)
 {
@@ -372,6 +424,7 @@ xsb_run(struct bench *b, const struct xsb_opts *o)
 			b->ops = b->reqs = b->retries = 0;
 			xsb_sample(&s0, o->pid);
 			b->phase = PHASE_MEASURE;
+			xsb_timeline_open(b, o, now);
 		}
 		if (b->phase == PHASE_MEASURE &&
 		    (now >= t_end || (b->max_ops && b->ops >= b->max_ops))) {
@@ -410,6 +463,7 @@ xsb_run(struct bench *b, const struct xsb_opts *o)
 		bench_error(b, "%llu requests unanswered 2 s after the end",
 			    (unsigned long long)b->inflight);
 	xsb_report(b, o, b->work->name, &s0, &s1);
+	xsb_timeline_write(b, o);
 	xsb_close_all(b);
 	return b->errors || b->ops == 0 ? 1 : 0;
 }
@@ -615,6 +669,8 @@ xsb_usage(FILE *f)
 "  -H, --header           print a header line first\n"
 "  -f, --file PATH        fsync: file to write; start: daemon output\n"
 "      --seed N           random seed (default 1)\n"
+"      --timeline FILE    per 10 ms of the window: realtime ms, operations\n"
+"                         finished, longest latency (us)\n"
 "  -h, --help\n"
 "\n"
 "Workloads:\n", CLIENT_MAX_DEPTH);
@@ -660,7 +716,7 @@ xsb_seconds(const char *opt, const char *s)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_DIR_SIZE = 256, OPT_SEED };
+	enum { OPT_DIR_SIZE = 256, OPT_SEED, OPT_TIMELINE };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "workload", required_argument, NULL, 'w' },
@@ -678,6 +734,7 @@ main(int argc, char **argv)
 		{ "header", no_argument, NULL, 'H' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "timeline", required_argument, NULL, OPT_TIMELINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -730,6 +787,7 @@ main(int argc, char **argv)
 		case 'H': o.header = true; break;
 		case 'f': o.file = optarg; break;
 		case OPT_SEED: b.seed = xsb_number("--seed", optarg, ~0ull); break;
+		case OPT_TIMELINE: o.timeline = optarg; break;
 		case 'h': xsb_usage(stdout); return 0;
 		default: xsb_usage(stderr); return 2;
 		}

@@ -186,6 +186,13 @@ struct bench {
 
 	/* Measured window. */
 	struct hist lat;
+	/* --timeline: per XSB_TL_NS bucket of the window, operations and
+	 * the longest latency (ns); tl_n buckets, none without it. */
+	uint64_t *tl_max;
+	uint64_t *tl_ops;
+	size_t tl_n;
+	uint64_t tl_t0;			/* mono ns the window opened */
+	uint64_t tl_real0;		/* realtime ns, the same moment */
 	uint64_t ops, reqs, errors, retries;
 	uint64_t t_start;
 	char value[XENSTORE_PAYLOAD_MAX];
