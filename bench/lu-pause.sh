@@ -9,7 +9,9 @@
 # per run: what, the xenstore-control status and time, and xsbench's
 # columns (ops/s, p50, p99, max latency) and the 10 ms stretches with the
 # longest waits (xsbench --timeline), those of the update placed against
-# when xenstore-control ran; then lxenstored's own account
+# when xenstore-control ran, each with the moments the machine itself
+# stopped (bench/hiccup) during it, and the longest wait that no such stop
+# explains; then lxenstored's own account
 # of the pause (the status line, measured by the new daemon from when the
 # old one stopped reading, and both daemons' timing lines).
 set -u
@@ -21,6 +23,7 @@ SECS=${3:-6}
 XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
 ANCHORS=${ANCHORS:-/work/shared/anchors}
 XSB=./bench/xsbench
+HICCUP=./bench/hiccup
 LXS=$(pwd)/lxenstored
 [ -x "$XSB" ] || { echo "run from the build directory (bench/xsbench)" >&2; exit 2; }
 T=$(mktemp -d /tmp/lu-pause.XXXXXX)
@@ -43,6 +46,12 @@ run() {	# run LABEL UPDATE(0/1)
 	"$XSB" -w read -c "$CONNS" -n "$NODES" -d "$SECS" -W 0.5 -l "$1" \
 		--timeline "$T/timeline" >"$T/xsb" 2>&1 &
 	_xp=$!
+	: >"$T/hiccups"
+	_hp=
+	if [ -x "$HICCUP" ]; then
+		"$HICCUP" $((SECS + 2)) >"$T/hiccups" &
+		_hp=$!
+	fi
 	_lu="-"
 	if [ "$2" = 1 ]; then
 		sleep $((SECS / 2))
@@ -54,18 +63,34 @@ run() {	# run LABEL UPDATE(0/1)
 		_lu="rc=$_rc,$(( (_t1 - _t0) / 1000000 ))ms"
 	fi
 	wait $_xp
+	[ -z "$_hp" ] || wait "$_hp"
 	printf '%s nodes=%s conns=%s update=%s  %s\n' "$WHAT" "$NODES" \
 		"$CONNS" "$_lu" "$(tail -1 "$T/xsb")"
-	# The 10 ms buckets with the longest waits, placed against the
-	# update (ms from when xenstore-control started; it ended at +END).
-	if [ "$2" = 1 ]; then
-		sort -t "$(printf '\t')" -k3,3nr "$T/timeline" | head -5 |
-			awk -v t0=$((_t0 / 1000000)) -v t1=$((_t1 / 1000000)) \
-			'{ printf "  longest waits: %.1f ms at %+d ms (update ends at +%d), %d replies in those 10 ms\n", $3 / 1000, $1 - t0, t1 - t0, $2 }'
-	else
-		sort -t "$(printf '\t')" -k3,3nr "$T/timeline" | head -3 |
-			awk '{ printf "  longest waits: %.1f ms, %d replies in those 10 ms\n", $3 / 1000, $2 }'
-	fi
+	# The 10 ms buckets with the longest waits, in ms from when
+	# xenstore-control started (it ended at +END), each with the machine
+	# stalls (bench/hiccup) that overlap the wait; then the longest wait
+	# that overlaps none, the part the machine does not explain.
+	[ "$2" = 1 ] || { _t0=0; _t1=0; }
+	sort -t "$(printf '\t')" -k3,3nr "$T/timeline" |
+		awk -v t0=$((_t0 / 1000000)) -v t1=$((_t1 / 1000000)) \
+		    -v hf="$T/hiccups" '
+		BEGIN { while ((getline l < hf) > 0) { split(l, f, "\t"); hn++; he[hn] = f[1]; hl[hn] = f[3]; hc[hn] = f[2] } }
+		function stalls(t, w,   i, s) {
+			s = ""
+			for (i = 1; i <= hn; i++)
+				if (he[i] >= t - w && he[i] - hl[i] <= t + 10)
+					s = s sprintf(" cpu%d %.1f ms,", hc[i], hl[i])
+			return s
+		}
+		{
+			w = $3 / 1000; s = stalls($1, w)
+			if (NR <= 5) {
+				at = t0 ? sprintf(" at %+d ms (update ends at +%d)", $1 - t0, t1 - t0) : ""
+				printf "  longest waits: %.1f ms%s, %d replies in those 10 ms; machine stalled:%s\n", w, at, $2, s == "" ? " no" : s
+			}
+			if (s == "" && !found) { found = 1; clean = w; cat = t0 ? sprintf(" at %+d ms", $1 - t0) : "" }
+		}
+		END { if (hn || found) printf "  longest wait with no machine stall in it: %.1f ms%s (%d stalls over 3 ms in the run)\n", clean, cat, hn }'
 }
 "$XSB" -w read -c 1 -n "$NODES" -d 0.1 -H 2>&1 | head -1
 run baseline 0

@@ -74,6 +74,18 @@ else
 	head -3 "$tl" | sed 's/^/     | /'
 fi
 
+# bench/hiccup: with a threshold of 1 us every wake-up is late, so it must
+# print lines of realtime ms, a CPU index and a lateness over the threshold.
+hic=$("$top_builddir/bench/hiccup" -t 0.001 0.2 2>/dev/null)
+if printf '%s\n' "$hic" | awk -F'\t' -v now="$(date +%s%3N)" '
+	NF == 3 && $1 > now - 5000 && $1 <= now + 1000 && $2 >= 0 && $3 > 0.001 { n++ }
+	END { exit !(n >= 20 && n == NR) }'; then
+	ok "hiccup: $(printf '%s\n' "$hic" | wc -l) late wake-ups reported"
+else
+	fail "hiccup"
+	printf '%s\n' "$hic" | head -3 | sed 's/^/     | /'
+fi
+
 # The helper modes.
 check_rc "prefill" 0 "$XSB" -w prefill -n 1000
 check_out "prefill left the count" 1000 /usr/bin/xenstore-read /bench/n-count
