@@ -21,6 +21,9 @@
 #include "wal/wal-int.h"
 
 #define WAL_WINDOW	(256u << 10)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23	/* Linux 5.14 */
+#endif
 
 void
 wal_window_drop(struct wal_window *win)
@@ -47,6 +50,10 @@ wal_window_move(struct wal_window *win, int fd, uint64_t at, uint64_t limit)
 	if (p == MAP_FAILED)
 		return -errno;
 	(void)madvise(p, len, MADV_DONTFORK);
+	/* One call makes the whole window writable: a write fault per page
+	 * (ext4's page_mkwrite each time) cost ~5% of a write's CPU. Only a
+	 * hint: without it the pages fault in one by one as before. */
+	(void)madvise(p, len, MADV_POPULATE_WRITE);
 	win->base = p;
 	win->off = off;
 	win->len = len;
