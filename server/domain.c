@@ -737,6 +737,9 @@ domain_restore_failed(struct domains *ds, const struct wal_domain *w,
 			 "released", w->domid, why);
 		d = domain_new(ds, w->domid);
 		domain_import(d, w);
+		/* Neither mapped nor bound here: nothing for domain_free to
+		 * undo, and not counted in nintroduced. */
+		d->introduced = false;
 		domain_gone(ds->srv, d);
 		return;
 	}
