@@ -609,6 +609,18 @@ domain_map_kva(const struct server_config *cfg, void **page)
 	return *page == MAP_FAILED ? -rc : 0;
 }
 
+/* Maps a guest's ring page by its reserved grant (GNTTAB_RESERVED_XENSTORE). */
+static int
+domain_map_grant(struct domains *ds, uint32_t domid, void **page)
+{
+	*page = xengnttab_map_grant_ref(ds->xgt, domid,
+					GNTTAB_RESERVED_XENSTORE,
+					PROT_READ | PROT_WRITE);
+	if (*page == NULL)
+		return errno ? -errno : -EINVAL;
+	return 0;
+}
+
 /*
  * Restores one guest's watches on its new connection; each fires once
  * (the protocol allows spurious events), so the guest re-reads what it
@@ -759,24 +771,22 @@ domain_restore_one(struct domains *ds, const struct wal_domain *w)
 	xenevtchn_port_or_error_t local;
 	struct domain *d;
 	void *page;
+	int rc;
 
 	if (!w->introduced) {
 		d = domain_new(ds, w->domid);
 		domain_import(d, w);
 		return;
 	}
-	page = xengnttab_map_grant_ref(ds->xgt, w->domid,
-				       GNTTAB_RESERVED_XENSTORE,
-				       PROT_READ | PROT_WRITE);
-	local = -1;
-	if (page != NULL)
-		local = xenevtchn_bind_interdomain(ds->xce, w->domid,
-						   w->remote_port);
-	if (page == NULL || local < 0) {
-		domain_restore_failed(ds, w, page == NULL ? "mapping" :
-				      "binding", errno);
-		if (page != NULL)
-			xengnttab_unmap(ds->xgt, page, 1);
+	rc = domain_map_grant(ds, w->domid, &page);
+	if (rc < 0) {
+		domain_restore_failed(ds, w, "mapping", -rc);
+		return;
+	}
+	local = xenevtchn_bind_interdomain(ds->xce, w->domid, w->remote_port);
+	if (local < 0) {
+		domain_restore_failed(ds, w, "binding", errno);
+		xengnttab_unmap(ds->xgt, page, 1);
 		return;
 	}
 	d = domain_new(ds, w->domid);
@@ -981,11 +991,8 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	d = domain_find(srv, domid);
 	if (d && d->introduced)
 		return domain_reintroduce(ds, d, gfn, port);
-	page = xengnttab_map_grant_ref(ds->xgt, domid,
-				       GNTTAB_RESERVED_XENSTORE,
-				       PROT_READ | PROT_WRITE);
-	if (page == NULL) {
-		rc = errno ? -errno : -EINVAL;
+	rc = domain_map_grant(ds, domid, &page);
+	if (rc < 0) {
 		log_warn("domain %u: mapping its ring: %s", domid,
 			 strerror(-rc));
 		return rc;
@@ -1151,15 +1158,8 @@ domain_adopt_one(struct domains *ds, const struct lu_domain *ld)
 	d->resets = ld->resets;
 	if (!ld->introduced)
 		return 0;
-	if (ld->priv) {
-		rc = domain_map_kva(&ds->srv->cfg, &page);
-	} else {
-		page = xengnttab_map_grant_ref(ds->xgt, ld->domid,
-					       GNTTAB_RESERVED_XENSTORE,
-					       PROT_READ | PROT_WRITE);
-		if (page == NULL)
-			rc = errno ? -errno : -EINVAL;
-	}
+	rc = ld->priv ? domain_map_kva(&ds->srv->cfg, &page) :
+			domain_map_grant(ds, ld->domid, &page);
 	if (rc < 0) {
 		log_err("live update: domain %u: mapping its ring: %s",
 			ld->domid, strerror(-rc));
