@@ -697,16 +697,13 @@ static void
 ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
 {
 	const struct frame_in *f = &c->in;
-	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
 	bool more = tp->partial_logged &&
 		    tp->partial_end - tp->partial_len == tp->rd_cons - f->got &&
 		    tp->partial_len < f->got;
 	uint32_t from = more ? tp->partial_len : 0;
 	unsigned char *bytes = xmalloc(f->got);
 
-	memcpy(bytes, &f->hdr, hl);
-	if (f->got > hl)
-		memcpy(bytes + hl, f->payload, f->got - hl);
+	frame_in_copy(f, bytes);
 	domain_log_ring(d, more ? RING_LOG_PARTIAL_MORE : RING_LOG_PARTIAL,
 			tp->rd_cons, bytes + from, f->got - from, 0);
 	free(bytes);

@@ -111,6 +111,12 @@ enum frame_status frame_in_commit(struct frame_in *f, size_t n);
  */
 enum frame_status frame_in_feed(struct frame_in *f, const void *data,
 				size_t len, size_t *used);
+/*
+ * Copies the f->got bytes taken so far, as they came (header, then
+ * payload), to dst, which has room for them: what frame_in_feed takes
+ * back. Returns f->got.
+ */
+uint32_t frame_in_copy(const struct frame_in *f, void *dst);
 
 /* ---- conn.c: one client connection over some transport ---------------- */
 
