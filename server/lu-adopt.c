@@ -334,11 +334,12 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 
 /*
  * Loading takes a CPU while the old daemon serves on: on a small dom0
- * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and gets its priority back before it asks for
- * anything (EARLY, READY). Only if it can get it back: a lower nice value
- * needs CAP_SYS_NICE (or RLIMIT_NICE), and a daemon left at a low
- * priority would be worse than the contention. *saved: the value to go
- * back to; false if left as it was.
+ * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and
+ * gets its priority back before it asks for anything (EARLY, READY).
+ * Only if it can get it back: a lower nice value needs CAP_SYS_NICE (or
+ * RLIMIT_NICE), and a daemon left at a low priority would be worse than
+ * the contention. *saved: the value to go back to; false if left as it
+ * was.
  */
 static bool
 lu_nice_down(int *saved)
@@ -387,9 +388,8 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
  * ACK, on which the old daemon wakes up and exits, waits LU_AFTER_MS
  * (the channel kept in srv, see lu_adopt_after), so that its wake-up and
  * exit do not take the CPU from the clients that waited through the
- * pause. Without the token
- * (an old daemon from before EARLY): ACK now and wait for its close, for
- * which it must wake up first. Takes fd.
+ * pause. Without the token (an old daemon from before EARLY): ACK now
+ * and wait for its close, for which it must wake up first. Takes fd.
  */
 static int
 lu_release(struct server *srv, int fd, struct lu_token *token)
