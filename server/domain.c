@@ -1023,17 +1023,33 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	return 0;
 }
 
-int
-domain_release(struct server *srv, uint32_t domid)
+/*
+ * The domain a RELEASE, RESUME or SET_TARGET names: -EINVAL for dom0,
+ * -ENOENT unless introduced.
+ */
+static int
+domain_find_guest(struct server *srv, uint32_t domid, struct domain **out)
 {
 	struct domain *d;
-	int rc;
 
 	if (domid == 0)
 		return -EINVAL;
 	d = domain_find(srv, domid);
 	if (d == NULL || !d->introduced)
 		return -ENOENT;
+	*out = d;
+	return 0;
+}
+
+int
+domain_release(struct server *srv, uint32_t domid)
+{
+	struct domain *d;
+	int rc;
+
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
 	/* Its nodes go (or change owner): a change the log must take. */
 	rc = durable_check(srv->dur);
 	if (rc < 0)
@@ -1047,12 +1063,11 @@ int
 domain_resume(struct server *srv, uint32_t domid)
 {
 	struct domain *d;
+	int rc;
 
-	if (domid == 0)
-		return -EINVAL;
-	d = domain_find(srv, domid);
-	if (d == NULL || !d->introduced)
-		return -ENOENT;
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
 	d->shutdown = false;
 	domain_log_set(d);
 	return 0;
@@ -1062,12 +1077,12 @@ int
 domain_set_target(struct server *srv, uint32_t domid, uint32_t tdomid)
 {
 	struct domain *d;
+	int rc;
 
-	if (domid == 0)
-		return -EINVAL;
-	d = domain_find(srv, domid);
-	if (d == NULL || !d->introduced || !domain_is_introduced(srv, tdomid) ||
-	    tdomid == LXS_DOMID_SELF)
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
+	if (!domain_is_introduced(srv, tdomid) || tdomid == LXS_DOMID_SELF)
 		return -ENOENT;
 	d->target = tdomid;
 	if (d->conn) {
