@@ -49,6 +49,61 @@ lu_args_push(char ***argv, int *argc, int max, const char *word, size_t len)
 	return 0;
 }
 
+/*
+ * The quoted part that opens at p (a quote) into word at *len; returns
+ * where it stopped: at the closing quote, or at the NUL if there is none.
+ */
+static const char *
+lu_args_quoted(const char *p, char *word, size_t *len)
+{
+	char q = *p;
+
+	for (p++; *p && *p != q; p++) {
+		if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
+			p++;
+		word[(*len)++] = *p;
+	}
+	return p;
+}
+
+/*
+ * The argument that starts at *pp (not a blank), up to the next blank
+ * outside quotes, into word (*len bytes, no NUL); *pp moves past it.
+ * -EINVAL with *why (static) for an unterminated quote or a trailing
+ * backslash.
+ */
+static int
+lu_args_word(const char **pp, char *word, size_t *len, const char **why)
+{
+	const char *p = *pp;
+
+	*len = 0;
+	while (*p && !lu_args_blank(*p)) {
+		char q = *p;
+
+		if (q == '\\') {
+			if (p[1] == '\0') {
+				*why = "a backslash ends the command line";
+				return -EINVAL;
+			}
+			word[(*len)++] = p[1];
+			p += 2;
+		} else if (q != '\'' && q != '"') {
+			word[(*len)++] = *p++;
+		} else {
+			p = lu_args_quoted(p, word, len);
+			if (*p != q) {
+				*why = q == '"' ? "a double quote is not closed" :
+						  "a single quote is not closed";
+				return -EINVAL;
+			}
+			p++;
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
 int
 lu_args_split(const char *cmdline, int max, char ***out, int *outc,
 	      const char **why)
@@ -59,48 +114,20 @@ lu_args_split(const char *cmdline, int max, char ***out, int *outc,
 	int argc = 0, rc = 0;
 
 	*why = NULL;
-	while (rc == 0) {
-		size_t len = 0;
+	for (;;) {
+		size_t len;
 
 		while (lu_args_blank(*p))
 			p++;
 		if (*p == '\0')
 			break;
-		while (rc == 0 && *p && !lu_args_blank(*p)) {
-			char q = *p;
-
-			if (q == '\\') {
-				if (p[1] == '\0') {
-					*why = "a backslash ends the command line";
-					rc = -EINVAL;
-					break;
-				}
-				word[len++] = p[1];
-				p += 2;
-				continue;
-			}
-			if (q != '\'' && q != '"') {
-				word[len++] = *p++;
-				continue;
-			}
-			for (p++; *p && *p != q; p++) {
-				if (q == '"' && *p == '\\' &&
-				    (p[1] == '"' || p[1] == '\\'))
-					p++;
-				word[len++] = *p;
-			}
-			if (*p != q) {
-				*why = q == '"' ? "a double quote is not closed" :
-						  "a single quote is not closed";
-				rc = -EINVAL;
-				break;
-			}
-			p++;
-		}
-		if (rc == 0) {
-			rc = lu_args_push(&argv, &argc, max, word, len);
-			if (rc < 0)
-				*why = "too many arguments";
+		rc = lu_args_word(&p, word, &len, why);
+		if (rc < 0)
+			break;
+		rc = lu_args_push(&argv, &argc, max, word, len);
+		if (rc < 0) {
+			*why = "too many arguments";
+			break;
 		}
 	}
 	free(word);

@@ -180,9 +180,10 @@ void lu_args_free(char **argv);
 void lu_encode(const struct lu_state *st, uint8_t **out, size_t *len,
 	       int **fds, uint32_t *nfds);
 /*
- * Decodes a message, giving each fd from fds (indexed by the message) to
- * st; fds handed to st are set to -1 in fds, the caller closes the rest.
- * -EINVAL (with *why, caller frees) for a message that does not decode,
+ * Decodes a message into st (initialized here; the caller frees it with
+ * lu_state_release, and on failure it holds nothing), giving each fd from
+ * fds (indexed by the message) to st; fds handed to st are set to -1 in
+ * fds, the caller closes the rest. -EINVAL (with *why, caller frees) for a message that does not decode,
  * names a missing fd, or has a version above LU_VERSION.
  */
 int lu_decode(const uint8_t *data, size_t len, int *fds, uint32_t nfds,
@@ -201,6 +202,7 @@ int lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
  * (a timeout is -EAGAIN). A closed peer is -EPIPE.
  */
 int lu_send_ready(int fd, uint64_t seq);
+/* New daemon, before READY: asks for the connections (loaded up to seq). */
 int lu_send_early(int fd, uint64_t seq);
 /*
  * READY or EARLY (*early tells which). -ECANCELED for a NAK (the new
@@ -211,7 +213,8 @@ int lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why);
 /* Sends st's fds and its encoding. */
 int lu_send_state(int fd, const struct lu_state *st);
 /*
- * Receives a state; *why (caller frees) says why it was refused. raw (may
+ * Receives a state into st, as lu_decode (caller frees with
+ * lu_state_release); *why (caller frees) says why it was refused. raw (may
  * be NULL) gets the message's bytes (what lu_decode read), e.g. to keep
  * them for lxenstore-inspect.
  */

@@ -17,10 +17,9 @@
  *     sockets as before and INTRODUCE answers ENOSYS;
  *   - deaths: on VIRQ_DOM_EXC, and once after every start and live update
  *     (a death while no daemon watched), every domain is looked up in Xen
- *     (xenctrl.c) from the before-sleep hook. Shut down, the first time:
- *     @releaseDomain/<domid> (one plain @releaseDomain per look); dying,
- *     gone or another domain at its domid: released as by RELEASE. Without
- *     libxenctrl, RELEASE is the only way out.
+ *     from the before-sleep hook (domain-death.c, which shares struct
+ *     domains through domain-int.h). Without libxenctrl, RELEASE is the
+ *     only way out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +30,9 @@
 #include <unistd.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
-#include <xen/xen.h>		/* VIRQ_DOM_EXC */
 
 #include "liveupdate/liveupdate.h"
-#include "server/server-int.h"
+#include "server/domain-int.h"
 #include "wal/wal.h"
 
 #define DOMAIN_SCAN_MS		1000
@@ -42,27 +40,7 @@
 #define DOMAIN_PAGE_SIZE	4096u
 /* Domain ids from here on are reserved (DOMID_FIRST_RESERVED). */
 #define DOMAIN_FIRST_RESERVED	0x7FF0u
-/* struct domains.virq_port when VIRQ_DOM_EXC is not bound by us: */
-#define DOMAIN_VIRQ_NONE	(-1)
-/* bound before a live update on the inherited fd, port unknown (Xen binds
- * a virq once): a port that is no domain's is that one. */
-#define DOMAIN_VIRQ_INHERITED	(-2)
 
-struct domains {
-	struct server *srv;
-	xenevtchn_handle *xce;		/* NULL: no rings */
-	xengnttab_handle *xgt;
-	int evtchn_fd;
-	struct xenctrl *xc;		/* NULL: deaths not detected */
-	int virq_port;			/* VIRQ_DOM_EXC, or DOMAIN_VIRQ_* */
-	bool check_due;			/* look up every domain in Xen */
-	TAILQ_HEAD(, domain) list;
-	uint32_t nintroduced;
-	uint64_t scan_timer;
-	uint64_t events;
-	uint64_t notifies;
-	long crash_countdown[RING_CRASH_COUNT];	/* LXS_TEST_CRASH_* */
-};
 
 /* ---- the table ------------------------------------------------------------- */
 
@@ -121,7 +99,7 @@ domain_import(struct domain *d, const struct wal_domain *w)
 }
 
 /* Logs d's record as it is now (INTRODUCE, RESUME, SET_TARGET, ...). */
-static void
+void
 domain_log_set(struct domain *d)
 {
 	struct wal_domain w;
@@ -133,7 +111,7 @@ domain_log_set(struct domain *d)
 	durable_domain(d->srv->dur, &ch);
 }
 
-static void
+void
 domain_log_kind(struct domain *d, enum wal_domain_kind kind)
 {
 	struct wal_domain_change ch = { .kind = kind, .domid = d->domid };
@@ -142,7 +120,7 @@ domain_log_kind(struct domain *d, enum wal_domain_kind kind)
 }
 
 /* d's record in the log's table, or NULL. */
-static const struct wal_domain *
+const struct wal_domain *
 domain_logged(const struct domain *d)
 {
 	return wal_domtab_find(durable_domains(d->srv->dur), d->domid);
@@ -247,7 +225,7 @@ domain_log_watch(struct conn *c, bool add, const char *path,
 }
 
 /* Drops the connection, unbinds, unmaps and frees. */
-static void
+void
 domain_free(struct domains *ds, struct domain *d)
 {
 	ring_disconnect(d, NULL);
@@ -266,55 +244,12 @@ domain_free(struct domains *ds, struct domain *d)
 	free(d);
 }
 
-/* ---- death (VIRQ_DOM_EXC) ---------------------------------------------------- */
-
-static bool
-domain_handle_known(const uint8_t *h)
-{
-	static const uint8_t zero[XENCTRL_HANDLE_SIZE];
-
-	return memcmp(h, zero, sizeof(zero)) != 0;
-}
-
-/*
- * Whether what Xen reports at a domain's id is still that domain, alive
- * (shut down or not): not dying, and the same handle when both are known.
- * Why not, for the log, in *why.
- */
-static bool
-domain_info_alive(const uint8_t *handle, const struct xenctrl_dominfo *info,
-		  const char **why)
-{
-	if (!info->exists)
-		*why = "it no longer exists";
-	else if (info->dying)
-		*why = "it is dying";
-	else if (domain_handle_known(handle) &&
-		 domain_handle_known(info->handle) &&
-		 memcmp(handle, info->handle, XENCTRL_HANDLE_SIZE) != 0)
-		*why = "its id belongs to another domain now";
-	else
-		return true;
-	return false;
-}
-
-/* Xen's handle of d, as far as it can be known now (INTRODUCE). */
-static void
-domain_learn_handle(struct domains *ds, struct domain *d)
-{
-	struct xenctrl_dominfo info;
-
-	if (ds->xc && xenctrl_dominfo(ds->xc, d->domid, &info) == 0 &&
-	    info.exists && !info.dying)
-		memcpy(d->handle, info.handle, sizeof(d->handle));
-}
-
 /*
  * What RELEASE does once d may go (the log takes changes): its record
  * goes, its ring and port, its nodes (or their ownership) and ACL
  * entries; @releaseDomain and @releaseDomain/<domid> fire.
  */
-static void
+void
 domain_gone(struct server *srv, struct domain *d)
 {
 	uint32_t domid = d->domid;
@@ -323,123 +258,6 @@ domain_gone(struct server *srv, struct domain *d)
 	domain_free(srv->doms, d);
 	store_domain_gone(srv->store, domid, srv->cfg.keep_orphans);
 	store_fire_special(srv->store, "@releaseDomain", domid);
-}
-
-enum domain_fate { DOMAIN_ALIVE, DOMAIN_SHUT, DOMAIN_RELEASED };
-
-/* Looks d up in Xen and acts on what it says (domains_check). */
-static enum domain_fate
-domain_check_one(struct domains *ds, struct domain *d)
-{
-	const struct wal_domain *w = domain_logged(d);
-	struct xenctrl_dominfo info;
-	const char *why;
-
-	if (d->priv || xenctrl_dominfo(ds->xc, d->domid, &info) < 0)
-		return DOMAIN_ALIVE;
-	/* Adopted by a live update: the handle is in the log's table. */
-	if (!domain_handle_known(d->handle) && w)
-		memcpy(d->handle, w->handle, sizeof(d->handle));
-	if (!domain_info_alive(d->handle, &info, &why)) {
-		if (!d->introduced) {
-			log_info("domain %u: configured, never introduced, "
-				 "and %s: forgotten", d->domid, why);
-			domain_log_kind(d, WAL_DOMAIN_RELEASE);
-			domain_free(ds, d);
-			return DOMAIN_ALIVE;
-		}
-		/* Its nodes go: the log must take that (retried later). */
-		if (durable_check(ds->srv->dur) < 0) {
-			ds->check_due = true;
-			return DOMAIN_ALIVE;
-		}
-		log_info("domain %u: %s: released", d->domid, why);
-		domain_gone(ds->srv, d);
-		return DOMAIN_RELEASED;
-	}
-	if (!domain_handle_known(d->handle) &&
-	    domain_handle_known(info.handle)) {
-		memcpy(d->handle, info.handle, sizeof(d->handle));
-		domain_log_set(d);
-	}
-	if (!d->introduced || !info.shutdown || d->shutdown)
-		return DOMAIN_ALIVE;
-	d->shutdown = true;
-	domain_log_set(d);
-	log_info("domain %u: shut down", d->domid);
-	store_fire_special_forms(ds->srv->store, "@releaseDomain", d->domid,
-				 STORE_SPECIAL_DOMID);
-	return DOMAIN_SHUT;
-}
-
-/*
- * Every domain against Xen. A plain @releaseDomain follows the
- * per-domain events of the domains found shut down, once, unless a
- * release fired one already.
- */
-static void
-domains_check(struct domains *ds)
-{
-	struct domain *d, *next;
-	bool shut = false, released = false;
-
-	ds->check_due = false;
-	for (d = TAILQ_FIRST(&ds->list); d != NULL; d = next) {
-		next = TAILQ_NEXT(d, link);
-		switch (domain_check_one(ds, d)) {
-		case DOMAIN_SHUT:
-			shut = true;
-			break;
-		case DOMAIN_RELEASED:
-			released = true;
-			break;
-		case DOMAIN_ALIVE:
-			break;
-		}
-	}
-	if (shut && !released)
-		store_fire_special_forms(ds->srv->store, "@releaseDomain", 0,
-					 STORE_SPECIAL_PLAIN);
-}
-
-/*
- * libxenctrl and VIRQ_DOM_EXC; a look at every domain is due (deaths
- * while no daemon watched). inherited: the event channel fd comes from a
- * live update, whose old daemon bound the virq on it.
- */
-static void
-domain_exc_open(struct domains *ds, bool inherited)
-{
-	xenevtchn_port_or_error_t port;
-
-	ds->xc = xenctrl_open();
-	if (ds->xc == NULL)
-		return;
-	port = xenevtchn_bind_virq(ds->xce, VIRQ_DOM_EXC);
-	if (port >= 0) {
-		ds->virq_port = port;
-	} else if (inherited && errno == EEXIST) {
-		ds->virq_port = DOMAIN_VIRQ_INHERITED;
-	} else {
-		log_warn("domains: binding VIRQ_DOM_EXC: %s; domain death is "
-			 "not detected", strerror(errno));
-		xenctrl_close(ds->xc);
-		ds->xc = NULL;
-		return;
-	}
-	ds->check_due = true;
-}
-
-static void
-domain_exc_close(struct domains *ds)
-{
-	if (ds->virq_port >= 0 &&
-	    xenevtchn_unbind(ds->xce, (evtchn_port_t)ds->virq_port) < 0)
-		log_warn("domains: unbind VIRQ_DOM_EXC port %d: %s",
-			 ds->virq_port, strerror(errno));
-	ds->virq_port = DOMAIN_VIRQ_NONE;
-	xenctrl_close(ds->xc);
-	ds->xc = NULL;
 }
 
 /* ---- events ------------------------------------------------------------------ */
@@ -462,20 +280,6 @@ domain_scan_arm(struct domains *ds)
 	if (ds->scan_timer == 0)
 		ds->scan_timer = loop_add_timer(ds->srv->loop, DOMAIN_SCAN_MS,
 						domain_on_scan, ds);
-}
-
-/* Whether an event on our local port is VIRQ_DOM_EXC. */
-static bool
-domain_exc_port(const struct domains *ds, uint32_t port)
-{
-	const struct domain *d;
-
-	if (ds->virq_port != DOMAIN_VIRQ_INHERITED)
-		return ds->virq_port >= 0 && port == (uint32_t)ds->virq_port;
-	TAILQ_FOREACH(d, &ds->list, link)
-		if (d->introduced && d->local_port == port)
-			return false;
-	return true;
 }
 
 /*
@@ -609,6 +413,18 @@ domain_map_kva(const struct server_config *cfg, void **page)
 	return *page == MAP_FAILED ? -rc : 0;
 }
 
+/* Maps a guest's ring page by its reserved grant (GNTTAB_RESERVED_XENSTORE). */
+static int
+domain_map_grant(struct domains *ds, uint32_t domid, void **page)
+{
+	*page = xengnttab_map_grant_ref(ds->xgt, domid,
+					GNTTAB_RESERVED_XENSTORE,
+					PROT_READ | PROT_WRITE);
+	if (*page == NULL)
+		return errno ? -errno : -EINVAL;
+	return 0;
+}
+
 /*
  * Restores one guest's watches on its new connection; each fires once
  * (the protocol allows spurious events), so the guest re-reads what it
@@ -737,6 +553,9 @@ domain_restore_failed(struct domains *ds, const struct wal_domain *w,
 			 "released", w->domid, why);
 		d = domain_new(ds, w->domid);
 		domain_import(d, w);
+		/* Neither mapped nor bound here: nothing for domain_free to
+		 * undo, and not counted in nintroduced. */
+		d->introduced = false;
 		domain_gone(ds->srv, d);
 		return;
 	}
@@ -756,24 +575,22 @@ domain_restore_one(struct domains *ds, const struct wal_domain *w)
 	xenevtchn_port_or_error_t local;
 	struct domain *d;
 	void *page;
+	int rc;
 
 	if (!w->introduced) {
 		d = domain_new(ds, w->domid);
 		domain_import(d, w);
 		return;
 	}
-	page = xengnttab_map_grant_ref(ds->xgt, w->domid,
-				       GNTTAB_RESERVED_XENSTORE,
-				       PROT_READ | PROT_WRITE);
-	local = -1;
-	if (page != NULL)
-		local = xenevtchn_bind_interdomain(ds->xce, w->domid,
-						   w->remote_port);
-	if (page == NULL || local < 0) {
-		domain_restore_failed(ds, w, page == NULL ? "mapping" :
-				      "binding", errno);
-		if (page != NULL)
-			xengnttab_unmap(ds->xgt, page, 1);
+	rc = domain_map_grant(ds, w->domid, &page);
+	if (rc < 0) {
+		domain_restore_failed(ds, w, "mapping", -rc);
+		return;
+	}
+	local = xenevtchn_bind_interdomain(ds->xce, w->domid, w->remote_port);
+	if (local < 0) {
+		domain_restore_failed(ds, w, "binding", errno);
+		xengnttab_unmap(ds->xgt, page, 1);
 		return;
 	}
 	d = domain_new(ds, w->domid);
@@ -978,11 +795,8 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	d = domain_find(srv, domid);
 	if (d && d->introduced)
 		return domain_reintroduce(ds, d, gfn, port);
-	page = xengnttab_map_grant_ref(ds->xgt, domid,
-				       GNTTAB_RESERVED_XENSTORE,
-				       PROT_READ | PROT_WRITE);
-	if (page == NULL) {
-		rc = errno ? -errno : -EINVAL;
+	rc = domain_map_grant(ds, domid, &page);
+	if (rc < 0) {
 		log_warn("domain %u: mapping its ring: %s", domid,
 			 strerror(-rc));
 		return rc;
@@ -1013,17 +827,33 @@ domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
 	return 0;
 }
 
-int
-domain_release(struct server *srv, uint32_t domid)
+/*
+ * The domain a RELEASE, RESUME or SET_TARGET names: -EINVAL for dom0,
+ * -ENOENT unless introduced.
+ */
+static int
+domain_find_guest(struct server *srv, uint32_t domid, struct domain **out)
 {
 	struct domain *d;
-	int rc;
 
 	if (domid == 0)
 		return -EINVAL;
 	d = domain_find(srv, domid);
 	if (d == NULL || !d->introduced)
 		return -ENOENT;
+	*out = d;
+	return 0;
+}
+
+int
+domain_release(struct server *srv, uint32_t domid)
+{
+	struct domain *d;
+	int rc;
+
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
 	/* Its nodes go (or change owner): a change the log must take. */
 	rc = durable_check(srv->dur);
 	if (rc < 0)
@@ -1037,12 +867,11 @@ int
 domain_resume(struct server *srv, uint32_t domid)
 {
 	struct domain *d;
+	int rc;
 
-	if (domid == 0)
-		return -EINVAL;
-	d = domain_find(srv, domid);
-	if (d == NULL || !d->introduced)
-		return -ENOENT;
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
 	d->shutdown = false;
 	domain_log_set(d);
 	return 0;
@@ -1052,12 +881,12 @@ int
 domain_set_target(struct server *srv, uint32_t domid, uint32_t tdomid)
 {
 	struct domain *d;
+	int rc;
 
-	if (domid == 0)
-		return -EINVAL;
-	d = domain_find(srv, domid);
-	if (d == NULL || !d->introduced || !domain_is_introduced(srv, tdomid) ||
-	    tdomid == LXS_DOMID_SELF)
+	rc = domain_find_guest(srv, domid, &d);
+	if (rc < 0)
+		return rc;
+	if (!domain_is_introduced(srv, tdomid) || tdomid == LXS_DOMID_SELF)
 		return -ENOENT;
 	d->target = tdomid;
 	if (d->conn) {
@@ -1148,15 +977,8 @@ domain_adopt_one(struct domains *ds, const struct lu_domain *ld)
 	d->resets = ld->resets;
 	if (!ld->introduced)
 		return 0;
-	if (ld->priv) {
-		rc = domain_map_kva(&ds->srv->cfg, &page);
-	} else {
-		page = xengnttab_map_grant_ref(ds->xgt, ld->domid,
-					       GNTTAB_RESERVED_XENSTORE,
-					       PROT_READ | PROT_WRITE);
-		if (page == NULL)
-			rc = errno ? -errno : -EINVAL;
-	}
+	rc = ld->priv ? domain_map_kva(&ds->srv->cfg, &page) :
+			domain_map_grant(ds, ld->domid, &page);
 	if (rc < 0) {
 		log_err("live update: domain %u: mapping its ring: %s",
 			ld->domid, strerror(-rc));

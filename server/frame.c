@@ -62,3 +62,14 @@ frame_in_feed(struct frame_in *f, const void *data, size_t len, size_t *used)
 	} while (st == FRAME_MORE && *used < len);
 	return st;
 }
+
+uint32_t
+frame_in_copy(const struct frame_in *f, void *dst)
+{
+	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
+
+	memcpy(dst, &f->hdr, hl);
+	if (f->got > hl)
+		memcpy((char *)dst + hl, f->payload, f->got - hl);
+	return f->got;
+}

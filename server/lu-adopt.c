@@ -65,41 +65,21 @@ lu_adopt_store(void *arg)
 	return server_store_new(arg);
 }
 
-static int
-lu_adopt_conn(struct server *srv, struct lu_conn *lc, struct lu_early *e,
-	      struct conn **out, char **why)
+/*
+ * The handed-over state of a connection, onto c: watches, open
+ * transactions, partial input and queued output.
+ */
+static void
+lu_adopt_conn_state(struct conn *c, const struct lu_conn *lc)
 {
-	struct domain *d;
-	struct conn *c;
 	size_t used;
 	int rc;
 
-	if (lc->ring) {
-		d = domain_find(srv, lc->ring_domid);
-		if (d == NULL || !d->introduced) {
-			*why = xasprintf("the ring of domain %u is not handed "
-					 "over", lc->ring_domid);
-			return -ENOENT;
-		}
-		c = ring_adopt(d, d->adopt_rd_cons);
-	} else if (lc->early) {
-		c = lu_early_take(e, lc->id);
-		if (c == NULL) {
-			*why = xasprintf("connection %u was not sent ahead",
-					 lc->id);
-			return -ENOENT;
-		}
-	} else {
-		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
-				    (lc->readonly ? CONN_READONLY : 0u),
-				    &lc->caller);
-		lc->fd = -1;
-	}
 	c->id = lc->id;
 	c->features = lc->features;
 	/* Oldest first, so that the list is the old daemon's again. */
 	for (uint32_t j = lc->nwatches; j-- > 0;) {
-		struct lu_watch *w = &lc->watches[j];
+		const struct lu_watch *w = &lc->watches[j];
 
 		rc = store_watch(c->sc, w->wpath, w->token, w->depth);
 		if (rc < 0)
@@ -125,6 +105,41 @@ lu_adopt_conn(struct server *srv, struct lu_conn *lc, struct lu_early *e,
 	for (uint32_t j = 0; j < lc->nout; j++)
 		conn_queue_raw(c, lc->out[j].data, lc->out[j].len,
 			       lc->out[j].reply);
+}
+
+/*
+ * One handed-over connection: over its domain's ring, the one set up
+ * under its id with EARLY, or over its socket (fd taken from lc).
+ */
+static int
+lu_adopt_conn(struct server *srv, struct lu_conn *lc, struct lu_early *e,
+	      struct conn **out, char **why)
+{
+	struct domain *d;
+	struct conn *c;
+
+	if (lc->ring) {
+		d = domain_find(srv, lc->ring_domid);
+		if (d == NULL || !d->introduced) {
+			*why = xasprintf("the ring of domain %u is not handed "
+					 "over", lc->ring_domid);
+			return -ENOENT;
+		}
+		c = ring_adopt(d, d->adopt_rd_cons);
+	} else if (lc->early) {
+		c = lu_early_take(e, lc->id);
+		if (c == NULL) {
+			*why = xasprintf("connection %u was not sent ahead",
+					 lc->id);
+			return -ENOENT;
+		}
+	} else {
+		c = sock_conn_adopt(srv, lc->fd, CONN_DROP_ON_OVERFLOW |
+				    (lc->readonly ? CONN_READONLY : 0u),
+				    &lc->caller);
+		lc->fd = -1;
+	}
+	lu_adopt_conn_state(c, lc);
 	*out = c;
 	return 0;
 }
@@ -139,21 +154,13 @@ lu_adopt_order(struct server *srv, struct conn **order, uint32_t n)
 	}
 }
 
+/* The two listeners (taken from st). */
 static int
-lu_adopt_state(struct server *srv, const struct server_config *cfg,
-	       struct lu_state *st, struct wal_domtab **doms,
-	       struct lu_early *e, struct lu_marks *mk,
-	       const struct wal_pos *end, char **why)
+lu_adopt_listeners(struct server *srv, struct lu_state *st, char **why)
 {
-	struct xsd_sockmsg req = { 0 };
-	struct conn *c, **order;
 	char *ro_path;
 	int rc;
 
-	if (st->fd_rw < 0 || st->fd_ro < 0 || st->fd_lock < 0) {
-		*why = xstrdup("the handover lacks a listener or the lock");
-		return -EINVAL;
-	}
 	rc = sock_listener_adopt(srv, st->fd_rw, srv->cfg.sock_path, false,
 				 &srv->rw);
 	if (rc == 0)
@@ -168,14 +175,20 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 		return rc;
 	}
 	st->fd_ro = -1;
-	if (st->fd_evtchn >= 0) {
-		rc = domains_adopt(srv, st);
-		if (rc < 0) {
-			*why = xasprintf("guest domains: %s", strerror(-rc));
-			return rc;
-		}
-	}
-	mk->domains = mono_ns();
+	return 0;
+}
+
+/*
+ * Every connection of st, in the old daemon's order; the EARLY ones that
+ * the handover does not name are closed.
+ */
+static int
+lu_adopt_conns(struct server *srv, struct lu_state *st, struct lu_early *e,
+	       char **why)
+{
+	struct conn **order;
+	int rc;
+
 	order = xcalloc(st->nconns ? st->nconns : 1, sizeof(*order));
 	for (uint32_t i = 0; i < st->nconns; i++) {
 		rc = lu_adopt_conn(srv, &st->conns[i], e, &order[i], why);
@@ -187,16 +200,55 @@ lu_adopt_state(struct server *srv, const struct server_config *cfg,
 	lu_early_free(e);
 	lu_adopt_order(srv, order, st->nconns);
 	free(order);
-	mk->conns = mono_ns();
 	srv->next_conn_id = st->next_conn_id;
-	if (st->has_reply) {
-		req.type = XS_CONTROL;
-		req.req_id = st->reply_req_id;
-		req.tx_id = st->reply_tx_id;
-		TAILQ_FOREACH(c, &srv->conns, link)
-			if (c->id == st->reply_conn)
-				conn_reply(c, &req, XS_CONTROL, "OK", 3);
+	return 0;
+}
+
+/* Queues the OK of the live-update request on the connection that sent it. */
+static void
+lu_adopt_reply(struct server *srv, const struct lu_state *st)
+{
+	struct xsd_sockmsg req = { 0 };
+	struct conn *c;
+
+	if (!st->has_reply)
+		return;
+	req.type = XS_CONTROL;
+	req.req_id = st->reply_req_id;
+	req.tx_id = st->reply_tx_id;
+	TAILQ_FOREACH(c, &srv->conns, link)
+		if (c->id == st->reply_conn)
+			conn_reply(c, &req, XS_CONTROL, "OK", 3);
+}
+
+static int
+lu_adopt_state(struct server *srv, const struct server_config *cfg,
+	       struct lu_state *st, struct wal_domtab **doms,
+	       struct lu_early *e, struct lu_marks *mk,
+	       const struct wal_pos *end, char **why)
+{
+	int rc;
+
+	if (st->fd_rw < 0 || st->fd_ro < 0 || st->fd_lock < 0) {
+		*why = xstrdup("the handover lacks a listener or the lock");
+		return -EINVAL;
 	}
+	rc = lu_adopt_listeners(srv, st, why);
+	if (rc < 0)
+		return rc;
+	if (st->fd_evtchn >= 0) {
+		rc = domains_adopt(srv, st);
+		if (rc < 0) {
+			*why = xasprintf("guest domains: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	mk->domains = mono_ns();
+	rc = lu_adopt_conns(srv, st, e, why);
+	if (rc < 0)
+		return rc;
+	mk->conns = mono_ns();
+	lu_adopt_reply(srv, st);
 	if (st->access_log) {
 		free((char *)srv->cfg.access_log);
 		srv->cfg.access_log = st->access_log;
@@ -282,11 +334,12 @@ lu_adopt_refuse(int fd, const char *why, int rc)
 
 /*
  * Loading takes a CPU while the old daemon serves on: on a small dom0
- * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and gets its priority back before it asks for
- * anything (EARLY, READY). Only if it can get it back: a lower nice value
- * needs CAP_SYS_NICE (or RLIMIT_NICE), and a daemon left at a low
- * priority would be worse than the contention. *saved: the value to go
- * back to; false if left as it was.
+ * its clients wait longer meanwhile. So it runs LU_LOAD_NICE lower, and
+ * gets its priority back before it asks for anything (EARLY, READY).
+ * Only if it can get it back: a lower nice value needs CAP_SYS_NICE (or
+ * RLIMIT_NICE), and a daemon left at a low priority would be worse than
+ * the contention. *saved: the value to go back to; false if left as it
+ * was.
  */
 static bool
 lu_nice_down(int *saved)
@@ -335,9 +388,8 @@ lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
  * ACK, on which the old daemon wakes up and exits, waits LU_AFTER_MS
  * (the channel kept in srv, see lu_adopt_after), so that its wake-up and
  * exit do not take the CPU from the clients that waited through the
- * pause. Without the token
- * (an old daemon from before EARLY): ACK now and wait for its close, for
- * which it must wake up first. Takes fd.
+ * pause. Without the token (an old daemon from before EARLY): ACK now
+ * and wait for its close, for which it must wake up first. Takes fd.
  */
 static int
 lu_release(struct server *srv, int fd, struct lu_token *token)
@@ -358,6 +410,86 @@ lu_release(struct server *srv, int fd, struct lu_token *token)
 	srv->lu_ack_owed = true;
 	srv->lu_ack_fd = fd;
 	return 0;
+}
+
+/*
+ * EARLY: the socket connections set up ahead, then what the old daemon
+ * logged meanwhile, so that little is left for the pause.
+ */
+static int
+lu_adopt_early(struct server *srv, int fd, const char *dir,
+	       struct wal_domtab *doms, struct wal_pos *pos,
+	       struct lu_early *early, char **why)
+{
+	uint64_t t = mono_ns();
+	int rc;
+
+	rc = lu_early_adopt(srv, fd, pos->seq, early, why);
+	if (rc == 0)
+		rc = lu_follow(dir, srv->store, doms, pos, UINT64_MAX, NULL,
+			       why);
+	if (rc < 0)
+		return rc;
+	log_info("live update: %u connection(s) set up ahead in %" PRIu64
+		 " us", early->n, (mono_ns() - t) / 1000);
+	return 0;
+}
+
+/*
+ * READY, the handover into st (its bytes into raw), and the log replayed
+ * up to exactly its final seq; the marks of the pause up to there.
+ */
+static int
+lu_adopt_handover(struct server *srv, int fd, const char *dir,
+		  struct lu_state *st, struct buf *raw,
+		  struct wal_domtab *doms, struct wal_pos *pos,
+		  struct lu_marks *mk, char **why)
+{
+	int rc;
+
+	mk->ready = mono_ns();
+	rc = lu_send_ready(fd, pos->seq);
+	if (rc == 0)
+		rc = lu_recv_state(fd, st, raw, why);
+	if (rc < 0) {
+		if (*why == NULL)
+			*why = xasprintf("the old daemon: %s", strerror(-rc));
+		return rc;
+	}
+	mk->received = mono_ns();
+	/* An old daemon that does not say when it paused: from READY. */
+	mk->paused = st->pause_start_ns >= mk->ready &&
+		     st->pause_start_ns <= mk->received ? st->pause_start_ns :
+		     mk->ready;
+	rc = lu_follow(dir, srv->store, doms, pos, st->final_seq, NULL, why);
+	mk->caught_up = mono_ns();
+	if (rc == 0 && pos->seq != st->final_seq) {
+		*why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
+				 "old daemon wrote up to %" PRIu64, dir,
+				 pos->seq, st->final_seq);
+		rc = -ESTALE;
+	}
+	return rc;
+}
+
+/* The timing line of a handover: the pause, step by step. */
+static void
+lu_marks_log(const struct lu_marks *mk, uint64_t seq, uint32_t nconns)
+{
+	log_info("live update: serving from seq %" PRIu64 " with %u "
+		 "connection(s); pause %" PRIu64 " us (READY was %" PRIu64
+		 " us before it): message %" PRIu64 ", catch-up %" PRIu64
+		 ", domains %" PRIu64 ", connections %" PRIu64 ", log %"
+		 PRIu64 ", answer %" PRIu64 ", finish %" PRIu64, seq,
+		 nconns, (mk->serving - mk->paused) / 1000,
+		 (mk->paused - mk->ready) / 1000,
+		 (mk->received - mk->paused) / 1000,
+		 (mk->caught_up - mk->received) / 1000,
+		 (mk->domains - mk->caught_up) / 1000,
+		 (mk->conns - mk->domains) / 1000,
+		 (mk->logged - mk->conns) / 1000,
+		 (mk->released - mk->logged) / 1000,
+		 (mk->serving - mk->released) / 1000);
 }
 
 int
@@ -388,41 +520,12 @@ server_live_update(const struct server_config *cfg, int fd,
 		goto refuse;
 	log_info("live update: loaded %s up to seq %" PRIu64, dir, pos.seq);
 	if (ask_early) {
-		uint64_t t = mono_ns();
-
-		rc = lu_early_adopt(srv, fd, pos.seq, &early, &why);
-		/* What the old daemon logged meanwhile, so that little is
-		 * left for the pause. */
-		if (rc == 0)
-			rc = lu_follow(dir, srv->store, doms, &pos, UINT64_MAX,
-				       NULL, &why);
+		rc = lu_adopt_early(srv, fd, dir, doms, &pos, &early, &why);
 		if (rc < 0)
 			goto refuse;
-		log_info("live update: %u connection(s) set up ahead in %"
-			 PRIu64 " us", early.n, (mono_ns() - t) / 1000);
 	}
-	mk.ready = mono_ns();
-	rc = lu_send_ready(fd, pos.seq);
-	if (rc == 0)
-		rc = lu_recv_state(fd, &st, &raw, &why);
-	if (rc < 0) {
-		if (why == NULL)
-			why = xasprintf("the old daemon: %s", strerror(-rc));
-		goto refuse;
-	}
-	mk.received = mono_ns();
-	/* An old daemon that does not say when it paused: from READY. */
-	mk.paused = st.pause_start_ns >= mk.ready &&
-		    st.pause_start_ns <= mk.received ? st.pause_start_ns :
-		    mk.ready;
-	rc = lu_follow(dir, srv->store, doms, &pos, st.final_seq, NULL, &why);
-	mk.caught_up = mono_ns();
-	if (rc == 0 && pos.seq != st.final_seq) {
-		why = xasprintf("the log of %s ends at seq %" PRIu64 ", the "
-				"old daemon wrote up to %" PRIu64, dir, pos.seq,
-				st.final_seq);
-		rc = -ESTALE;
-	}
+	rc = lu_adopt_handover(srv, fd, dir, &st, &raw, doms, &pos, &mk,
+			       &why);
 	if (rc == 0)
 		rc = lu_adopt_state(srv, cfg, &st, &doms, &early, &mk, &pos,
 				    &why);
@@ -447,20 +550,7 @@ server_live_update(const struct server_config *cfg, int fd,
 	}
 	mk.serving = mono_ns();
 	stats_note_live_update(srv->stats, real_ns(), mk.serving - mk.paused);
-	log_info("live update: serving from seq %" PRIu64 " with %u "
-		 "connection(s); pause %" PRIu64 " us (READY was %" PRIu64
-		 " us before it): message %" PRIu64 ", catch-up %" PRIu64
-		 ", domains %" PRIu64 ", connections %" PRIu64 ", log %"
-		 PRIu64 ", answer %" PRIu64 ", finish %" PRIu64, pos.seq,
-		 srv->nconns, (mk.serving - mk.paused) / 1000,
-		 (mk.paused - mk.ready) / 1000,
-		 (mk.received - mk.paused) / 1000,
-		 (mk.caught_up - mk.received) / 1000,
-		 (mk.domains - mk.caught_up) / 1000,
-		 (mk.conns - mk.domains) / 1000,
-		 (mk.logged - mk.conns) / 1000,
-		 (mk.released - mk.logged) / 1000,
-		 (mk.serving - mk.released) / 1000);
+	lu_marks_log(&mk, pos.seq, srv->nconns);
 	/* Not needed to serve: after the pause. */
 	lu_state_release(&st);
 	wal_domtab_free(doms);

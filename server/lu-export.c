@@ -31,7 +31,7 @@ static void
 lu_export_conn(struct conn *c, struct lu_conn *lc)
 {
 	const struct conn_out *o;
-	uint32_t hdr_part, ahead_len;
+	uint32_t ahead_len;
 	const void *ahead;
 
 	lc->id = c->id;
@@ -46,12 +46,9 @@ lu_export_conn(struct conn *c, struct lu_conn *lc)
 	if (lc->fd >= 0)
 		sock_conn_pending(c, &ahead, &ahead_len);
 	if (c->in.got || ahead_len) {
-		hdr_part = c->in.got < LXS_HDR_SIZE ? c->in.got : LXS_HDR_SIZE;
 		lc->partial_len = c->in.got + ahead_len;
 		lc->partial_in = xmalloc(lc->partial_len);
-		memcpy(lc->partial_in, &c->in.hdr, hdr_part);
-		memcpy((char *)lc->partial_in + hdr_part, c->in.payload,
-		       c->in.got - hdr_part);
+		frame_in_copy(&c->in, lc->partial_in);
 		if (ahead_len)
 			memcpy((char *)lc->partial_in + c->in.got, ahead,
 			       ahead_len);

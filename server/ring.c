@@ -56,11 +56,6 @@ _Static_assert(offsetof(struct xenstore_domain_interface, error) == 2072,
 _Static_assert(XENSTORE_RING_SIZE == 1024, "ring: 1024-byte rings");
 
 /*
- * The transport state of one connection. req_cons is published lazily
- * (see "Requests in flight" above): rd_cons is where we read, pub what the
- * page says, and pend the request ends whose replies are not in rsp[] yet.
- */
-/*
  * After a restart: a logged reply owed to a request still after req_cons
  * (a copy). Sent when the request is read again, instead of executing it;
  * delivered: it reached the ring before the crash (its rsp_end is at or
@@ -72,6 +67,14 @@ struct ring_owed {
 	bool delivered;
 };
 
+/*
+ * The transport state of one connection. req_cons is published only past
+ * a request whose reply is in rsp[], so that a crash leaves every request
+ * without its reply in the ring to be read again (docs/formats/
+ * connections.md, "The ring page"): rd_cons is where we read, pub what we
+ * last published, and pend the ends of the requests whose replies are not
+ * in rsp[] yet.
+ */
 struct ring_tp {
 	struct domain *dom;	/* NULL once detached: every op does nothing */
 	uint32_t rd_cons;
@@ -697,16 +700,13 @@ static void
 ring_log_partial(struct domain *d, struct conn *c, struct ring_tp *tp)
 {
 	const struct frame_in *f = &c->in;
-	uint32_t hl = f->got < LXS_HDR_SIZE ? f->got : LXS_HDR_SIZE;
 	bool more = tp->partial_logged &&
 		    tp->partial_end - tp->partial_len == tp->rd_cons - f->got &&
 		    tp->partial_len < f->got;
 	uint32_t from = more ? tp->partial_len : 0;
 	unsigned char *bytes = xmalloc(f->got);
 
-	memcpy(bytes, &f->hdr, hl);
-	if (f->got > hl)
-		memcpy(bytes + hl, f->payload, f->got - hl);
+	frame_in_copy(f, bytes);
 	domain_log_ring(d, more ? RING_LOG_PARTIAL_MORE : RING_LOG_PARTIAL,
 			tp->rd_cons, bytes + from, f->got - from, 0);
 	free(bytes);

@@ -111,6 +111,12 @@ enum frame_status frame_in_commit(struct frame_in *f, size_t n);
  */
 enum frame_status frame_in_feed(struct frame_in *f, const void *data,
 				size_t len, size_t *used);
+/*
+ * Copies the f->got bytes taken so far, as they came (header, then
+ * payload), to dst, which has room for them: what frame_in_feed takes
+ * back. Returns f->got.
+ */
+uint32_t frame_in_copy(const struct frame_in *f, void *dst);
 
 /* ---- conn.c: one client connection over some transport ---------------- */
 
@@ -467,7 +473,7 @@ void domains_poll(struct server *srv);
 /* Before-sleep, last step: notifications; wakes the loop if input is left. */
 void domains_kick(struct server *srv);
 
-/* The domain record for domid, or NULL. */
+/* The domain record for domid (borrowed, owned by srv->doms), or NULL. */
 struct domain *domain_find(struct server *srv, uint32_t domid);
 /* INTRODUCE: maps, binds and connects, or resets a known domain. */
 int domain_introduce(struct server *srv, uint32_t domid, uint64_t gfn,
@@ -571,8 +577,9 @@ void ring_connect(struct domain *d);
 /*
  * After a daemon restart: a connection for d's ring as the guest left it
  * (indices, partial messages in the ring and connection field untouched;
- * server_features offered again). A ring whose error field is set stays
- * ignored: NULL. The guest is notified at the end of the iteration.
+ * server_features offered again), also set as d->conn (borrowed: the
+ * server owns it; w is read, not kept). A ring whose error field is set
+ * stays ignored: NULL. The guest is notified at the end of the iteration.
  */
 struct wal_domain;
 struct conn *ring_attach(struct domain *d, const struct wal_domain *w);
@@ -588,7 +595,8 @@ struct domain *ring_conn_domain(const struct conn *c);
  * Live update: a connection for d's ring in the new daemon, the guest's
  * indices untouched; rd_cons is how far the old daemon had read (ahead of
  * the published req_cons while replies wait in the handed-over queue).
- * The caller fills in the rest of the handed-over state.
+ * Also set as d->conn (borrowed: the server owns it). The caller fills in
+ * the rest of the handed-over state.
  */
 struct conn *ring_adopt(struct domain *d, uint32_t rd_cons);
 /* How far d's ring has been read (live update export). */

@@ -2,10 +2,10 @@
  * xenctrl: what the daemon asks the hypervisor about a domain, through
  * libxenctrl (Xen 4.17: xc_domain_getinfolist, one domctl per call).
  *
- * Only domain.c's death check uses it (VIRQ_DOM_EXC, and once after each
- * start and live update). libxenctrl's own messages go nowhere: a failure
- * is logged here, once, naming the call. Without Xen the open fails and
- * the daemon goes on without death detection.
+ * Only domain-death.c's death check uses it (VIRQ_DOM_EXC, and once
+ * after each start and live update). libxenctrl's own messages go
+ * nowhere: a failure is logged here, once, naming the call. Without Xen
+ * the open fails and the daemon goes on without death detection.
  */
 #include <errno.h>
 #include <stdarg.h>

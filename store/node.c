@@ -30,12 +30,17 @@
 
 #define NODE_EXT	1u	/* the region holds a pointer to the data */
 
+/* Where the data region starts in a node whose name has namelen bytes. */
+static size_t
+node_region_off_for(size_t namelen)
+{
+	return (offsetof(struct node, name) + namelen + 1 + 3) & ~(size_t)3;
+}
+
 static size_t
 node_region_off(const struct node *n)
 {
-	size_t off = offsetof(struct node, name) + n->namelen + 1;
-
-	return (off + 3) & ~(size_t)3;
+	return node_region_off_for(n->namelen);
 }
 
 static char *
@@ -87,8 +92,7 @@ node_new(struct slab *sl, const char *name, size_t namelen,
 	 const struct store_perm *perms, uint32_t nperms, const void *value,
 	 uint32_t len)
 {
-	size_t off = (offsetof(struct node, name) + namelen + 1 + 3) &
-		     ~(size_t)3;
+	size_t off = node_region_off_for(namelen);
 	size_t need = nperms * sizeof(*perms) + len;
 	uint8_t cls;
 	struct node *n = slab_alloc(sl, off + (need < sizeof(char *) ?

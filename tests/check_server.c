@@ -194,6 +194,28 @@ START_TEST(test_server_frame_byte_by_byte)
 }
 END_TEST
 
+/* Every prefix of a message comes back out as it went in, and feeds back. */
+START_TEST(test_server_frame_copy_gives_the_bytes_taken)
+{
+	struct frame_in f, g;
+	struct buf b = { 0 };
+	char out[64];
+	size_t used;
+
+	tst_msg(&b, XS_WRITE, 7, 3, "/a\0xyz", 6);
+	for (size_t n = 0; n <= b.len; n++) {
+		frame_in_reset(&f);
+		(void)frame_in_feed(&f, b.data, n, &used);
+		ck_assert_uint_eq(frame_in_copy(&f, out), n);
+		ck_assert_mem_eq(out, b.data, n);
+		frame_in_reset(&g);
+		(void)frame_in_feed(&g, out, n, &used);
+		ck_assert_uint_eq(g.got, n);
+	}
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_server_frame_stops_at_message_end)
 {
 	struct frame_in f;
@@ -803,6 +825,7 @@ server_suite(void)
 
 	tcase_add_test(core, test_server_frame_byte_by_byte);
 	tcase_add_test(core, test_server_frame_stops_at_message_end);
+	tcase_add_test(core, test_server_frame_copy_gives_the_bytes_taken);
 	tcase_add_test(core, test_server_args_rules);
 	tcase_add_test(core, test_server_args_domid);
 	tcase_add_test(core, test_server_table_types);

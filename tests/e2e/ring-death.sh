@@ -95,6 +95,10 @@ lxs_daemon_log 'domain 63: it no longer exists: released' ||
 	fail "63's death at start not logged"
 lxs_daemon_log 'domain 64: it no longer exists \(died while the daemon was down\): released' ||
 	fail "64's death at restore not logged"
+# It was never mapped or bound again: nothing to unbind or unmap.
+lxs_daemon_log 'domain 64: (unbind|unmap)' &&
+	fail "64 was unbound or unmapped without being restored" ||
+	ok "64 is released without an unbind or unmap"
 # 60's restored watches fire once; the deaths and 65's shutdown add events.
 events=
 for _ in 1 2 3 4 5 6; do
