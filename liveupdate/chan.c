@@ -151,7 +151,7 @@ lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why)
 				n != (ssize_t)sizeof(*seq))) {
 		n = -EPROTO;
 	}
-	*early = kind == LU_EARLY;
+	*early = n >= 0 && kind == LU_EARLY;
 	if (n >= 0)
 		memcpy(seq, buf, sizeof(*seq));
 	free(buf);

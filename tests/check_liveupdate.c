@@ -330,6 +330,32 @@ token_claim_in_child(int fd, uint32_t who)
 	return (uint32_t)WEXITSTATUS(status);
 }
 
+/* A READY that never came (peer gone, or a NAK) is never taken for EARLY. */
+START_TEST(test_lu_recv_ready_failure_is_not_early)
+{
+	uint64_t seq = 7;
+	bool early = true;
+	char *why = NULL;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	ck_assert_int_eq(lu_send_result(sv[0], "no room"), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why),
+			 -ECANCELED);
+	ck_assert(!early);
+	ck_assert_str_eq(why, "no room");
+	free(why);
+	why = NULL;
+	early = true;
+	close(sv[0]);
+	ck_assert_int_lt(lu_recv_ready(sv[1], &seq, &early, &why), 0);
+	ck_assert(!early);
+	ck_assert_uint_eq(seq, 7);
+	free(why);
+	close(sv[1]);
+}
+END_TEST
+
 START_TEST(test_lu_token_one_claim_wins)
 {
 	struct lu_token *t;
@@ -436,6 +462,7 @@ lu_suite(void)
 	tcase_add_test(tc, test_lu_message_minimal_older_loads);
 	tcase_add_test(tc, test_lu_message_refusals);
 	tcase_add_test(tc, test_lu_channel_passes_fds_and_big_message);
+	tcase_add_test(tc, test_lu_recv_ready_failure_is_not_early);
 	tcase_add_test(tc, test_lu_token_one_claim_wins);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("args");
