@@ -41,7 +41,7 @@ while getopts "r:d:n:o:h" opt; do
 	d) SECS=$OPTARG ;;
 	n) KEYS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

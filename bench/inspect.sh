@@ -34,7 +34,7 @@ while getopts "n:R:r:o:h" opt; do
 	R) RECORDS=$OPTARG ;;
 	r) REPS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 

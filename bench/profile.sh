@@ -42,7 +42,7 @@ while getopts "d:n:D:R:o:h" opt; do
 	R) RKEYS=$OPTARG ;;
 	D) DAEMONS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 

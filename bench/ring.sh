@@ -30,7 +30,7 @@ while getopts "n:g:r:h" opt; do
 	n) READS=$OPTARG ;;
 	g) GUESTS=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 

@@ -36,7 +36,7 @@ while getopts "s:co:h" opt; do
 	s) SIZES=$OPTARG ;;
 	c) CX=1 ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

@@ -61,7 +61,7 @@ XSB=${XSBENCH:-$TOP/bench/xsbench}
 LXS_SRC=${LXENSTORED:-$TOP/lxenstored}
 
 usage() {
-	awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+	awk -f "$(dirname "$0")/usage.awk" "$0"
 	exit 2
 }
 

@@ -131,6 +131,17 @@ ab_check() {
 		fi
 	done
 }
+# -h prints the script's header comment (bench/usage.awk) and exits 2.
+help=$("$top_srcdir/bench/ab.sh" -h 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && printf '%s\n' "$help" | head -1 | grep -q '^bench/ab.sh: ' &&
+    printf '%s\n' "$help" | grep -q '^  OLD, NEW' &&
+    ! printf '%s\n' "$help" | grep -q -e '^#' -e 'shellcheck' -e '^set -u'; then
+	ok "ab.sh -h: its header, status 2"
+else
+	fail "ab.sh -h: status $rc"
+	printf '%s\n' "$help" | head -5 | sed 's/^/     | /'
+fi
 ab_check floor floor-blocking "read -c 1" "dir -c 1"
 ab_check floor-sync floor "write -c 2"
 

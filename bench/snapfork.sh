@@ -27,7 +27,7 @@ while getopts "n:r:o:h" opt; do
 	n) KEYS=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 LXS=${LXENSTORED:-$TOP/lxenstored}

@@ -23,7 +23,7 @@ while getopts "n:r:h" opt; do
 	case $opt in
 	n) KEYS=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))

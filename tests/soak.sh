@@ -27,7 +27,7 @@ while getopts "m:o:h" opt; do
 	case $opt in
 	m) MINUTES=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) awk 'NR == 1 || /^# shellcheck/ { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; exit 2 ;;
+	*) awk -f "$(dirname "$0")/../bench/usage.awk" "$0"; exit 2 ;;
 	esac
 done
 LXS=$(pwd)/lxenstored
