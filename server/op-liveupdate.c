@@ -219,10 +219,10 @@ done:
 static char *
 lu_status_text(int status)
 {
+	/* posix_spawn reports a binary that cannot be executed itself, so
+	 * an exit status is always the binary's own. */
 	if (status >= 0 && WIFEXITED(status))
-		return WEXITSTATUS(status) == 127 ?
-		       xstrdup("could not be executed") :
-		       xasprintf("exited with status %d", WEXITSTATUS(status));
+		return xasprintf("exited with status %d", WEXITSTATUS(status));
 	if (status >= 0 && WIFSIGNALED(status))
 		return xasprintf("was killed by signal %d (%s)",
 				 WTERMSIG(status), strsignal(WTERMSIG(status)));
