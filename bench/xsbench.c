@@ -357,7 +357,6 @@ xsb_close_all(struct bench *b)
 	close(b->epfd);
 }
 
-
 /*
  * --timeline: buckets for the window and a margin, and the realtime at
  * which it opens, so that the file can be lined up with other clocks
