@@ -182,14 +182,13 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 	posix_spawn_file_actions_init(&fa);
 	rc = errfd >= 0 ?
 	     posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO) : 0;
-	/* Inheritable for the child only: nothing else is started between
-	 * these two fcntl calls (the loop thread does all spawning). */
-	if (rc == 0 && child_fd >= 0 && fcntl(child_fd, F_SETFD, 0) < 0)
-		rc = errno;
+	/* A dup2 onto itself clears FD_CLOEXEC in the child only (POSIX
+	 * 2024, glibc since 2.29): inherited there, still close-on-exec
+	 * here. */
+	if (rc == 0 && child_fd >= 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, child_fd, child_fd);
 	if (rc == 0)
 		rc = posix_spawn(&pid, lu->binary, &fa, &attr, argv, env);
-	if (child_fd >= 0)
-		(void)fcntl(child_fd, F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	lu_args_free(cmd);
