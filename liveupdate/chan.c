@@ -7,6 +7,8 @@
  *   DATA   bytes (a chunk)     END   -- (the handover message is complete)
  *   ACK    --                  NAK   text (no NUL)
  *   EARLY  u64 seq (the new daemon asks for the connections before READY)
+ *   LOADED u64 seq (loaded and checked; waits for GO)
+ *   GO     --
  *
  * Fds go in batches below the kernel's per-message limit (SCM_MAX_FD,
  * 253) and the message in chunks well below the socket buffer, so neither
@@ -30,6 +32,8 @@ enum lu_kind {
 	LU_ACK,
 	LU_NAK,
 	LU_EARLY,
+	LU_LOADED,
+	LU_GO,
 };
 
 #define LU_FDS_PER_PACKET	200
@@ -135,7 +139,33 @@ lu_send_early(int fd, uint64_t seq)
 }
 
 int
-lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why)
+lu_send_loaded(int fd, uint64_t seq)
+{
+	return lu_send_packet(fd, LU_LOADED, &seq, sizeof(seq), NULL, 0);
+}
+
+int
+lu_send_go(int fd)
+{
+	return lu_send_packet(fd, LU_GO, NULL, 0, NULL, 0);
+}
+
+int
+lu_recv_go(int fd)
+{
+	char *buf = xmalloc(LU_PACKET_MAX);
+	uint32_t kind;
+	ssize_t n;
+
+	n = lu_recv_packet(fd, &kind, buf, NULL, NULL);
+	free(buf);
+	if (n < 0)
+		return (int)n;
+	return kind == LU_GO && n == 0 ? 0 : -EPROTO;
+}
+
+int
+lu_recv_ready(int fd, uint64_t *seq, enum lu_said *said, char **why)
 {
 	char *buf = xmalloc(LU_PACKET_MAX + 1);
 	uint32_t kind;
@@ -147,13 +177,16 @@ lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why)
 		buf[n] = '\0';
 		*why = xstrdup(buf);
 		n = -ECANCELED;
-	} else if (n >= 0 && ((kind != LU_READY && kind != LU_EARLY) ||
+	} else if (n >= 0 && ((kind != LU_READY && kind != LU_EARLY &&
+				 kind != LU_LOADED) ||
 				n != (ssize_t)sizeof(*seq))) {
 		n = -EPROTO;
 	}
-	*early = n >= 0 && kind == LU_EARLY;
-	if (n >= 0)
+	if (n >= 0) {
+		*said = kind == LU_EARLY ? LU_SAID_EARLY :
+			kind == LU_LOADED ? LU_SAID_LOADED : LU_SAID_READY;
 		memcpy(seq, buf, sizeof(*seq));
+	}
 	free(buf);
 	return n < 0 ? (int)n : 0;
 }

@@ -4,6 +4,10 @@
  * The old daemon starts the new binary with one end of a socketpair
  * (SOCK_SEQPACKET) as --live-update-fd. Over it:
  *
+ *   new -> old  LOADED <seq>    (only when the old daemon offered it, see
+ *                               LU_LOADED_ENV) loaded and checked up to
+ *   old -> new  GO              seq; the new binary waits for GO (the
+ *                               -s), then follows the log again
  *   new -> old  EARLY <seq>     (only when the old daemon offered it, see
  *                               LU_EARLY_ENV) loaded up to seq; the
  *   old -> new  FDS, DATA, END  socket connections of now, without their
@@ -48,6 +52,15 @@
  * older daemon that would refuse the packet.
  */
 #define LU_EARLY_ENV		"LXS_LIVE_UPDATE_EARLY"
+
+/*
+ * Set (to "1") by an old daemon that starts the new binary at -f: the new
+ * binary loads and checks the state, says LOADED and waits for GO, so the
+ * state is loaded once for the check and the update. A new binary
+ * without it goes on at once, as for an older daemon (which checks with a
+ * separate dry run, --live-update-check, and starts it again at -s).
+ */
+#define LU_LOADED_ENV		"LXS_LIVE_UPDATE_LOADED"
 
 /* The handover message version this binary writes and the newest it reads. */
 #define LU_VERSION		1
@@ -204,12 +217,27 @@ int lu_decode_saved(const uint8_t *data, size_t len, struct lu_state *st,
 int lu_send_ready(int fd, uint64_t seq);
 /* New daemon, before READY: asks for the connections (loaded up to seq). */
 int lu_send_early(int fd, uint64_t seq);
+/* New daemon, offered LU_LOADED_ENV: loaded and checked up to seq. */
+int lu_send_loaded(int fd, uint64_t seq);
+/* Old daemon: the update is to go on (the -s). */
+int lu_send_go(int fd);
+/* New daemon: waits (without a time limit) for GO; -EPROTO for another
+ * packet, -EPIPE when the old daemon closed the channel. */
+int lu_recv_go(int fd);
+
+/* What the new daemon said with a seq. */
+enum lu_said {
+	LU_SAID_READY,
+	LU_SAID_EARLY,
+	LU_SAID_LOADED,
+};
+
 /*
- * READY or EARLY (*early tells which). -ECANCELED for a NAK (the new
- * binary could not load: its text in *why, caller frees), -EPROTO for any
- * other packet.
+ * READY, EARLY or LOADED (*said tells which; unset on failure).
+ * -ECANCELED for a NAK (the new binary could not load: its text in *why,
+ * caller frees), -EPROTO for any other packet.
  */
-int lu_recv_ready(int fd, uint64_t *seq, bool *early, char **why);
+int lu_recv_ready(int fd, uint64_t *seq, enum lu_said *said, char **why);
 /* Sends st's fds and its encoding. */
 int lu_send_state(int fd, const struct lu_state *st);
 /*

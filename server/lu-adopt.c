@@ -3,7 +3,9 @@
  *
  *   1. load the state directory read-only (no lock: the old daemon holds
  *      it and goes on writing), then follow the log until a pass finds
- *      little new; if the old daemon offers it (LU_EARLY_ENV), ask for
+ *      little new; if the old daemon offers it (LU_LOADED_ENV: it started
+ *      this binary at -f), check the store, say LOADED and wait for GO
+ *      (the -s), then follow the log again; if it offers it (LU_EARLY_ENV), ask for
  *      the socket connections (EARLY) and set them up (store connection,
  *      epoll registration) while it still serves; say READY;
  *   2. receive the handover, replay the log up to its final seq (exactly:
@@ -358,22 +360,77 @@ lu_nice_down(int *saved)
 	return true;
 }
 
-/* Loads and follows the log until caught up; pos->seq is the last applied. */
+/* Follows the log until a pass finds little new. */
 static int
-lu_adopt_load(struct server *srv, const char *dir, struct wal_domtab **doms,
-	      struct wal_pos *pos, char **why)
+lu_catch_up(struct server *srv, const char *dir, struct wal_domtab *doms,
+	    struct wal_pos *pos, char **why)
 {
 	uint64_t n;
-	int rc, nice_was;
-	bool niced = lu_nice_down(&nice_was);
+	int rc = 0;
 
-	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, pos, why);
 	for (int i = 0; rc == 0 && i < LU_FOLLOW_PASSES; i++) {
-		rc = lu_follow(dir, srv->store, *doms, pos, UINT64_MAX, &n,
+		rc = lu_follow(dir, srv->store, doms, pos, UINT64_MAX, &n,
 			       why);
 		if (n < LU_FOLLOW_QUIET)
 			break;
 	}
+	return rc;
+}
+
+/*
+ * Started at -f (LU_LOADED_ENV): the check the old daemon answers -f
+ * with, which an older daemon got from a separate dry run. Then no
+ * limit on the wait: the old daemon kills this process if -s does not
+ * come, and a closed channel (it is gone) ends the wait.
+ */
+static int
+lu_adopt_wait_go(struct server *srv, int fd, const char *dir,
+		 struct wal_domtab *doms, struct wal_pos *pos, char **why)
+{
+	struct buf report = { 0 };
+	unsigned int bad;
+	int rc;
+
+	bad = store_check(srv->store, &report);
+	if (bad) {
+		*why = xasprintf("the state of %s has %u problem(s): %.*s",
+				 dir, bad, (int)(report.len > 512 ? 512 :
+						 report.len), report.data);
+		buf_free(&report);
+		return -EBADMSG;
+	}
+	buf_free(&report);
+	rc = lu_send_loaded(fd, pos->seq);
+	if (rc == 0) {
+		log_info("live update: loaded %s up to seq %" PRIu64
+			 ", checked; waiting for -s", dir, pos->seq);
+		rc = lu_recv_go(fd);
+	}
+	if (rc < 0) {
+		*why = xasprintf("waiting for -s: %s", rc == -EPIPE ?
+				 "the old daemon closed the channel" :
+				 strerror(-rc));
+		return rc;
+	}
+	return lu_catch_up(srv, dir, doms, pos, why);
+}
+
+/*
+ * Loads and follows the log until caught up (then, with wait_go, waits
+ * for GO and catches up again); pos->seq is the last applied.
+ */
+static int
+lu_adopt_load(struct server *srv, int fd, bool wait_go, const char *dir,
+	      struct wal_domtab **doms, struct wal_pos *pos, char **why)
+{
+	int rc, nice_was;
+	bool niced = lu_nice_down(&nice_was);
+
+	rc = lu_load(dir, lu_adopt_store, srv, &srv->store, doms, pos, why);
+	if (rc == 0)
+		rc = lu_catch_up(srv, dir, *doms, pos, why);
+	if (rc == 0 && wait_go)
+		rc = lu_adopt_wait_go(srv, fd, dir, *doms, pos, why);
 	if (niced && setpriority(PRIO_PROCESS, 0, nice_was) < 0)
 		log_warn("live update: back to nice %d: %s", nice_was,
 			 strerror(errno));
@@ -505,17 +562,21 @@ server_live_update(const struct server_config *cfg, int fd,
 	struct lu_early early = { 0 };
 	const char *offer = getenv(LU_EARLY_ENV);
 	bool ask_early = offer && strcmp(offer, "1") == 0;
+	bool wait_go;
 	struct wal_pos pos = { 0 };
 	char *why = NULL;
 	int rc;
 
+	offer = getenv(LU_LOADED_ENV);
+	wait_go = offer && strcmp(offer, "1") == 0;
 	/* Not for this daemon's own children (its next update says anew). */
 	unsetenv(LU_EARLY_ENV);
+	unsetenv(LU_LOADED_ENV);
 	srv = server_alloc(cfg, &rc);
 	if (srv == NULL)
 		return lu_adopt_refuse(fd, "cannot set up the event loop", rc);
 	lu_state_init(&st);
-	rc = lu_adopt_load(srv, dir, &doms, &pos, &why);
+	rc = lu_adopt_load(srv, fd, wait_go, dir, &doms, &pos, &why);
 	if (rc < 0)
 		goto refuse;
 	log_info("live update: loaded %s up to seq %" PRIu64, dir, pos.seq);

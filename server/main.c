@@ -26,6 +26,7 @@
 
 #define MAIN_DEFAULT_LOG_KEEP 4
 #define MAIN_DEFAULT_LU_CHECK 60
+#define MAIN_DEFAULT_LU_KEEP 60
 
 enum {
 	OPT_RUNDIR = 256,
@@ -44,6 +45,7 @@ enum {
 	OPT_LU_FD,
 	OPT_LU_CHECK,
 	OPT_LU_CHECK_TIMEOUT,
+	OPT_LU_KEEP,
 };
 
 static const struct option main_options[] = {
@@ -75,6 +77,7 @@ static const struct option main_options[] = {
 	{ "live-update-check", no_argument, NULL, OPT_LU_CHECK },
 	{ "live-update-check-timeout", required_argument, NULL,
 	  OPT_LU_CHECK_TIMEOUT },
+	{ "live-update-keep", required_argument, NULL, OPT_LU_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -122,14 +125,17 @@ main_usage(FILE *f)
 "                            " SERVER_DEFAULT_XSD_KVA "; absent: no dom0 ring)\n"
 "      --xsd-port FILE       its event channel port (default\n"
 "                            " SERVER_DEFAULT_XSD_PORT ")\n"
-"      --live-update-check-timeout S  how long the dry run of a new\n"
-"                            binary (live-update -f) may take (default %d)\n"
+"      --live-update-check-timeout S  how long a new binary may take to\n"
+"                            load the state (live-update -f) (default %d)\n"
+"      --live-update-keep S  how long it then waits for live-update -s\n"
+"                            (default %d)\n"
 "      --live-update-check   load the state directory read-only, check it\n"
-"                            and exit (the dry run of live-update -f)\n"
+"                            and exit (the dry run of older daemons)\n"
 "      --live-update-fd FD   internal: started by a live update\n"
 "  -h, --help                show this help\n"
 "      --version             show the version\n",
-		MAIN_DEFAULT_LOG_KEEP, MAIN_DEFAULT_LU_CHECK);
+		MAIN_DEFAULT_LOG_KEEP, MAIN_DEFAULT_LU_CHECK,
+		MAIN_DEFAULT_LU_KEEP);
 }
 
 static void __attribute__((noreturn))
@@ -242,6 +248,7 @@ main(int argc, char **argv)
 	struct server_config cfg = {
 		.access_log_keep = MAIN_DEFAULT_LOG_KEEP,
 		.lu_check_seconds = MAIN_DEFAULT_LU_CHECK,
+		.lu_keep_seconds = MAIN_DEFAULT_LU_KEEP,
 		.durable = {
 			.state_dir = DURABLE_DEFAULT_STATE_DIR,
 			.sync = DURABLE_SYNC_WRITE,
@@ -370,6 +377,11 @@ main(int argc, char **argv)
 			if (parse_uint(optarg, 86400, &v) < 0 || v == 0)
 				main_bad_usage("invalid number", optarg);
 			cfg.lu_check_seconds = (unsigned int)v;
+			break;
+		case OPT_LU_KEEP:
+			if (parse_uint(optarg, 86400, &v) < 0 || v == 0)
+				main_bad_usage("invalid number", optarg);
+			cfg.lu_keep_seconds = (unsigned int)v;
 			break;
 		case 'h':
 			main_usage(stdout);

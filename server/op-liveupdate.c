@@ -3,17 +3,27 @@
  *
  * Sub-commands (as Xen's xenstore-control sends them, one request each):
  *   -f <binary>   start a session: the file must be an executable regular
- *                 file, and a dry run of it (<binary> <args>
- *                 --live-update-check) must load the current state
+ *                 file; it is started as the new daemon (<binary> <args>
+ *                 --live-update-fd=N, offered LU_LOADED_ENV) and -f is
+ *                 answered when it has loaded and checked the current
+ *                 state (LOADED). It then waits for -s (at most
+ *                 --live-update-keep seconds), so the state is loaded
+ *                 once for the check and the update.
  *   -c <cmdline>  the new binary's arguments instead of this daemon's own:
  *                 split on blanks, with quotes and backslashes as in sh
- *                 (lu_args_split); refused if they do not parse
- *   -s [-t <s>] [-F]  start: the new binary is started and the request
- *                 is held until it is ready (at most -t seconds from the
- *                 first -s). Its "OK" is sent by the new daemon. -F is
- *                 accepted and changes nothing: open transactions are
- *                 handed over, not waited for.
+ *                 (lu_args_split); refused if they do not parse. A new
+ *                 daemon loaded with other arguments is started again
+ *                 with these, and -c answered when it has loaded.
+ *   -s [-t <s>] [-F]  start: GO to the loaded new daemon (or it is
+ *                 started now) and the request is held until it is ready
+ *                 (at most -t seconds from the first -s). Its "OK" is
+ *                 sent by the new daemon. -F is accepted and changes
+ *                 nothing: open transactions are handed over, not waited
+ *                 for.
  *   -a            abort: the child is killed, the session ends
+ * A new binary that does not wait after loading (says EARLY or READY at
+ * -f: from before LOADED) has passed the check; it is killed and started
+ * again at -s.
  * Replies are text: "OK", "BUSY", or why it failed (xenstore-control
  * prints it). The session belongs to the connection that sent -f (or -c)
  * and ends with it.
@@ -57,9 +67,10 @@
 #define LU_ARGS_MAX		256
 
 enum lu_phase {
-	LU_IDLE,	/* binary set (or not yet) */
-	LU_CHECKING,	/* dry run of -f running, -f held */
-	LU_LOADING,	/* new daemon loading, -s held */
+	LU_IDLE,	/* no child; binary set (or not yet) */
+	LU_PREPARING,	/* new daemon loading for -f (or -c), which is held */
+	LU_LOADED,	/* new daemon loaded and checked, waiting for -s */
+	LU_LOADING,	/* GO sent (or started at -s): -s held until READY */
 	LU_READY,	/* new daemon ready: hand over before the next wait */
 };
 
@@ -70,8 +81,7 @@ struct lu_session {
 	char *cmdline;			/* NULL: this daemon's arguments */
 	enum lu_phase phase;
 	pid_t pid;
-	int chan;			/* LOADING/READY: our end, else -1 */
-	int errpipe;			/* CHECKING: child's stderr, else -1 */
+	int chan;			/* with a child: our end, else -1 */
 	struct xsd_sockmsg held;	/* the request waiting, if held */
 	bool has_held;
 	uint64_t timer;
@@ -108,28 +118,37 @@ lu_answer(struct lu_session *lu, const char *text)
 
 /* ---- the child --------------------------------------------------------------- */
 
-/* environ plus LU_EARLY_ENV=1 (the array is the caller's to free). */
+static bool
+lu_env_is(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* environ plus LU_EARLY_ENV=1 and LU_LOADED_ENV=1 (the array is the
+ * caller's to free). */
 static char **
-lu_env_early(void)
+lu_env_offers(void)
 {
 	size_t n = 0, k = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	env = xcalloc(n + 2, sizeof(*env));
+	env = xcalloc(n + 3, sizeof(*env));
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], LU_EARLY_ENV "=",
-			    strlen(LU_EARLY_ENV "=")) != 0)
+		if (!lu_env_is(environ[i], LU_EARLY_ENV) &&
+		    !lu_env_is(environ[i], LU_LOADED_ENV))
 			env[k++] = environ[i];
-	env[k] = (char *)LU_EARLY_ENV "=1";
+	env[k++] = (char *)LU_EARLY_ENV "=1";
+	env[k] = (char *)LU_LOADED_ENV "=1";
 	return env;
 }
 
 /*
- * Starts <binary> <args> <extra>; child_fd becomes inheritable (and the
- * child is offered EARLY), errfd (if >= 0) becomes its stderr. Returns
- * the pid or -errno.
+ * Starts <binary> <args> --live-update-fd=<child_fd> (inheritable in the
+ * child, which is offered EARLY and LOADED). Returns the pid or -errno.
  *
  * posix_spawn, not fork: glibc starts the child with vfork semantics, so
  * this daemon's page tables are not copied. A fork stops the loop for as
@@ -137,10 +156,11 @@ lu_env_early(void)
  * 1,000,000 nodes), while clients wait.
  */
 static pid_t
-lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
+lu_spawn(struct lu_session *lu, int child_fd)
 {
 	const struct server_config *cfg = &lu->srv->cfg;
-	char **env = child_fd >= 0 ? lu_env_early() : environ;
+	char **env = lu_env_offers();
+	char *extra = xasprintf("--live-update-fd=%d", child_fd);
 	char *argv[LU_ARGS_MAX];
 	char **cmd = NULL;
 	const char *why;
@@ -154,8 +174,8 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 	/* The command line parsed when -c was given: it parses again. */
 	if (lu->cmdline &&
 	    lu_args_split(lu->cmdline, LU_ARGS_MAX - 3, &cmd, &ncmd, &why) < 0) {
-		if (env != environ)
-			free(env);
+		free(env);
+		free(extra);
 		return -EINVAL;
 	}
 	if (cmd)
@@ -173,27 +193,24 @@ lu_spawn(struct lu_session *lu, const char *extra, int child_fd, int errfd)
 					 strlen("--live-update-fd=")) != 0)
 				argv[argc++] = cfg->argv[i];
 		}
-	argv[argc++] = (char *)extra;
+	argv[argc++] = extra;
 	argv[argc] = NULL;
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	posix_spawn_file_actions_init(&fa);
-	rc = errfd >= 0 ?
-	     posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO) : 0;
 	/* A dup2 onto itself clears FD_CLOEXEC in the child only (POSIX
 	 * 2024, glibc since 2.29): inherited there, still close-on-exec
 	 * here. */
-	if (rc == 0 && child_fd >= 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, child_fd, child_fd);
+	rc = posix_spawn_file_actions_adddup2(&fa, child_fd, child_fd);
 	if (rc == 0)
 		rc = posix_spawn(&pid, lu->binary, &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	lu_args_free(cmd);
-	if (env != environ)
-		free(env);
+	free(env);
+	free(extra);
 	return rc ? -rc : pid;
 }
 
@@ -246,10 +263,6 @@ lu_stop_child(struct lu_session *lu)
 		close(lu->chan);
 		lu->chan = -1;
 	}
-	if (lu->errpipe >= 0) {
-		close(lu->errpipe);
-		lu->errpipe = -1;
-	}
 	lu_token_free(lu->token);
 	lu->token = NULL;
 	durable_hold(lu->srv->dur, false);
@@ -269,37 +282,84 @@ lu_session_free(struct server *srv)
 	free(lu);
 }
 
-/* ---- -f: the dry run ----------------------------------------------------------- */
+/* ---- the child: started, loaded ------------------------------------------- */
+
+static void lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg);
+static void lu_on_timeout(struct loop *l, uint64_t id, void *arg);
 
 static void
-lu_check_done(struct lu_session *lu, int status)
+lu_set_timer(struct lu_session *lu, uint64_t ms)
 {
-	char out[1024], *why;
-	ssize_t n;
+	if (lu->timer)
+		loop_del_timer(lu->srv->loop, lu->timer);
+	lu->timer = loop_add_timer(lu->srv->loop, ms ? ms : 1, lu_on_timeout,
+				   lu);
+}
 
-	n = read(lu->errpipe, out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = '\0';
-	while (n > 0 && (out[n - 1] == '\n'))
-		out[--n] = '\0';
+/*
+ * Starts the new daemon on a fresh channel; from here until the child is
+ * stopped, snapshots and pruning are held (it reads the log's files).
+ */
+static int
+lu_spawn_child(struct lu_session *lu)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	durable_hold(lu->srv->dur, true);
+	pid = lu_spawn(lu, sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		durable_hold(lu->srv->dur, false);
+		return (int)pid;
+	}
+	log_info("live update: started %s (pid %ld)", lu->binary, (long)pid);
+	lu->pid = pid;
+	lu->chan = sv[0];
+	lu->early_sent = false;
+	lu->early_max_id = 0;
+	loop_add_fd(lu->srv->loop, lu->chan, LOOP_READ, lu_on_chan, lu);
+	return 0;
+}
+
+/* -f or -c: the new daemon loads; r is answered when it has (LOADED). */
+static int
+lu_prepare(struct lu_session *lu, struct op_req *r)
+{
+	int rc = lu_spawn_child(lu);
+
+	if (rc < 0)
+		return rc;
+	lu->phase = LU_PREPARING;
+	lu_set_timer(lu, lu->srv->cfg.lu_check_seconds * 1000ull);
+	lu_hold(lu, r);
+	return 0;
+}
+
+/* ---- failure and handover -------------------------------------------------- */
+
+/*
+ * The child is stopped and the held request (if any) answered with why.
+ * A binary that failed its check (-f, -c) is forgotten: -s needs a new -f.
+ */
+static void
+lu_fail(struct lu_session *lu, const char *why)
+{
+	char *text = xasprintf("live update failed: %s", why);
+
+	log_warn("%s; this daemon goes on serving", text);
 	lu_stop_child(lu);
+	if (lu->phase == LU_PREPARING) {
+		free(lu->binary);
+		lu->binary = NULL;
+	}
 	lu->phase = LU_IDLE;
-	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		log_info("live update: %s loads the state", lu->binary);
-		lu_answer(lu, "OK");
-		return;
-	}
-	why = lu_status_text(status);
-	free(lu->binary);
-	lu->binary = NULL;
-	{
-		char *text = xasprintf("new binary %s in its dry run%s%s",
-				       why, n > 0 ? ": " : "", out);
-
-		log_warn("live update: %s", text);
-		lu_answer(lu, text);
-		free(text);
-	}
-	free(why);
+	lu->first_start_ns = 0;
+	lu_answer(lu, text);
+	free(text);
 }
 
 static void
@@ -309,58 +369,22 @@ lu_on_timeout(struct loop *l, uint64_t id, void *arg)
 	char *why;
 
 	lu->timer = 0;
-	if (lu->phase == LU_CHECKING) {
-		kill(lu->pid, SIGKILL);
-		why = xasprintf("new binary did not finish its dry run within "
-				"%u s", lu->srv->cfg.lu_check_seconds);
+	if (lu->phase == LU_LOADED) {
+		log_info("live update: no -s within %u s: the new daemon is "
+			 "stopped (-s starts it again)",
+			 lu->srv->cfg.lu_keep_seconds);
+		lu_stop_child(lu);
 		lu->phase = LU_IDLE;
-		free(lu->binary);
-		lu->binary = NULL;
-	} else {
+		return;
+	}
+	if (lu->phase == LU_PREPARING)
+		why = xasprintf("new binary did not load the state within "
+				"%u s", lu->srv->cfg.lu_check_seconds);
+	else
 		why = xasprintf("new binary not ready within %u s",
 				lu->timeout_s);
-	}
 	lu_fail(lu, why);
 	free(why);
-}
-
-static int
-lu_start_check(struct lu_session *lu, struct op_req *r)
-{
-	int p[2];
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	pid = lu_spawn(lu, "--live-update-check", -1, p[1]);
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return (int)pid;
-	}
-	lu->pid = pid;
-	lu->errpipe = p[0];
-	lu->phase = LU_CHECKING;
-	lu->timer = loop_add_timer(lu->srv->loop,
-				   lu->srv->cfg.lu_check_seconds * 1000ull,
-				   lu_on_timeout, lu);
-	lu_hold(lu, r);
-	return 0;
-}
-
-/* ---- failure and handover -------------------------------------------------- */
-
-static void
-lu_fail(struct lu_session *lu, const char *why)
-{
-	char *text = xasprintf("live update failed: %s", why);
-
-	log_warn("%s; this daemon goes on serving", text);
-	lu_stop_child(lu);
-	lu->phase = LU_IDLE;
-	lu->first_start_ns = 0;
-	lu_answer(lu, text);
-	free(text);
 }
 
 static void
@@ -399,32 +423,66 @@ lu_send_early_conns(struct lu_session *lu)
 	return rc;
 }
 
+/* READY: the handover runs before the next wait. */
+static void
+lu_on_ready(struct lu_session *lu, uint64_t seq)
+{
+	log_info("live update: new daemon (pid %ld) ready at seq %" PRIu64,
+		 (long)lu->pid, seq);
+	lu->phase = LU_READY;
+	lu->ready_ns = mono_ns();
+	loop_del_fd(lu->srv->loop, lu->chan);
+}
+
+/* What the new daemon said, in this phase: 0, or -EPROTO if out of turn. */
+static int
+lu_on_said(struct lu_session *lu, enum lu_said said, uint64_t seq)
+{
+	if (lu->phase == LU_PREPARING && said == LU_SAID_LOADED) {
+		log_info("live update: %s loaded and checked the state up to "
+			 "seq %" PRIu64 "; waiting for -s", lu->binary, seq);
+		lu->phase = LU_LOADED;
+		/* The log is neither snapshotted nor pruned meanwhile. */
+		lu_set_timer(lu, lu->srv->cfg.lu_keep_seconds * 1000ull);
+		lu_answer(lu, "OK");
+		return 0;
+	}
+	if (lu->phase == LU_PREPARING) {
+		/* From before LOADED: it loaded (the check), but would not
+		 * wait for -s. */
+		log_info("live update: %s loads the state; it does not wait "
+			 "for -s, so it starts again then", lu->binary);
+		lu_stop_child(lu);
+		lu->phase = LU_IDLE;
+		lu_answer(lu, "OK");
+		return 0;
+	}
+	if (lu->phase != LU_LOADING)
+		return -EPROTO;
+	if (said == LU_SAID_LOADED)
+		return lu_send_go(lu->chan);
+	if (said == LU_SAID_EARLY)
+		return lu->early_sent ? -EPROTO : lu_send_early_conns(lu);
+	lu_on_ready(lu, seq);
+	return 0;
+}
+
 static void
 lu_on_chan(struct loop *l, int fd, unsigned int mask, void *arg)
 {
 	struct lu_session *lu = arg;
 	char *why = NULL, *st;
+	enum lu_said said;
 	uint64_t seq;
-	bool early;
 	int rc, status;
 
-	rc = lu_recv_ready(fd, &seq, &early, &why);
+	rc = lu_recv_ready(fd, &seq, &said, &why);
 	if (rc == -EAGAIN)
 		return;
-	if (rc == 0 && early && !lu->early_sent)
-		rc = lu_send_early_conns(lu);
-	else if (rc == 0 && early)
-		rc = -EPROTO;
-	if (rc == 0 && early)
+	if (rc == 0)
+		rc = lu_on_said(lu, said, seq);
+	if (rc == 0)
 		return;
-	if (rc == 0) {
-		log_info("live update: new daemon (pid %ld) ready at seq %"
-			 PRIu64, (long)lu->pid, seq);
-		lu->phase = LU_READY;
-		lu->ready_ns = mono_ns();
-		loop_del_fd(l, fd);
-		return;
-	}
 	if (rc == -ECANCELED) {
 		st = xasprintf("new binary refused the state: %s", why);
 	} else {
@@ -544,9 +602,7 @@ lu_start(struct lu_session *lu, struct op_req *r)
 {
 	const char *blocker = lu_blocker(lu->srv);
 	uint64_t now = mono_ns(), elapsed_ms, left_ms;
-	int sv[2];
-	pid_t pid;
-	char *arg;
+	int rc;
 
 	if (blocker) {
 		op_reply_str(r, blocker);
@@ -557,27 +613,21 @@ lu_start(struct lu_session *lu, struct op_req *r)
 	elapsed_ms = (now - lu->first_start_ns) / 1000000;
 	left_ms = lu->timeout_s * 1000ull > elapsed_ms ?
 		  lu->timeout_s * 1000ull - elapsed_ms : 0;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	durable_hold(lu->srv->dur, true);
-	arg = xasprintf("--live-update-fd=%d", sv[1]);
-	pid = lu_spawn(lu, arg, sv[1], -1);
-	free(arg);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		durable_hold(lu->srv->dur, false);
-		return (int)pid;
+	/* A loaded daemon gone since (it would have been reaped) or not
+	 * taking GO: start one now. */
+	if (lu->phase == LU_LOADED && lu_send_go(lu->chan) < 0) {
+		log_warn("live update: the loaded new daemon is gone; "
+			 "starting it again");
+		lu_stop_child(lu);
+		lu->phase = LU_IDLE;
 	}
-	log_info("live update: started %s (pid %ld)", lu->binary, (long)pid);
-	lu->pid = pid;
-	lu->chan = sv[0];
+	if (lu->phase == LU_IDLE) {
+		rc = lu_spawn_child(lu);
+		if (rc < 0)
+			return rc;
+	}
 	lu->phase = LU_LOADING;
-	lu->early_sent = false;
-	lu->early_max_id = 0;
-	loop_add_fd(lu->srv->loop, lu->chan, LOOP_READ, lu_on_chan, lu);
-	lu->timer = loop_add_timer(lu->srv->loop, left_ms ? left_ms : 1,
-				   lu_on_timeout, lu);
+	lu_set_timer(lu, left_ms);
 	lu_hold(lu, r);
 	return 0;
 }
@@ -609,7 +659,7 @@ lu_cmd_start(struct lu_session *lu, struct op_req *r, int argc,
 		op_reply_str(r, "no new binary given (live-update -f)");
 		return 0;
 	}
-	if (lu->phase != LU_IDLE) {
+	if (lu->phase == LU_LOADING || lu->phase == LU_READY) {
 		lu_hold(lu, r);
 		return 0;
 	}
@@ -623,12 +673,19 @@ lu_cmd_binary(struct lu_session *lu, struct op_req *r, const char *path)
 {
 	struct stat st;
 	char *text;
-	const char *bad = NULL;
+	const char *bad = lu_blocker(lu->srv);
 
-	if (lu->phase != LU_IDLE) {
+	if (lu->phase != LU_IDLE && lu->phase != LU_LOADED) {
 		op_reply_str(r, "a live update is already under way");
 		return 0;
 	}
+	if (bad) {
+		op_reply_str(r, bad);
+		return 0;
+	}
+	/* Another binary: the one loaded goes. */
+	lu_stop_child(lu);
+	lu->phase = LU_IDLE;
 	free(lu->binary);
 	lu->binary = NULL;
 	if (stat(path, &st) < 0)
@@ -644,7 +701,7 @@ lu_cmd_binary(struct lu_session *lu, struct op_req *r, const char *path)
 		return 0;
 	}
 	lu->binary = xstrdup(path);
-	return lu_start_check(lu, r);
+	return lu_prepare(lu, r);
 }
 
 static int
@@ -652,8 +709,13 @@ lu_cmd_cmdline(struct lu_session *lu, struct op_req *r, const char *cmdline)
 {
 	const char *why;
 	char **args, *text;
+	bool same;
 	int n;
 
+	if (lu->phase != LU_IDLE && lu->phase != LU_LOADED) {
+		op_reply_str(r, "a live update is already under way");
+		return 0;
+	}
 	if (lu_args_split(cmdline, LU_ARGS_MAX - 3, &args, &n, &why) < 0) {
 		text = xasprintf("command line: %s", why);
 		op_reply_str(r, text);
@@ -661,10 +723,17 @@ lu_cmd_cmdline(struct lu_session *lu, struct op_req *r, const char *cmdline)
 		return 0;
 	}
 	lu_args_free(args);
+	same = lu->cmdline && strcmp(lu->cmdline, cmdline) == 0;
 	free(lu->cmdline);
 	lu->cmdline = xstrdup(cmdline);
-	op_reply_str(r, "OK");
-	return 0;
+	if (lu->phase != LU_LOADED || same) {
+		op_reply_str(r, "OK");
+		return 0;
+	}
+	/* Loaded with other arguments: again, with these. */
+	lu_stop_child(lu);
+	lu->phase = LU_IDLE;
+	return lu_prepare(lu, r);
 }
 
 int
@@ -695,7 +764,7 @@ op_control_live_update(struct op_req *r, int argc, const char **argv)
 		lu = xcalloc(1, sizeof(*lu));
 		lu->srv = srv;
 		lu->owner = r->c;
-		lu->chan = lu->errpipe = -1;
+		lu->chan = -1;
 		srv->lu = lu;
 	}
 	if (strcmp(argv[0], "-f") == 0 && argc == 2)
@@ -729,13 +798,11 @@ lu_child_exited(struct server *srv)
 	    waitpid(lu->pid, &status, WNOHANG) != lu->pid)
 		return;
 	lu->pid = 0;
-	if (lu->phase == LU_CHECKING) {
-		lu_check_done(lu, status);
-	} else {
+	{
 		char *why = lu_status_text(status);
 		char *text = xasprintf("new binary %s%s", why,
-				       lu->phase == LU_LOADING ?
-				       " while loading" : "");
+				       lu->phase == LU_READY ? "" :
+				       " while loading");
 
 		lu_fail(lu, text);
 		free(text);

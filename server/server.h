@@ -66,11 +66,13 @@ struct server_config {
 	const char *xsd_port;
 	bool keep_orphans;		/* RELEASE gives a domain's nodes to dom0 */
 	/* Live update: the arguments a new binary gets (argv[1..]), the pid
-	 * file it rewrites, and how long its dry run (-f) may take. */
+	 * file it rewrites, how long it may take to load at -f, and how long
+	 * it then waits for -s. */
 	char *const *argv;
 	int argc;
 	const char *pid_file;
 	unsigned int lu_check_seconds;
+	unsigned int lu_keep_seconds;
 };
 
 #define SERVER_DEFAULT_XSD_KVA	"/proc/xen/xsd_kva"
@@ -110,8 +112,8 @@ int server_run(struct server *srv);
 int server_live_update(const struct server_config *cfg, int fd,
 		       struct server **out);
 /*
- * The dry run of `live-update -f` (--live-update-check): loads the state
- * directory read-only and checks the store. Returns 0, or -errno with the
+ * The dry run older daemons run at `live-update -f` (--live-update-check):
+ * loads the state directory read-only and checks the store. Returns 0, or -errno with the
  * reason on stderr.
  */
 int server_live_update_check(const struct server_config *cfg);

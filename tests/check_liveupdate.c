@@ -250,7 +250,7 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 	int sv[2], fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	char big[100000], *why;
 	uint64_t seq;
-	bool early;
+	enum lu_said said;
 	pid_t pid;
 	int status;
 
@@ -271,7 +271,9 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[1]);
-		if (lu_send_early(sv[0], 41) < 0 ||
+		if (lu_send_loaded(sv[0], 40) < 0 ||
+		    lu_recv_go(sv[0]) < 0 ||
+		    lu_send_early(sv[0], 41) < 0 ||
 		    lu_send_ready(sv[0], 42) < 0 ||
 		    lu_send_state(sv[0], &st) < 0 ||
 		    lu_recv_result(sv[0], &why) != -ECANCELED ||
@@ -280,12 +282,16 @@ START_TEST(test_lu_channel_passes_fds_and_big_message)
 		_exit(0);
 	}
 	close(sv[0]);
-	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &said, &why), 0);
+	ck_assert_uint_eq(seq, 40);
+	ck_assert_int_eq(said, LU_SAID_LOADED);
+	ck_assert_int_eq(lu_send_go(sv[1]), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &said, &why), 0);
 	ck_assert_uint_eq(seq, 41);
-	ck_assert(early);
-	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why), 0);
+	ck_assert_int_eq(said, LU_SAID_EARLY);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &said, &why), 0);
 	ck_assert_uint_eq(seq, 42);
-	ck_assert(!early);
+	ck_assert_int_eq(said, LU_SAID_READY);
 	ck_assert_int_eq(lu_recv_state(sv[1], &got, NULL, &why), 0);
 	ck_assert_uint_eq(got.nconns, 300);
 	ck_assert_uint_eq(got.final_seq, 99);
@@ -330,26 +336,31 @@ token_claim_in_child(int fd, uint32_t who)
 	return (uint32_t)WEXITSTATUS(status);
 }
 
-/* A READY that never came (peer gone, or a NAK) is never taken for EARLY. */
+/* A READY that never came (peer gone, or a NAK) says nothing of what. */
 START_TEST(test_lu_recv_ready_failure_is_not_early)
 {
 	uint64_t seq = 7;
-	bool early = true;
+	enum lu_said said = LU_SAID_EARLY;
 	char *why = NULL;
 	int sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	ck_assert_int_eq(lu_send_result(sv[0], "no room"), 0);
-	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &early, &why),
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &said, &why),
 			 -ECANCELED);
-	ck_assert(!early);
+	ck_assert_int_eq(said, LU_SAID_EARLY);
 	ck_assert_str_eq(why, "no room");
 	free(why);
 	why = NULL;
-	early = true;
+	/* GO where a seq is expected, and a seq where GO is. */
+	ck_assert_int_eq(lu_send_go(sv[0]), 0);
+	ck_assert_int_eq(lu_recv_ready(sv[1], &seq, &said, &why), -EPROTO);
+	ck_assert_int_eq(lu_send_ready(sv[0], 3), 0);
+	ck_assert_int_eq(lu_recv_go(sv[1]), -EPROTO);
 	close(sv[0]);
-	ck_assert_int_lt(lu_recv_ready(sv[1], &seq, &early, &why), 0);
-	ck_assert(!early);
+	ck_assert_int_lt(lu_recv_ready(sv[1], &seq, &said, &why), 0);
+	ck_assert_int_eq(lu_recv_go(sv[1]), -EPIPE);
+	ck_assert_int_eq(said, LU_SAID_EARLY);
 	ck_assert_uint_eq(seq, 7);
 	free(why);
 	close(sv[1]);

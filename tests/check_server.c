@@ -748,7 +748,7 @@ tst_early_old(int ch, const uint32_t *ids, int (*k)[2], int n)
 {
 	struct lu_state st;
 	uint64_t seq;
-	bool early;
+	enum lu_said said;
 	char *why;
 
 	lu_state_init(&st);
@@ -759,7 +759,8 @@ tst_early_old(int ch, const uint32_t *ids, int (*k)[2], int n)
 		lc->fd = k[i][0];
 		lc->caller = tst_dom0;
 	}
-	if (lu_recv_ready(ch, &seq, &early, &why) < 0 || !early || seq != 5 ||
+	if (lu_recv_ready(ch, &seq, &said, &why) < 0 ||
+	    said != LU_SAID_EARLY || seq != 5 ||
 	    lu_send_state(ch, &st) < 0)
 		_exit(1);
 	_exit(0);

@@ -37,10 +37,15 @@ check_raw "-a without a session" "CONTROL OK\0" 'CONTROL:live-update\0-a\0'
 check_raw "unknown sub-command" "ERROR EINVAL\0" 'CONTROL:live-update\0-x\0'
 check_raw "bad timeout" "CONTROL OK\0|ERROR EINVAL\0" \
 	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-s\0-t\0soon\0'
-check_raw "-f (dry run), -c, -a on one connection" \
-	"CONTROL OK\0|CONTROL OK\0|CONTROL OK\0|CONTROL no new binary given (live-update -f)\0" \
+# -f starts the new daemon and answers once it has loaded; a -c with other
+# arguments starts it again with them (here they do not parse: it exits).
+check_raw "-f (loads), -c (loads again: fails), -a on one connection" \
+	"CONTROL OK\0|CONTROL live update failed: new binary exited with status 2 while loading\0|CONTROL OK\0|CONTROL no new binary given (live-update -f)\0" \
 	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-c\0--foo\0' \
 	'CONTROL:live-update\0-a\0' 'CONTROL:live-update\0-s\0'
+grep -q "live update: $LXS loaded and checked the state up to seq" \
+	"$LXS_TMP/daemon.log" && ok "-f: the new daemon loaded and waited" ||
+	fail "no 'loaded and checked' line in the log"
 # A session belongs to its connection and ends with it.
 raw "CONTROL:live-update\0-f\0$LXS\0" 'sleep:2' >"$LXS_TMP/owner" &
 sleep 1

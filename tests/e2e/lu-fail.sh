@@ -1,33 +1,29 @@
 #!/usr/bin/env bash
 # Live update failures: each leaves the old daemon serving with its
 # connections, and xenstore-control prints why. A missing or non-executable
-# binary, a dry run that crashes, hangs or rejects the state, a new daemon
-# that crashes, hangs (-t) or refuses the handed-over state.
+# binary; a new daemon that crashes, hangs or rejects the state while it
+# loads (answering -f), or after -s (crashes, not ready within -t,
+# refuses the handed-over state). Then -a, the loaded daemon not waiting
+# past --live-update-keep, and a new binary from before LOADED.
 . "$(dirname "$0")/lu-lib.sh"
+LXS_DAEMON_ARGS="--live-update-keep 2"
 lxs_need "$XC"
 lu_start
 W=$LXS_TMP/wrap
 mkdir -p "$W" "$LXS_TMP/other"
 
-# wrap NAME CHECK-ACTION LOAD-ACTION: a "new binary" that runs CHECK-ACTION
-# for the dry run and LOAD-ACTION for the update ("ok" runs lxenstored).
+# wrap NAME ACTION: a "new binary" (a shell script) that runs ACTION.
 wrap() {
-	{
-		echo '#!/bin/sh'
-		echo 'case " $* " in'
-		printf '*" --live-update-check "*) %s ;;\n' "$2"
-		echo 'esac'
-		printf '%s\n' "$3"
-	} >"$W/$1"
+	printf '#!/bin/sh\n%s\n' "$2" >"$W/$1"
 	chmod +x "$W/$1"
 }
-ok_run="exec $LXS \"\$@\""
-wrap crash-check 'kill -SEGV $$' "$ok_run"
-wrap hang-check 'exec sleep 600' "$ok_run"
-wrap reject-check "exec $LXS \"\$@\" --state-dir=/proc/nonexistent/x" "$ok_run"
-wrap crash-load "$ok_run" 'kill -SEGV $$'
-wrap hang-load "$ok_run" 'exec sleep 600'
-wrap reject-load "$ok_run" "exec $LXS \"\$@\" --state-dir=$LXS_TMP/other"
+wrap crash-load 'kill -SEGV $$'
+wrap hang-load 'exec sleep 600'
+wrap reject-load "exec $LXS \"\$@\" --state-dir=/proc/nonexistent/x"
+wrap crash-go "exec $LXS_PYTHON $(cd "$(dirname "$0")" && pwd)/lu-fake.py crash \"\$@\""
+wrap hang-go "exec $LXS_PYTHON $(cd "$(dirname "$0")" && pwd)/lu-fake.py hang \"\$@\""
+wrap reject-handover "exec $LXS \"\$@\" --state-dir=$LXS_TMP/other"
+wrap before-loaded "exec env -u LXS_LIVE_UPDATE_LOADED $LXS \"\$@\""
 printf '#!/bin/sh\nexit 0\n' >"$W/not-exec"
 chmod 644 "$W/not-exec"
 
@@ -58,25 +54,25 @@ lu_fails "missing binary" "Setting update binary failed:
 new binary $W/none: No such file or directory" -t 5 "$W/none"
 lu_fails "not executable" "Setting update binary failed:
 new binary $W/not-exec: Permission denied" -t 5 "$W/not-exec"
-lu_fails "dry run crashes" "Setting update binary failed:
-new binary was killed by signal 11 (Segmentation fault) in its dry run" \
-	-t 5 "$W/crash-check"
-lu_fails "dry run hangs" "Setting update binary failed:
-live update failed: new binary did not finish its dry run within 5 s" \
-	-t 5 "$W/hang-check"
-out=$("$XC" live-update -t 5 "$W/reject-check" 2>&1)
+lu_fails "new daemon crashes while loading (-f)" "Setting update binary failed:
+live update failed: new binary was killed by signal 11 (Segmentation fault) while loading" \
+	-t 5 "$W/crash-load"
+lu_fails "new daemon hangs while loading (-f)" "Setting update binary failed:
+live update failed: new binary did not load the state within 5 s" \
+	-t 5 "$W/hang-load"
+out=$("$XC" live-update -t 5 "$W/reject-load" 2>&1)
 case $out in
 "Setting update binary failed:
-new binary exited with status 1 in its dry run: loading /proc/nonexistent/x:"*)
-	ok "dry run rejects the state: xenstore-control says why" ;;
-*)	fail "dry run rejects the state: $out" ;;
+live update failed: new binary refused the state: loading /proc/nonexistent/x:"*)
+	ok "new daemon rejects the state (-f): xenstore-control says why" ;;
+*)	fail "new daemon rejects the state (-f): $out" ;;
 esac
-lu_fails "new daemon crashes while loading" "Starting live update failed:
+lu_fails "new daemon crashes after -s" "Starting live update failed:
 live update failed: new binary was killed by signal 11 (Segmentation fault) while loading" \
-	-t 10 "$W/crash-load"
-lu_fails "new daemon hangs: not ready within -t" "Starting live update failed:
-live update failed: new binary not ready within 3 s" -t 3 "$W/hang-load"
-out=$("$XC" live-update -t 10 "$W/reject-load" 2>&1)
+	-t 10 "$W/crash-go"
+lu_fails "new daemon hangs after -s: not ready within -t" "Starting live update failed:
+live update failed: new binary not ready within 3 s" -t 3 "$W/hang-go"
+out=$("$XC" live-update -t 10 "$W/reject-handover" 2>&1)
 case $out in
 "Starting live update failed:
 live update failed: new binary refused the state: the log of $LXS_TMP/other ends at seq 0, the old daemon wrote up to "*)
@@ -86,15 +82,56 @@ esac
 check_eq "refused: the same daemon serves" "$LU_FIRST_PID" "$(lu_pid)"
 [ -z "$(ls "$LXS_TMP/other")" ] && ok "the refusing binary wrote nothing" ||
 	fail "files in the other state dir: $(ls "$LXS_TMP/other")"
-# -a ends a session whose update failed: the next -s has no binary.
+
+# lu_child_of PATTERN: the pid of the newest "started" line for PATTERN.
+lu_child_of() {
+	sed -n "s|^.*live update: started $1 (pid \([0-9]*\)).*|\1|p" \
+		"$LXS_TMP/daemon.log" | tail -1
+}
+# -a ends a session: the loaded new daemon is killed, the next -s has no
+# binary.
 check_raw "-f, then -a, then -s" \
 	"CONTROL OK\0|CONTROL OK\0|CONTROL no new binary given (live-update -f)\0" \
-	"CONTROL:live-update\0-f\0$W/hang-load\0" 'CONTROL:live-update\0-a\0' \
+	"CONTROL:live-update\0-f\0$LXS\0" 'CONTROL:live-update\0-a\0' \
 	'CONTROL:live-update\0-s\0'
+child=$(lu_child_of "$LXS")
+sleep 0.2
+[ -n "$child" ] && ! kill -0 "$child" 2>/dev/null &&
+	ok "-a: the loaded new daemon ($child) is gone" ||
+	fail "-a: the loaded new daemon '$child' still runs"
+# Loaded at -f, it waits for -s only --live-update-keep (2 s); the -s
+# after that starts a new one, and the update happens.
+raw "CONTROL:live-update\0-f\0$LXS\0" 'sleep:3.5' \
+	'CONTROL:live-update\0-s\0-t\020\0' >"$LXS_TMP/keep" &
+KEEPER=$!
+sleep 1
+child=$(lu_child_of "$LXS")
+kill -0 "$child" 2>/dev/null && ok "loaded at -f, the new daemon waits" ||
+	fail "the new daemon '$child' is not waiting"
+sleep 2
+! kill -0 "$child" 2>/dev/null &&
+	lxs_daemon_log "no -s within 2 s: the new daemon is stopped" &&
+	ok "after --live-update-keep it is stopped" ||
+	fail "the new daemon '$child' outlived --live-update-keep"
+wait "$KEEPER"
+check_eq "-s after that: a new daemon is started and takes over" \
+	"CONTROL OK\0|CONTROL OK\0" "$(tr '\n' '|' <"$LXS_TMP/keep" | sed 's/|$//')"
+[ "$(lu_pid)" != "$LU_FIRST_PID" ] && ok "the pid file names the new daemon" ||
+	fail "the pid file still names $LU_FIRST_PID"
 
 /usr/bin/xenstore-write /fw/a 2
 wait "$WATCHER"
 check_eq "the watcher's connection lived through every failure" \
 	"WATCH OK\0|WATCH_EVENT /fw\0t\0|WATCH_EVENT /fw/a\0t\0|READ 2" \
 	"$(tr '\n' '|' <"$LXS_TMP/watcher" | sed 's/|$//')"
+# A new binary from before LOADED: its load at -f is the check, and it
+# is started again at -s.
+prev=$(lu_pid)
+check_out "a new binary that does not wait after loading" "" \
+	"$XC" live-update -t 30 "$W/before-loaded"
+lxs_daemon_log "before-loaded loads the state; it does not wait for -s" &&
+	ok "it was started again at -s" || fail "no 'does not wait' line"
+[ "$(lu_pid)" != "$prev" ] && ok "and the update happened" ||
+	fail "the pid file still names $prev"
+lu_serving "the new daemon serves" "$(lu_pid)"
 lu_finish

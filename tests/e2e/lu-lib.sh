@@ -4,7 +4,7 @@
 # A live update replaces the daemon process: the shell's child (the first
 # daemon) exits with status 0 and the new daemon, started by it, is not
 # our child. So the daemon runs with a pid file, and:
-#   lu_start              starts our daemon (-F pid, short dry-run timeout)
+#   lu_start              starts our daemon (-F pid, short -f load timeout)
 #   lu_pid                the pid in the pid file
 #   lu_serving NAME PID   checks that PID is the daemon and it answers
 #   lu_finish             stops whichever daemon serves, checks its log,

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lu-lib.sh"
 lxs_need "$XC"
 [ -x "$LXS_PYTHON" ] || lxs_skip "$LXS_PYTHON not found"
-# Each dry run replays the whole log (no snapshot below 1,000,000
+# Each load at -f replays the whole log (no snapshot below 1,000,000
 # records): by the last update some 500,000 records, over 3 s under the
 # sanitizers, more on a busy machine; lu_start's 5 s is too short.
 LXS_DAEMON_ARGS="--live-update-check-timeout 30 ${LXS_DAEMON_ARGS:-}"
