@@ -11,7 +11,11 @@
 # longest waits (xsbench --timeline), those of the update placed against
 # when xenstore-control ran, each with the moments the machine itself
 # stopped (bench/hiccup) during it, and the longest wait that no such stop
-# explains; then lxenstored's own account
+# explains, the longest wait from xenstore-control's start to 100 ms
+# after it returned (the update itself), and, where the kernel exports
+# it (page_reporting's reported_kib), the free memory handed back to the
+# host in the run, each stall within 100 ms of such a report marked as
+# the host's; then lxenstored's own account
 # of the pause (the status line, measured by the new daemon from when the
 # old one stopped reading, and both daemons' timing lines).
 set -u
@@ -24,6 +28,7 @@ XEN_BIN=${XEN_BIN:-/usr/lib/xen-4.17/bin}
 ANCHORS=${ANCHORS:-/work/shared/anchors}
 XSB=./bench/xsbench
 HICCUP=./bench/hiccup
+REPORTED=/sys/module/page_reporting/parameters/reported_kib
 LXS=$(pwd)/lxenstored
 [ -x "$XSB" ] || { echo "run from the build directory (bench/xsbench)" >&2; exit 2; }
 T=$(mktemp -d /tmp/lu-pause.XXXXXX)
@@ -49,7 +54,11 @@ run() {	# run LABEL UPDATE(0/1)
 	: >"$T/hiccups"
 	_hp=
 	if [ -x "$HICCUP" ]; then
-		"$HICCUP" $((SECS + 2)) >"$T/hiccups" &
+		if [ -r "$REPORTED" ]; then
+			"$HICCUP" -r "$REPORTED" $((SECS + 2)) >"$T/hiccups" &
+		else
+			"$HICCUP" $((SECS + 2)) >"$T/hiccups" &
+		fi
 		_hp=$!
 	fi
 	_lu="-"
@@ -74,12 +83,25 @@ run() {	# run LABEL UPDATE(0/1)
 	sort -t "$(printf '\t')" -k3,3nr "$T/timeline" |
 		awk -v t0=$((_t0 / 1000000)) -v t1=$((_t1 / 1000000)) \
 		    -v hf="$T/hiccups" '
-		BEGIN { while ((getline l < hf) > 0) { split(l, f, "\t"); hn++; he[hn] = f[1]; hl[hn] = f[3]; hc[hn] = f[2] } }
+		BEGIN {
+			while ((getline l < hf) > 0) {
+				split(l, f, "\t")
+				if (f[2] == "report") { rn++; rt[rn] = f[1]; rk[rn] = f[3]; rsum += f[3]; continue }
+				hn++; he[hn] = f[1]; hl[hn] = f[3]; hc[hn] = f[2]
+			}
+		}
+		function host(e, l,   i, k) {
+			k = 0
+			for (i = 1; i <= rn; i++)
+				if (rt[i] >= e - l - 100 && rt[i] <= e + 100)
+					k += rk[i]
+			return k ? sprintf(" (host page report %.0f MiB)", k / 1024) : ""
+		}
 		function stalls(t, w,   i, s) {
 			s = ""
 			for (i = 1; i <= hn; i++)
 				if (he[i] >= t - w && he[i] - hl[i] <= t + 10)
-					s = s sprintf(" cpu%d %.1f ms,", hc[i], hl[i])
+					s = s sprintf(" cpu%d %.1f ms%s,", hc[i], hl[i], host(he[i], hl[i]))
 			return s
 		}
 		{
@@ -89,8 +111,13 @@ run() {	# run LABEL UPDATE(0/1)
 				printf "  longest waits: %.1f ms%s, %d replies in those 10 ms; machine stalled:%s\n", w, at, $2, s == "" ? " no" : s
 			}
 			if (s == "" && !found) { found = 1; clean = w; cat = t0 ? sprintf(" at %+d ms", $1 - t0) : "" }
+			if (t0 && $1 >= t0 && $1 <= t1 + 100 && !inupd) { inupd = 1; uw = w; uat = $1 - t0 }
 		}
-		END { if (hn || found) printf "  longest wait with no machine stall in it: %.1f ms%s (%d stalls over 3 ms in the run)\n", clean, cat, hn }'
+		END {
+			if (hn || found) printf "  longest wait with no machine stall in it: %.1f ms%s (%d stalls over 3 ms in the run)\n", clean, cat, hn
+			if (t0) printf "  longest wait during the update (to 100 ms after xenstore-control returned): %.1f ms at %+d ms\n", uw, uat
+			if (rn) printf "  host page reports in the run: %d, %.0f MiB\n", rn, rsum / 1024
+		}'
 }
 "$XSB" -w read -c 1 -n "$NODES" -d 0.1 -H 2>&1 | head -1
 run baseline 0

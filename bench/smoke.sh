@@ -86,6 +86,27 @@ else
 	printf '%s\n' "$hic" | head -3 | sed 's/^/     | /'
 fi
 
+# hiccup -r: a line per growth of the count in FILE, with the increase; an
+# unreadable FILE is one line and status 2.
+cnt=$(mktemp)
+echo 5 >"$cnt"
+"$top_builddir/bench/hiccup" -t 1000 0.6 -r "$cnt" >"$cnt.out" 2>&1 &
+hp=$!
+sleep 0.2
+echo 12 >"$cnt"
+sleep 0.2
+echo 20 >"$cnt"
+wait "$hp"
+if [ "$(cut -f2,3 "$cnt.out" | tr '\t\n' ': ')" = "report:7 report:8 " ]; then
+	ok "hiccup -r: each growth of the count reported"
+else
+	fail "hiccup -r: $(tr '\n' '|' <"$cnt.out")"
+fi
+out=$("$top_builddir/bench/hiccup" -r /nonexistent 1 2>&1)
+check_eq "hiccup -r of a missing file" \
+	"2 hiccup: /nonexistent: No such file or directory" "$? $out"
+rm -f "$cnt" "$cnt.out"
+
 # The helper modes.
 check_rc "prefill" 0 "$XSB" -w prefill -n 1000
 check_out "prefill left the count" 1000 /usr/bin/xenstore-read /bench/n-count
