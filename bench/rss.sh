@@ -5,8 +5,8 @@
 #   bench/rss.sh [-s SIZES] [-c] [-o DIR] LXENSTORED...
 #
 # Each LXENSTORED binary is started twice on a private socket and state
-# directory, once with its heap on huge pages (the default) and once with
-# LXS_HUGE_PAGES=0, and grown to each of SIZES keys (default "100000
+# directory, once with its heap on huge pages (LXS_HUGE_PAGES=1) and once
+# on small pages (the default), and grown to each of SIZES keys (default "100000
 # 1000000"; xsbench's /bench/n/d<i/100>/k<i%100> with 24-byte values).
 # After each step it prints one line:
 #

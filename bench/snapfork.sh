@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/snapfork.sh: how long the loop stops for the fork() of a snapshot
-# child, with the heap on small pages (LXS_HUGE_PAGES=0) and on huge pages
-# (the default, server/hugepages.c). Each round takes a snapshot of a
+# child, with the heap on small pages (the default) and on huge pages
+# (LXS_HUGE_PAGES=1, server/hugepages.c). Each round takes a snapshot of a
 # private lxenstored with KEYS nodes while strace times the daemon's
 # clone/fork system calls.
 #

@@ -825,10 +825,10 @@ int server_set_quota(struct server *srv, uint32_t domid, int q, bool soft,
 /* ---- hugepages.c ---------------------------------------------------------- */
 
 /*
- * At the very start of main: executes the daemon again with glibc's
- * malloc on transparent huge pages (a short fork for snapshots), unless
- * LXS_HUGE_PAGES=0, GLIBC_TUNABLES already sets it or THP is off. Returns
- * only when it does not (or the exec failed, said on stderr).
+ * At the very start of main: with LXS_HUGE_PAGES=1, executes the daemon
+ * again with glibc's malloc on transparent huge pages (a shorter fork for
+ * snapshots), unless GLIBC_TUNABLES already sets it or THP is off.
+ * Returns only when it does not (or the exec failed, said on stderr).
  */
 void hugepages_reexec(char **argv);
 /* ---- stats.c: the counters behind CONTROL status ---------------------- */

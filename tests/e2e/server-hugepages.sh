@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The daemon's heap on transparent huge pages (server/hugepages.c): at
-# start it executes itself once more, same pid, with glibc's malloc told
-# to advise huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), so that
-# the fork of a snapshot child stays short. LXS_HUGE_PAGES=0 turns that
-# off, and a GLIBC_TUNABLES of the caller's is kept.
+# The daemon's heap on transparent huge pages (server/hugepages.c), when
+# asked with LXS_HUGE_PAGES=1: at start it executes itself once more, same
+# pid, with glibc's malloc told to advise huge pages
+# (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), so that the fork of a snapshot
+# child is shorter. By default (and with any other value) it does not, and
+# a GLIBC_TUNABLES of the caller's is kept.
 #
 # Seen from outside: the heap mapping's VmFlags in /proc/PID/smaps carry
 # "hg" (MADV_HUGEPAGE). A sanitizer build has its own allocator, which
@@ -57,9 +58,14 @@ restart() {
 }
 
 lxs_start_own
-check_eq "by default: the tunable, in the daemon started (same pid)" \
+check_eq "by default: no exec, no tunable" "" "$(first_tunable)"
+check_advised "by default, the heap" NO
+
+export LXS_HUGE_PAGES=1
+restart
+check_eq "LXS_HUGE_PAGES=1: the tunable, in the daemon started (same pid)" \
 	"glibc.malloc.hugetlb=1" "$(first_tunable)"
-check_advised "by default, the heap" YES
+check_advised "LXS_HUGE_PAGES=1, the heap" YES
 v=$(head -c 200 /dev/zero | tr '\0' v)
 raw "5000*WRITE:/hp/n\0$v" >/dev/null
 check_eq "it serves as usual" "READ $v" "$(raw 'READ:/hp/n\0')"
