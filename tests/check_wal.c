@@ -433,6 +433,23 @@ START_TEST(test_wal_zero_tail_ends_a_segment)
 		wal_scan_release(&sc);
 	}
 
+	/* Anything but zeros far into the newest segment's hole after the
+	 * records (past the first chunk read, where the file has no data):
+	 * not its end. Zeros there again: the end. */
+	ck_assert_int_eq(truncate(seg2, end2 + (3 << 20)), 0);
+	put_bytes(seg2, end2 + (2 << 20) + 7, junk, 1);
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_TORN_TAIL);
+	ck_assert_uint_eq(s.n, 8);
+	wal_scan_release(&sc);
+	ck_assert_int_eq(truncate(seg2, end2 + 70000), 0);
+	s.n = 0;
+	ck_assert_int_eq(wal_scan(tdir, 0, seen_frame, &s, &sc), 0);
+	ck_assert_int_eq(sc.damage, WAL_CLEAN);
+	ck_assert_uint_eq(s.n, 8);
+	wal_scan_release(&sc);
+
 	/* A frame's first bytes before the zeros: a torn tail, cut off. */
 	copy = xasprintf("%s.orig", seg2);
 	cmd = xasprintf("cp %s %s", seg2, copy);

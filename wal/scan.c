@@ -135,6 +135,61 @@ all_zero(const unsigned char *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/*
+ * Whether the segment holds only zeros from off (from base) to its end (a
+ * read error reads as the end, as in seg_need). The end of the records is
+ * met at every scan, and the rest of a segment prepared ahead is most of
+ * its size: what in->buf does not hold is read a chunk at a time into a
+ * buffer of its own, not kept, and skipped where the file system says
+ * there is no data (SEEK_DATA: a segment reserved with fallocate reads as
+ * zeros there). Reading the rest in one piece took a buffer of the
+ * segment's size: the read-only load of 100,000 nodes (the new daemon of
+ * a live update) peaked at 79 MB instead of 22 MB.
+ */
+static bool
+seg_zero_from(struct seg_in *in, size_t off)
+{
+	unsigned char *chunk;
+	uint64_t at;
+	bool zero = true;
+
+	if (off < in->len && !all_zero(in->buf + off, in->len - off))
+		return false;
+	at = in->base + (off > in->len ? off : in->len);
+	if (at >= in->file_size)
+		return true;
+	chunk = xmalloc(WAL_READ_CHUNK);
+	while (zero && at < in->file_size) {
+		off_t data = lseek(in->fd, (off_t)at, SEEK_DATA), hole;
+		uint64_t left;
+		ssize_t r;
+
+		/* No data from here: zeros. Other errors (no SEEK_DATA
+		 * support): read on from at. */
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data > (off_t)at)
+			at = (uint64_t)data;
+		if (at >= in->file_size)
+			break;
+		/* Up to where the data ends, not into the hole after it. */
+		hole = lseek(in->fd, (off_t)at, SEEK_HOLE);
+		left = hole > (off_t)at && (uint64_t)hole < in->file_size ?
+		       (uint64_t)hole - at : in->file_size - at;
+		r = pread(in->fd, chunk, left < WAL_READ_CHUNK ?
+			  (size_t)left : WAL_READ_CHUNK, (off_t)at);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		zero = all_zero(chunk, (size_t)r);
+		at += (uint64_t)r;
+	}
+	free(chunk);
+	return zero;
+}
+
 /* Checks the frame at off; returns its total size, or 0 if it is bad. */
 static size_t
 wal_frame_check(const unsigned char *d, size_t size, size_t off,
@@ -240,12 +295,13 @@ static enum wal_bad
 wal_bad_frame(struct seg_in *in, size_t off, uint32_t salt, bool last,
 	      int *rereads)
 {
-	size_t size = seg_need(in, SIZE_MAX);
+	size_t size;
 
-	if (all_zero(in->buf + off, size - off))
+	if (seg_zero_from(in, off))
 		return WAL_BAD_END;
 	if (!last)
 		return WAL_BAD_CORRUPT;
+	size = seg_need(in, SIZE_MAX);
 	if (!wal_valid_after(in->buf, size, off, salt))
 		return WAL_BAD_TORN;
 	if ((*rereads)++ < WAL_LIVE_REREADS) {
