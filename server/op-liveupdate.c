@@ -792,20 +792,17 @@ void
 lu_child_exited(struct server *srv)
 {
 	struct lu_session *lu = srv->lu;
+	char *why, *text;
 	int status;
 
 	if (lu == NULL || lu->pid <= 0 ||
 	    waitpid(lu->pid, &status, WNOHANG) != lu->pid)
 		return;
 	lu->pid = 0;
-	{
-		char *why = lu_status_text(status);
-		char *text = xasprintf("new binary %s%s", why,
-				       lu->phase == LU_READY ? "" :
-				       " while loading");
-
-		lu_fail(lu, text);
-		free(text);
-		free(why);
-	}
+	why = lu_status_text(status);
+	text = xasprintf("new binary %s%s", why,
+			 lu->phase == LU_READY ? "" : " while loading");
+	lu_fail(lu, text);
+	free(text);
+	free(why);
 }
